@@ -1,0 +1,1 @@
+"""The HTTP edge: schemas, authentication, routing and error mapping. No business rules."""

@@ -1,0 +1,66 @@
+"""The application factory: settings in, a ready service out, or a clear refusal to start."""
+
+from fastapi import FastAPI
+
+from api import errors
+from api.auth import KeyCache, load_enforcer
+from api.deps import Services
+from api.logs import RequestLogMiddleware, configure_logging
+from api.routes import checks, customers
+from api.settings import Settings
+from consent.crypto import KeyRing
+from consent.gate import Gate, GateSettings
+from consent.store.database import make_engine
+from consent.store.migrate import migrate
+from policy.engine import PolicyEngine
+
+DESCRIPTION = """
+Every outbound contact (email, SMS, call, letter, push) passes `POST /v1/checks` first: one
+atomic call that decides allow or deny, says why (rule, regime, citation), counts the contact
+against the customer's limits and writes it to the tamper-evident audit log.
+
+Authenticate with `Authorization: Bearer <api key>` (`consent keys create`). Errors are
+RFC 9457 `application/problem+json`; branch on their `type`.
+"""
+
+
+def build_services(settings: Settings) -> Services:
+    settings.refuse_insecure_defaults()
+    policy = PolicyEngine.load(settings.policies_dir)  # a bad pack stops the start, not a contact
+    engine = make_engine(settings.database_url, pool_size=settings.db_pool_size)
+    migrate(engine)
+    keyring = KeyRing(settings.master_key_bytes)
+    gate = Gate(
+        engine,
+        policy,
+        keyring,
+        GateSettings(
+            event_trigger_validity=settings.event_trigger_validity,
+            default_validity=settings.check_validity,
+        ),
+    )
+    return Services(
+        engine=engine,
+        keyring=keyring,
+        policy=policy,
+        gate=gate,
+        keys=KeyCache(engine, settings.auth_cache_seconds),
+        allowed=load_enforcer(settings.policies_dir),
+    )
+
+
+def create_app(settings: Settings | None = None) -> FastAPI:
+    settings = settings or Settings()
+    configure_logging(settings.log_level)
+    app = FastAPI(title="Consent Gate", version="0.1.0", description=DESCRIPTION)
+    app.state.services = build_services(settings)
+    errors.install(app)
+    app.include_router(checks.router)
+    app.include_router(customers.router)
+    app.add_middleware(RequestLogMiddleware)
+
+    @app.get("/healthz", include_in_schema=False)
+    def healthz() -> dict[str, str]:
+        return {"status": "ok", "policy_version": app.state.services.policy.version}
+
+    return app

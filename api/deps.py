@@ -1,0 +1,60 @@
+"""What every endpoint needs, as FastAPI dependencies: the services and the caller."""
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from typing import Annotated
+
+from fastapi import Depends, Header, Request
+from sqlalchemy import Engine
+
+from api.auth import KeyCache, authorise, bearer_token
+from api.errors import ApiProblem
+from audit.entry import Actor
+from consent.crypto import KeyRing
+from consent.gate import Gate
+from consent.keys import Caller
+from policy.engine import PolicyEngine
+
+
+@dataclass(frozen=True)
+class Services:
+    engine: Engine
+    keyring: KeyRing
+    policy: PolicyEngine
+    gate: Gate
+    keys: KeyCache
+    allowed: Callable[[str, str, str], bool]
+
+
+def services(request: Request) -> Services:
+    found: Services = request.app.state.services
+    return found
+
+
+ServicesDep = Annotated[Services, Depends(services)]
+
+
+def current_caller(
+    request: Request,
+    svc: ServicesDep,
+    authorization: Annotated[str | None, Header(include_in_schema=False)] = None,
+) -> Caller:
+    caller = svc.keys.caller(bearer_token(authorization))
+    if caller is None:
+        raise ApiProblem(401, "unauthenticated", "Unauthenticated", "unknown or revoked API key")
+    route = getattr(request.scope.get("route"), "path", request.url.path)
+    authorise(caller, svc.allowed, route, request.method, request.path_params.get("customer_id"))
+    return caller
+
+
+CurrentCaller = Annotated[Caller, Depends(current_caller)]
+
+
+def actor_of(caller: Caller) -> Actor:
+    return Actor(name=caller.name, role=str(caller.role))
+
+
+def utc_now() -> datetime:
+    """The one place the API reads the clock; the domain takes ``now`` as a parameter."""
+    return datetime.now(UTC)

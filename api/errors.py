@@ -1,0 +1,135 @@
+"""RFC 9457 problem details: one table from domain errors to problem types.
+
+Every error the service answers is ``application/problem+json`` with a stable ``type``;
+clients branch on ``type``, never on ``title`` or ``detail``.
+"""
+
+from dataclasses import dataclass
+from typing import Any
+
+import structlog
+from fastapi import FastAPI, Request
+from fastapi.exceptions import RequestValidationError
+from fastapi.responses import JSONResponse
+from starlette.exceptions import HTTPException as StarletteHTTPException
+
+from consent import errors as domain
+
+PROBLEM_JSON = "application/problem+json"
+log = structlog.get_logger()
+
+
+def problem_type(code: str) -> str:
+    return f"urn:consent-gate:problem:{code}"
+
+
+@dataclass(frozen=True)
+class ProblemSpec:
+    status: int
+    title: str
+
+
+# The one mapping from domain errors to HTTP. Most specific classes first.
+DOMAIN_PROBLEMS: dict[type[domain.ConsentError], ProblemSpec] = {
+    domain.CustomerNotFoundError: ProblemSpec(404, "Customer not found"),
+    domain.CheckNotFoundError: ProblemSpec(404, "Check not found"),
+    domain.NotFoundError: ProblemSpec(404, "Not found"),
+    domain.CustomerErasedError: ProblemSpec(410, "Customer erased"),
+    domain.InvalidContactPointError: ProblemSpec(422, "Invalid contact point"),
+    domain.IdempotencyConflictError: ProblemSpec(
+        409, "Idempotency key reused with another request"
+    ),
+    domain.OutcomeConflictError: ProblemSpec(409, "Outcome conflict"),
+    domain.StoreUnavailableError: ProblemSpec(503, "Store unavailable"),
+    domain.SchemaAheadError: ProblemSpec(503, "Database schema ahead of this release"),
+    domain.AuthenticationError: ProblemSpec(401, "Unauthenticated"),
+}
+
+_HTTP_CODES = {
+    400: "bad-request",
+    401: "unauthenticated",
+    403: "forbidden",
+    404: "not-found",
+    405: "method-not-allowed",
+    406: "not-acceptable",
+    413: "payload-too-large",
+    415: "unsupported-media-type",
+}
+
+
+def problem(
+    status: int, code: str, title: str, detail: str | None = None, **extra: Any
+) -> JSONResponse:
+    body: dict[str, Any] = {"type": problem_type(code), "title": title, "status": status}
+    if detail:
+        body["detail"] = detail
+    body.update(extra)
+    headers = {"Retry-After": "1"} if status == 503 else None
+    if status == 401:
+        headers = {"WWW-Authenticate": 'Bearer realm="consent-gate"'}
+    return JSONResponse(body, status_code=status, media_type=PROBLEM_JSON, headers=headers)
+
+
+class ApiProblem(Exception):
+    """An error found at the edge itself (auth, headers), already in problem terms."""
+
+    def __init__(self, status: int, code: str, title: str, detail: str | None = None) -> None:
+        super().__init__(detail or title)
+        self.status, self.code, self.title, self.detail = status, code, title, detail
+
+
+def _field(loc: tuple[Any, ...]) -> str:
+    return ".".join(str(part) for part in loc)
+
+
+async def _on_validation(_: Request, exc: RequestValidationError) -> JSONResponse:
+    errors = exc.errors()
+    if any(error.get("type") == "json_invalid" for error in errors):
+        return problem(
+            400, "malformed-json", "Malformed JSON", "the request body is not valid JSON"
+        )
+    fields = [
+        {"field": _field(error["loc"]), "message": error["msg"], "type": error["type"]}
+        for error in errors
+    ]
+    return problem(
+        422,
+        "validation-error",
+        "Invalid request",
+        f"{len(fields)} field(s) are invalid",
+        errors=fields,
+    )
+
+
+async def _on_domain(_: Request, exc: domain.ConsentError) -> JSONResponse:
+    spec = next(
+        (spec for cls, spec in DOMAIN_PROBLEMS.items() if isinstance(exc, cls)),
+        ProblemSpec(400, "Request refused"),
+    )
+    if spec.status >= 500:
+        log.error("request.unavailable", code=exc.code)
+    return problem(spec.status, exc.code, spec.title, exc.detail)
+
+
+async def _on_api_problem(_: Request, exc: ApiProblem) -> JSONResponse:
+    return problem(exc.status, exc.code, exc.title, exc.detail)
+
+
+async def _on_http(_: Request, exc: StarletteHTTPException) -> JSONResponse:
+    code = _HTTP_CODES.get(exc.status_code, "http-error")
+    return problem(exc.status_code, code, str(exc.detail), None)
+
+
+async def _on_unexpected(_: Request, exc: Exception) -> JSONResponse:
+    log.exception("request.failed", error=type(exc).__name__)
+    return problem(
+        500, "internal-error", "Internal error", "the error was logged; nothing was decided"
+    )
+
+
+def install(app: FastAPI) -> None:
+    app.add_exception_handler(RequestValidationError, _on_validation)  # type: ignore[arg-type]
+    app.add_exception_handler(domain.ConsentError, _on_domain)  # type: ignore[arg-type]
+    app.add_exception_handler(ApiProblem, _on_api_problem)  # type: ignore[arg-type]
+    app.add_exception_handler(StarletteHTTPException, _on_http)  # type: ignore[arg-type]
+    app.add_exception_handler(Exception, _on_unexpected)

@@ -1,0 +1,79 @@
+"""The gate: check-and-record, outcomes, and the recorded decision."""
+
+from typing import Annotated, Any
+
+import structlog
+from fastapi import APIRouter, Header, Response
+
+from api.deps import CurrentCaller, ServicesDep, actor_of, utc_now
+from api.errors import ApiProblem
+from api.schemas.checks import CheckIn, CheckOut, OutcomeIn, OutcomeOut, RecordedCheckOut
+from consent.gate import CheckCommand
+
+router = APIRouter(prefix="/v1/checks", tags=["gate"])
+log = structlog.get_logger()
+
+IdempotencyKey = Annotated[
+    str | None,
+    Header(
+        alias="Idempotency-Key",
+        description="Required. A retry with the same key and body replays the first answer "
+        "and counts nothing; the same key with another body is a 409.",
+        max_length=255,
+    ),
+]
+
+
+@router.post("", response_model=CheckOut)
+def post_check(
+    body: CheckIn,
+    caller: CurrentCaller,
+    svc: ServicesDep,
+    response: Response,
+    idempotency_key: IdempotencyKey = None,
+) -> dict[str, Any]:
+    """Decide allow or deny for one outbound contact, reserve it and audit it, atomically."""
+    if not idempotency_key:
+        raise ApiProblem(
+            400,
+            "idempotency-key-missing",
+            "Idempotency-Key header required",
+            "send a unique Idempotency-Key with every check so that a retry is never counted twice",
+        )
+    command = CheckCommand(
+        customer_id=body.customer_id,
+        channel=body.channel,
+        purpose=body.purpose,
+        source=body.source,
+        idempotency_key=idempotency_key,
+        campaign_id=body.campaign_id,
+        destination=body.destination,
+        send_at=body.send_at,
+        dry_run=body.dry_run,
+    )
+    result = svc.gate.check(command, actor_of(caller), utc_now())
+    answer = result.answer
+    if result.replayed:
+        response.headers["Idempotent-Replayed"] = "true"
+    log.info(
+        "check.decided",
+        check_id=answer.check_id,
+        decision=answer.decision,
+        rules=[r.rule for r in answer.reasons],
+        replayed=result.replayed,
+    )
+    return answer.document()
+
+
+@router.post("/{check_id}/outcome", response_model=OutcomeOut)
+def post_outcome(
+    check_id: str, body: OutcomeIn, caller: CurrentCaller, svc: ServicesDep
+) -> dict[str, Any]:
+    """Report what happened: ``failed`` or ``cancelled`` gives the frequency slot back."""
+    return svc.gate.outcome(check_id, body.outcome, actor_of(caller), utc_now())
+
+
+@router.get("/{check_id}", response_model=RecordedCheckOut)
+def get_check(check_id: str, caller: CurrentCaller, svc: ServicesDep) -> dict[str, Any]:
+    """The decision as recorded, with its outcome once reported."""
+    return svc.gate.get(check_id)

@@ -1,0 +1,167 @@
+"""Customer records: profile, preferences, consents, notices."""
+
+from typing import Annotated, Any
+
+from fastapi import APIRouter, Path, Response, status
+
+from api.deps import CurrentCaller, ServicesDep, actor_of, utc_now
+from api.schemas.customers import (
+    ConsentIn,
+    CustomerId,
+    CustomerIn,
+    NoticeIn,
+    PreferenceIn,
+    Recorded,
+)
+from consent.answers import instant
+from consent.changes import (
+    ConsentRecord,
+    NoticeRecord,
+    record_consent,
+    record_notice,
+    set_preference,
+)
+from consent.customers import CustomerProfile, ProfileView, read_profile, upsert_customer
+from consent.preferences import (
+    ChannelPreference,
+    Limit,
+    QuietHours,
+    limits_to_json,
+    quiet_hours_to_json,
+)
+from consent.store.database import transaction
+from policy.facts import Relationship
+from policy.periods import Period
+from policy.vocabulary import PreferenceChannel
+
+router = APIRouter(prefix="/v1/customers", tags=["customers"])
+CustomerPath = Annotated[CustomerId, Path()]
+
+
+@router.put("/{customer_id}", status_code=status.HTTP_200_OK, response_model=Recorded)
+def put_customer(
+    customer_id: CustomerPath,
+    body: CustomerIn,
+    caller: CurrentCaller,
+    svc: ServicesDep,
+    response: Response,
+) -> Recorded:
+    """Create or replace a customer by the CRM's own id. Contact points are replaced as a set."""
+    profile = CustomerProfile(
+        jurisdictions=frozenset(body.jurisdictions),
+        time_zone=body.time_zone,
+        birth_date=body.birth_date,
+        relationship=Relationship(**body.relationship.model_dump()),
+        contact_points=body.contact_points.model_dump(),
+    )
+    with transaction(svc.engine) as conn:
+        result = upsert_customer(
+            conn, svc.keyring, customer_id, profile, actor_of(caller), utc_now()
+        )
+    if result.created:
+        response.status_code = status.HTTP_201_CREATED
+    return Recorded(audit_entry_id=result.audit_entry_id)
+
+
+@router.get("/{customer_id}")
+def get_customer(
+    customer_id: CustomerPath, caller: CurrentCaller, svc: ServicesDep
+) -> dict[str, Any]:
+    """The profile, every channel preference and the current consent per purpose."""
+    with transaction(svc.engine) as conn:
+        view = read_profile(conn, svc.keyring, customer_id)
+    return _profile_document(view)
+
+
+@router.put("/{customer_id}/preferences/{channel}", response_model=Recorded)
+def put_preference(
+    customer_id: CustomerPath,
+    channel: PreferenceChannel,
+    body: PreferenceIn,
+    caller: CurrentCaller,
+    svc: ServicesDep,
+) -> Recorded:
+    """Set one channel's preference; channel ``any`` holds customer-wide limits and quiet hours."""
+    pref = ChannelPreference(
+        channel=channel,
+        status=body.status,
+        direction=body.direction,
+        limits=tuple(Limit(item.count, Period.parse(item.period)) for item in body.limits),
+        quiet_hours=tuple(
+            QuietHours(q.weekday_numbers(), q.start, q.end) for q in body.quiet_hours
+        ),
+        source=body.source,
+    )
+    with transaction(svc.engine) as conn:
+        seq = set_preference(conn, customer_id, pref, actor_of(caller), utc_now())
+    return Recorded(audit_entry_id=seq)
+
+
+@router.post(
+    "/{customer_id}/consents", status_code=status.HTTP_201_CREATED, response_model=Recorded
+)
+def post_consent(
+    customer_id: CustomerPath, body: ConsentIn, caller: CurrentCaller, svc: ServicesDep
+) -> Recorded:
+    """Record a consent change as a new receipt; history is never overwritten."""
+    now = utc_now()
+    record = ConsentRecord(
+        purpose=body.purpose,
+        status=body.status,
+        captured_at=body.captured_at or now,
+        legal_basis=body.legal_basis,
+        notice_version=body.notice_version,
+        source=body.source,
+        expires_at=body.expires_at,
+    )
+    with transaction(svc.engine) as conn:
+        seq = record_consent(conn, customer_id, record, actor_of(caller), now)
+    return Recorded(audit_entry_id=seq)
+
+
+@router.post("/{customer_id}/notices", status_code=status.HTTP_201_CREATED, response_model=Recorded)
+def post_notice(
+    customer_id: CustomerPath, body: NoticeIn, caller: CurrentCaller, svc: ServicesDep
+) -> Recorded:
+    """Record a privacy notice delivered to the customer (e.g. GLBA initial or annual)."""
+    record = NoticeRecord(kind=body.kind, delivered_at=body.delivered_at, method=body.method)
+    with transaction(svc.engine) as conn:
+        seq = record_notice(conn, customer_id, record, actor_of(caller), utc_now())
+    return Recorded(audit_entry_id=seq)
+
+
+def _profile_document(view: ProfileView) -> dict[str, Any]:
+    state = view.state
+    rel = state.relationship
+    return {
+        "customer_id": state.external_id,
+        "jurisdictions": sorted(state.jurisdictions),
+        "time_zone": state.time_zone,
+        "birth_date": view.birth_date.isoformat() if view.birth_date else None,
+        "relationship": {
+            "customer_since": rel.customer_since.isoformat() if rel.customer_since else None,
+            "last_purchase_at": instant(rel.last_purchase_at),
+            "last_inquiry_at": instant(rel.last_inquiry_at),
+        },
+        "contact_points": {kind: list(values) for kind, values in view.contact_points.items()},
+        "preferences": {
+            str(channel): {
+                "status": str(pref.status),
+                "direction": str(pref.direction),
+                "limits": limits_to_json(pref.limits),
+                "quiet_hours": quiet_hours_to_json(pref.quiet_hours),
+                "source": pref.source,
+            }
+            for channel in PreferenceChannel
+            for pref in [state.preference(channel)]
+        },
+        "consents": {
+            str(purpose): {
+                "status": str(fact.status),
+                "captured_at": instant(fact.captured_at),
+                "expires_at": instant(fact.expires_at),
+            }
+            for purpose, fact in state.consents.items()
+        },
+        "notices": {kind: [instant(at) for at in times] for kind, times in state.notices.items()},
+    }

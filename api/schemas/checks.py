@@ -1,0 +1,82 @@
+"""Bodies of the gate: the check request, its answer, and outcomes."""
+
+from datetime import datetime
+from typing import Annotated, Literal
+
+from pydantic import BaseModel, Field, StringConstraints
+
+from api.schemas.base import Body, Instant
+from api.schemas.customers import CustomerId
+from policy.vocabulary import Channel, Decision, Purpose, Source
+
+
+class CheckIn(Body):
+    model_config = Body.model_config | {
+        "json_schema_extra": {
+            "examples": [
+                {
+                    "customer_id": "C-1001",
+                    "channel": "email",
+                    "purpose": "marketing",
+                    "source": "campaign",
+                    "campaign_id": "black-friday-2026",
+                    "destination": "ana@example.com",
+                    "send_at": "2026-11-27T09:00:00Z",
+                    "dry_run": False,
+                }
+            ]
+        }
+    }
+
+    customer_id: CustomerId
+    channel: Channel | None = None
+    purpose: Purpose
+    source: Source
+    campaign_id: Annotated[str, StringConstraints(min_length=1, max_length=128)] | None = None
+    destination: Annotated[str, StringConstraints(min_length=1, max_length=500)] | None = None
+    send_at: Instant | None = None
+    dry_run: bool = False
+
+
+class ReasonOut(BaseModel):
+    rule: str
+    regime: str
+    citation: str
+    message: str
+    earliest_allowed_at: datetime | None = None
+
+
+class CheckOut(BaseModel):
+    check_id: str
+    decision: Decision
+    reasons: list[ReasonOut]
+    policy_version: str
+    valid_until: datetime | None
+    earliest_allowed_at: datetime | None
+    audit_entry_id: int
+    customer_id: str
+    channel: Channel | None
+    purpose: Purpose
+    source: Source
+    campaign_id: str | None
+    send_at: datetime
+    decided_at: datetime
+    dry_run: bool
+
+
+class OutcomeIn(Body):
+    model_config = Body.model_config | {"json_schema_extra": {"examples": [{"outcome": "sent"}]}}
+
+    outcome: Literal["sent", "failed", "cancelled"]
+
+
+class OutcomeOut(BaseModel):
+    check_id: str
+    outcome: Literal["sent", "failed", "cancelled"]
+    recorded_at: datetime | None
+    late: bool = Field(description="sent after the decision's valid_until")
+    audit_entry_id: int | None = None
+
+
+class RecordedCheckOut(CheckOut):
+    outcome: OutcomeOut | None = None

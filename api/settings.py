@@ -1,0 +1,62 @@
+"""All settings, from the environment (prefix ``CONSENT_``). Nothing else reads it."""
+
+import base64
+import sys
+from datetime import timedelta
+from functools import cached_property
+from pathlib import Path
+from typing import Literal
+
+from pydantic import SecretStr, field_validator
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+# Only for development: anyone can read it here, so outside development it refuses to start.
+DEVELOPMENT_MASTER_KEY = base64.b64encode(b"consent-gate development key!!!").decode()
+
+
+def _default_policies_dir() -> Path:
+    """The source tree's ``policies/``, else the copy a wheel installs under the prefix."""
+    source = Path(__file__).resolve().parents[1] / "policies"
+    return source if source.is_dir() else Path(sys.prefix) / "share" / "consent-gate" / "policies"
+
+
+class InsecureSettingsError(RuntimeError):
+    pass
+
+
+class Settings(BaseSettings):
+    model_config = SettingsConfigDict(env_prefix="CONSENT_", extra="ignore")
+
+    environment: Literal["development", "test", "production"] = "development"
+    database_url: str = "sqlite:///./consent.db"
+    master_key: SecretStr = SecretStr(DEVELOPMENT_MASTER_KEY)  # base64, >= 32 bytes
+    policies_dir: Path = _default_policies_dir()
+    event_trigger_validity: timedelta = timedelta(hours=1)
+    check_validity: timedelta = timedelta(hours=24)
+    auth_cache_seconds: float = 30.0  # a revoked key stops working within this time
+    db_pool_size: int = 10
+    log_level: Literal["debug", "info", "warning", "error"] = "info"
+
+    @field_validator("master_key")
+    @classmethod
+    def _decodes(cls, value: SecretStr) -> SecretStr:
+        try:
+            raw = base64.b64decode(value.get_secret_value(), validate=True)
+        except ValueError as exc:
+            raise ValueError("CONSENT_MASTER_KEY must be base64") from exc
+        if len(raw) < 32:
+            raise ValueError("CONSENT_MASTER_KEY must decode to at least 32 bytes")
+        return value
+
+    @cached_property
+    def master_key_bytes(self) -> bytes:
+        return base64.b64decode(self.master_key.get_secret_value())
+
+    def refuse_insecure_defaults(self) -> None:
+        if self.environment != "development" and (
+            self.master_key.get_secret_value() == DEVELOPMENT_MASTER_KEY
+        ):
+            raise InsecureSettingsError(
+                f"CONSENT_MASTER_KEY is the published development key; set a secret of your own "
+                f"before running in {self.environment}"
+            )

@@ -1,0 +1,147 @@
+"""Changes to what a customer chose or was told: preferences, consents, notices.
+
+Each change is written, projected onto the customer's state and audited in the caller's
+transaction. Consents are never updated in place: every change is a new record (a consent
+receipt), and the current one per purpose is the latest captured.
+"""
+
+import json
+from dataclasses import dataclass
+from datetime import datetime
+
+from sqlalchemy import Connection, insert
+
+from audit.entry import Actor
+from audit.log import append
+from consent.answers import instant
+from consent.customers import customer_entry, require_customer
+from consent.preferences import ChannelPreference, limits_to_json, quiet_hours_to_json
+from consent.store import customers as rows
+from consent.store.schema import consents, notices, preferences
+from policy.facts import ConsentFact
+from policy.vocabulary import ConsentStatus, Purpose
+
+
+def set_preference(
+    conn: Connection, external_id: str, pref: ChannelPreference, actor: Actor, now: datetime
+) -> int:
+    state = require_customer(conn, external_id, lock=True)
+    values = {
+        "status": str(pref.status),
+        "direction": str(pref.direction),
+        "limits": limits_to_json(pref.limits),
+        "quiet_hours": quiet_hours_to_json(pref.quiet_hours),
+        "source": pref.source,
+    }
+    conn.execute(
+        preferences.delete().where(
+            preferences.c.customer_pk == state.pk, preferences.c.channel == str(pref.channel)
+        )
+    )
+    conn.execute(
+        insert(preferences).values(
+            customer_pk=state.pk,
+            channel=str(pref.channel),
+            status=values["status"],
+            direction=values["direction"],
+            limits=_json(values["limits"]),
+            quiet_hours=_json(values["quiet_hours"]),
+            source=pref.source,
+            updated_at=now,
+        )
+    )
+    rows.save_state(
+        conn, state.with_changes(preferences={**state.preferences, pref.channel: pref}), now
+    )
+    payload = {"customer_id": external_id, "channel": str(pref.channel), **values}
+    return append(conn, customer_entry(external_id, "preference.set", payload, actor, now))
+
+
+def _json(value: object) -> str:
+    return json.dumps(value, separators=(",", ":"))
+
+
+@dataclass(frozen=True, slots=True)
+class ConsentRecord:
+    purpose: Purpose
+    status: ConsentStatus
+    captured_at: datetime
+    legal_basis: str | None = None
+    notice_version: str | None = None
+    source: str | None = None
+    expires_at: datetime | None = None
+
+
+def record_consent(
+    conn: Connection, external_id: str, record: ConsentRecord, actor: Actor, now: datetime
+) -> int:
+    state = require_customer(conn, external_id, lock=True)
+    conn.execute(
+        insert(consents).values(
+            customer_pk=state.pk,
+            purpose=str(record.purpose),
+            status=str(record.status),
+            legal_basis=record.legal_basis,
+            notice_version=record.notice_version,
+            source=record.source,
+            captured_at=record.captured_at,
+            expires_at=record.expires_at,
+            recorded_at=now,
+            recorded_by=actor.name,
+        )
+    )
+    current = state.consents.get(record.purpose)
+    # A receipt captured earlier than the current one (a late back-fill) joins the history
+    # but does not override what the customer said since.
+    if current is None or record.captured_at >= current.captured_at:
+        fact = ConsentFact(
+            status=record.status, captured_at=record.captured_at, expires_at=record.expires_at
+        )
+        rows.save_state(
+            conn, state.with_changes(consents={**state.consents, record.purpose: fact}), now
+        )
+    payload = {
+        "customer_id": external_id,
+        "purpose": str(record.purpose),
+        "status": str(record.status),
+        "legal_basis": record.legal_basis,
+        "notice_version": record.notice_version,
+        "source": record.source,
+        "captured_at": instant(record.captured_at),
+        "expires_at": instant(record.expires_at),
+    }
+    return append(conn, customer_entry(external_id, "consent.recorded", payload, actor, now))
+
+
+@dataclass(frozen=True, slots=True)
+class NoticeRecord:
+    kind: str
+    delivered_at: datetime
+    method: str
+
+
+def record_notice(
+    conn: Connection, external_id: str, record: NoticeRecord, actor: Actor, now: datetime
+) -> int:
+    state = require_customer(conn, external_id, lock=True)
+    conn.execute(
+        insert(notices).values(
+            customer_pk=state.pk,
+            kind=record.kind,
+            delivered_at=record.delivered_at,
+            method=record.method,
+            recorded_at=now,
+            recorded_by=actor.name,
+        )
+    )
+    delivered = tuple(sorted({*state.notices.get(record.kind, ()), record.delivered_at}))
+    rows.save_state(
+        conn, state.with_changes(notices={**state.notices, record.kind: delivered}), now
+    )
+    payload = {
+        "customer_id": external_id,
+        "kind": record.kind,
+        "delivered_at": instant(record.delivered_at),
+        "method": record.method,
+    }
+    return append(conn, customer_entry(external_id, "notice.recorded", payload, actor, now))

@@ -1,0 +1,201 @@
+"""Customer records: upsert by the CRM's id, the profile view, and erasure.
+
+Contact details are sealed with the customer's data key and found by keyed hash; the
+audit entry of a change carries them sealed too, so erasure shreds them there as well.
+"""
+
+import base64
+import json
+import uuid
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from datetime import date, datetime
+from typing import Any
+
+from sqlalchemy import Connection, select
+
+from audit.entry import Actor, AuditEntry
+from audit.log import append
+from consent.contacts import normalise, phone_time_zones
+from consent.crypto import DataKey, KeyRing
+from consent.errors import CustomerErasedError, CustomerNotFoundError
+from consent.state import CustomerState
+from consent.store import customers as rows
+from consent.store.schema import consents
+from policy.facts import Relationship
+
+CONTACT_KINDS = ("email", "phone", "post", "push")
+
+
+@dataclass(frozen=True, slots=True)
+class CustomerProfile:
+    jurisdictions: frozenset[str]
+    time_zone: str | None = None
+    birth_date: date | None = None
+    relationship: Relationship = field(default_factory=Relationship)
+    contact_points: Mapping[str, tuple[str, ...]] = field(default_factory=dict)  # kind -> values
+
+
+@dataclass(frozen=True, slots=True)
+class UpsertResult:
+    created: bool
+    audit_entry_id: int
+
+
+def _aad(external_id: str, what: str) -> bytes:
+    """Binds a ciphertext to its customer and field, so it cannot be moved to another."""
+    return f"{external_id}/{what}".encode()
+
+
+def _region(jurisdictions: frozenset[str]) -> str | None:
+    """The country a national phone number is read in, when the CRM sends no +prefix."""
+    return next((code[:2] for code in sorted(jurisdictions)), None)
+
+
+def _normalised_points(profile: CustomerProfile) -> list[tuple[str, str]]:
+    region = _region(profile.jurisdictions)
+    seen: dict[tuple[str, str], None] = {}
+    for kind in CONTACT_KINDS:
+        for value in profile.contact_points.get(kind, ()):
+            seen[(kind, normalise(kind, value, region))] = None
+    return list(seen)
+
+
+def _seal_pii(
+    key: DataKey, external_id: str, profile: CustomerProfile, points: list[tuple[str, str]]
+) -> bytes:
+    document = {
+        "birth_date": profile.birth_date.isoformat() if profile.birth_date else None,
+        "contact_points": [[kind, value] for kind, value in points],
+    }
+    return key.encrypt(json.dumps(document).encode(), _aad(external_id, "pii"))
+
+
+def upsert_customer(
+    conn: Connection,
+    keyring: KeyRing,
+    external_id: str,
+    profile: CustomerProfile,
+    actor: Actor,
+    now: datetime,
+) -> UpsertResult:
+    points = _normalised_points(profile)  # raises InvalidContactPointError before any write
+    current = rows.load_state(conn, external_id, lock=True)
+    if current is not None and current.erased:
+        raise CustomerErasedError(f"customer {external_id} was erased and cannot be re-created")
+    zones = tuple(
+        dict.fromkeys(z for kind, v in points if kind == "phone" for z in phone_time_zones(v))
+    )
+    if current is None:
+        key, wrapped = keyring.new_data_key()
+        state = CustomerState(pk=0, external_id=external_id, jurisdictions=profile.jurisdictions)
+    else:
+        wrapped = rows.wrapped_key(conn, current.pk) or b""
+        key, state = keyring.unwrap(wrapped), current
+    state = state.with_changes(
+        jurisdictions=profile.jurisdictions,
+        time_zone=profile.time_zone,
+        phone_time_zones=zones,
+        relationship=profile.relationship,
+        contact_hashes={
+            kind: frozenset(keyring.lookup_hash(k, v) for k, v in points if k == kind)
+            for kind in CONTACT_KINDS
+            if any(k == kind for k, _ in points)
+        },
+    )
+    pii = _seal_pii(key, external_id, profile, points)
+    if current is None:
+        state = state.with_changes(pk=rows.insert_customer(conn, state, wrapped, pii, now))
+    else:
+        rows.save_state(conn, state, now, pii=pii)
+    sealed = [
+        (
+            kind,
+            keyring.lookup_hash(kind, value),
+            key.encrypt(value.encode(), _aad(external_id, kind)),
+        )
+        for kind, value in points
+    ]
+    rows.replace_contact_points(conn, state.pk, sealed, now)
+    payload = {
+        "customer_id": external_id,
+        "created": current is None,
+        "jurisdictions": sorted(profile.jurisdictions),
+        "time_zone": profile.time_zone,
+        "relationship": _relationship_document(profile.relationship),
+        "contact_points": {kind: sum(1 for k, _ in points if k == kind) for kind in CONTACT_KINDS},
+        "sealed_pii": base64.b64encode(pii).decode(),
+    }
+    seq = append(conn, customer_entry(external_id, "customer.upserted", payload, actor, now))
+    return UpsertResult(created=current is None, audit_entry_id=seq)
+
+
+def customer_entry(
+    external_id: str, action: str, payload: dict[str, Any], actor: Actor, now: datetime
+) -> AuditEntry:
+    return AuditEntry(
+        entry_id=str(uuid.uuid4()),
+        at=now,
+        actor=actor,
+        action=action,
+        subject=f"customer:{external_id}",
+        payload=payload,
+    )
+
+
+def _relationship_document(rel: Relationship) -> dict[str, str | None]:
+    return {
+        "customer_since": rel.customer_since.isoformat() if rel.customer_since else None,
+        "last_purchase_at": rel.last_purchase_at.isoformat() if rel.last_purchase_at else None,
+        "last_inquiry_at": rel.last_inquiry_at.isoformat() if rel.last_inquiry_at else None,
+    }
+
+
+def require_customer(conn: Connection, external_id: str, *, lock: bool) -> CustomerState:
+    state = rows.load_state(conn, external_id, lock=lock)
+    if state is None:
+        raise CustomerNotFoundError(f"no customer {external_id}")
+    if state.erased:
+        raise CustomerErasedError(f"customer {external_id} was erased")
+    return state
+
+
+@dataclass(frozen=True, slots=True)
+class ProfileView:
+    state: CustomerState
+    birth_date: date | None
+    contact_points: Mapping[str, tuple[str, ...]]
+    consent_history: tuple[dict[str, Any], ...]
+
+
+def read_profile(conn: Connection, keyring: KeyRing, external_id: str) -> ProfileView:
+    state = require_customer(conn, external_id, lock=False)
+    wrapped, sealed = rows.sealed_record(conn, state.pk)
+    pii = json.loads(keyring.unwrap(wrapped).decrypt(sealed, _aad(external_id, "pii")))
+    points: dict[str, list[str]] = {}
+    for kind, value in pii["contact_points"]:
+        points.setdefault(kind, []).append(value)
+    history = conn.execute(
+        select(consents)
+        .where(consents.c.customer_pk == state.pk)
+        .order_by(consents.c.captured_at, consents.c.pk)
+    )
+    return ProfileView(
+        state=state,
+        birth_date=date.fromisoformat(pii["birth_date"]) if pii["birth_date"] else None,
+        contact_points={kind: tuple(values) for kind, values in points.items()},
+        consent_history=tuple(dict(r._mapping) for r in history),
+    )
+
+
+def erase_customer(conn: Connection, external_id: str, actor: Actor, now: datetime) -> int:
+    """GDPR Art 17: destroy the data key; the log keeps the entries, now unreadable."""
+    state = require_customer(conn, external_id, lock=True)
+    rows.erase(conn, state.pk, now)
+    rows.save_state(
+        conn, CustomerState(pk=state.pk, external_id=external_id, jurisdictions=frozenset()), now
+    )
+    return append(
+        conn,
+        customer_entry(external_id, "customer.erased", {"customer_id": external_id}, actor, now),
+    )

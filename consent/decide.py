@@ -1,0 +1,287 @@
+"""The decision: a pipeline of small checks, each returning the reasons it finds.
+
+Nothing stops early: every reason that applies is reported, so that a person reading a deny
+learns everything that stands in the way. The law comes from the policy engine; what is
+decided here is what the customer chose and what the gate itself guarantees.
+"""
+
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, replace
+from datetime import datetime
+
+from consent.frequency import exceeds, next_free_slot
+from consent.preferences import ChannelPreference
+from consent.quiet_hours import quiet_until
+from consent.state import CustomerState
+from policy.engine import PolicyEngine
+from policy.facts import Facts
+from policy.reasons import Reason
+from policy.vocabulary import (
+    Channel,
+    ConsentStatus,
+    Direction,
+    PreferenceChannel,
+    PreferenceStatus,
+    Purpose,
+    Source,
+)
+
+CUSTOMER = "customer"  # regime of the customer's own choices, which bind everywhere
+GATE = "gate"  # regime of what the gate itself guarantees
+
+
+@dataclass(frozen=True, slots=True)
+class ContactRequest:
+    channel: Channel | None
+    purpose: Purpose
+    source: Source
+    send_at: datetime
+    campaign_id: str | None = None
+    destination_hash: bytes | None = None  # keyed hash of the normalised destination
+
+
+@dataclass(frozen=True, slots=True)
+class Reservation:
+    """A live allowed contact that counts against the customer's limits."""
+
+    send_at: datetime
+    channel: Channel | None
+    campaign_id: str | None
+    counts: bool = True  # False for service messages, which no frequency limit counts
+
+
+def unknown_customer(customer_id: str) -> Reason:
+    return Reason(
+        rule="gate.customer_unknown",
+        regime=GATE,
+        citation="Consent Gate: unknown is deny",
+        message=f"No customer {customer_id!r} is on record, so no consent can be shown.",
+    )
+
+
+def erased_customer() -> Reason:
+    return Reason(
+        rule="gate.customer_erased",
+        regime=GATE,
+        citation="GDPR (EU) 2016/679 Art 17",
+        message="This customer's data was erased; they may not be contacted.",
+    )
+
+
+def _citation(pref: ChannelPreference) -> str:
+    source = f" (source: {pref.source})" if pref.source else ""
+    return f"Customer preference for {pref.channel}{source}"
+
+
+def _applies_to_contact(state: CustomerState, req: ContactRequest) -> bool:
+    """Channel preferences govern contacts, not data use; service messages are exempt."""
+    return req.channel is not None and req.purpose is not Purpose.SERVICE
+
+
+def _destination(
+    state: CustomerState, req: ContactRequest, _: Sequence[Reservation]
+) -> list[Reason]:
+    if req.destination_hash is None or req.channel is None:
+        return []
+    kind = "phone" if req.channel in (Channel.SMS, Channel.PHONE) else str(req.channel)
+    if req.destination_hash in state.contact_hashes.get(kind, frozenset()):
+        return []
+    return [
+        Reason(
+            rule="gate.destination_unknown",
+            regime=GATE,
+            citation="Consent Gate: the destination must belong to the customer",
+            message=f"The {kind} destination is not one of this customer's contact points.",
+        )
+    ]
+
+
+def _channel_choice(
+    state: CustomerState, req: ContactRequest, _: Sequence[Reservation]
+) -> list[Reason]:
+    if not _applies_to_contact(state, req):
+        return []
+    pref = state.preference(PreferenceChannel(str(req.channel)))
+    reasons = []
+    if pref.status is PreferenceStatus.OPTED_OUT:
+        reasons.append(
+            Reason(
+                rule="customer.channel_opted_out",
+                regime=CUSTOMER,
+                citation=_citation(pref),
+                message=f"The customer opted out of contact by {req.channel}.",
+            )
+        )
+    if pref.direction is Direction.INBOUND_ONLY:
+        reasons.append(
+            Reason(
+                rule="customer.inbound_only",
+                regime=CUSTOMER,
+                citation=_citation(pref),
+                message=f"The customer only contacts us by {req.channel}; we never contact them.",
+            )
+        )
+    return reasons
+
+
+def _purpose_choice(
+    state: CustomerState, req: ContactRequest, _: Sequence[Reservation]
+) -> list[Reason]:
+    fact = state.consents.get(req.purpose)
+    if fact is None or fact.status is ConsentStatus.GRANTED:
+        return []
+    if fact.status is ConsentStatus.OBJECTED:
+        return [
+            Reason(
+                rule="customer.purpose_objected",
+                regime=CUSTOMER,
+                citation=f"Customer objection to {req.purpose} "
+                f"recorded {fact.captured_at:%Y-%m-%d}",
+                message=f"The customer objected to the use of their data for {req.purpose}.",
+            )
+        ]
+    return [
+        Reason(
+            rule="customer.consent_withdrawn",
+            regime=CUSTOMER,
+            citation=f"Customer withdrawal for {req.purpose} recorded {fact.captured_at:%Y-%m-%d}",
+            message=f"The customer withdrew consent to {req.purpose}.",
+        )
+    ]
+
+
+def _frequency(
+    state: CustomerState, req: ContactRequest, history: Sequence[Reservation]
+) -> list[Reason]:
+    if not _applies_to_contact(state, req):
+        return []
+    reasons = []
+    for channel in (PreferenceChannel(str(req.channel)), PreferenceChannel.ANY):
+        pref = state.preference(channel)
+        existing = [
+            r.send_at
+            for r in history
+            if r.counts and (channel is PreferenceChannel.ANY or r.channel == req.channel)
+        ]
+        for limit in pref.limits:
+            if exceeds(limit, existing, req.send_at):
+                scope = (
+                    "across all channels" if channel is PreferenceChannel.ANY else f"by {channel}"
+                )
+                reasons.append(
+                    Reason(
+                        rule="customer.frequency_limit",
+                        regime=CUSTOMER,
+                        citation=f"{_citation(pref)}: at most {limit.count} per {limit.period}",
+                        message=f"The customer allows at most {limit.count} contact(s) {scope} "
+                        f"in any {limit.period}; that many are already planned or made.",
+                        earliest_allowed_at=next_free_slot(limit, existing, req.send_at),
+                    )
+                )
+    return reasons
+
+
+def _quiet_hours(
+    state: CustomerState, req: ContactRequest, _: Sequence[Reservation]
+) -> list[Reason]:
+    if not _applies_to_contact(state, req):
+        return []
+    pref = state.preference(PreferenceChannel(str(req.channel)))
+    windows = pref.quiet_hours + state.preference(PreferenceChannel.ANY).quiet_hours
+    end = quiet_until(windows, state.time_zones(), req.send_at)
+    if end is None:
+        return []
+    return [
+        Reason(
+            rule="customer.quiet_hours",
+            regime=CUSTOMER,
+            citation=_citation(pref),
+            message="The customer asked not to be contacted at this time of their local day.",
+            earliest_allowed_at=end,
+        )
+    ]
+
+
+def _duplicate(
+    state: CustomerState, req: ContactRequest, history: Sequence[Reservation]
+) -> list[Reason]:
+    if req.campaign_id is None:
+        return []
+    if not any(r.campaign_id == req.campaign_id and r.channel == req.channel for r in history):
+        return []
+    return [
+        Reason(
+            rule="gate.duplicate",
+            regime=GATE,
+            citation="Consent Gate: one contact per campaign, customer and channel",
+            message=f"Campaign {req.campaign_id!r} already reached this customer by {req.channel}.",
+        )
+    ]
+
+
+_Check = Callable[[CustomerState, ContactRequest, Sequence[Reservation]], list[Reason]]
+_CHECKS: tuple[_Check, ...] = (
+    _destination,
+    _channel_choice,
+    _purpose_choice,
+    _frequency,
+    _quiet_hours,
+    _duplicate,
+)
+
+
+def facts_for(state: CustomerState, req: ContactRequest) -> Facts:
+    channel_status = (
+        state.preference(PreferenceChannel(str(req.channel))).status
+        if req.channel is not None
+        else PreferenceStatus.NOT_ASKED
+    )
+    return Facts(
+        jurisdictions=state.jurisdictions,
+        channel=req.channel,
+        purpose=req.purpose,
+        source=req.source,
+        send_at=req.send_at,
+        consents=state.consents,
+        channel_status=channel_status,
+        notices=state.notices,
+        relationship=state.relationship,
+    )
+
+
+def reasons_against(
+    state: CustomerState, req: ContactRequest, history: Sequence[Reservation], engine: PolicyEngine
+) -> tuple[Reason, ...]:
+    """Every reason not to make this contact; empty means allow."""
+    found: list[Reason] = []
+    for check in _CHECKS:
+        found.extend(check(state, req, history))
+    found.extend(engine.evaluate(facts_for(state, req)))
+    return tuple(found)
+
+
+_MAX_STEPS = 16  # each step jumps to the next boundary; a real schedule settles in a few
+
+
+def earliest_allowed(
+    state: CustomerState,
+    req: ContactRequest,
+    history: Sequence[Reservation],
+    engine: PolicyEngine,
+    reasons: Sequence[Reason],
+) -> datetime | None:
+    """When only time stands in the way, the first instant every rule allows; else None.
+
+    Moving past one boundary can land in another (quiet hours end, but the frequency window
+    has not), so step to the latest boundary and decide again until nothing objects.
+    """
+    current = reasons
+    for _ in range(_MAX_STEPS):
+        if not current:
+            return req.send_at
+        boundaries = [r.earliest_allowed_at for r in current]
+        if any(b is None for b in boundaries):
+            return None
+        req = replace(req, send_at=max(b for b in boundaries if b is not None))
+        current = reasons_against(state, req, history, engine)
+    return None

@@ -1,0 +1,322 @@
+"""Check-and-record: decide, reserve and audit one outbound contact in one transaction.
+
+The transaction locks the customer first (row lock on PostgreSQL, BEGIN IMMEDIATE on
+SQLite), so two callers racing for the last slot of a limit are decided one after the
+other, and the answer leaves only after the commit: a decision the caller sees is durable.
+"""
+
+import hashlib
+import json
+import uuid
+from dataclasses import dataclass, replace
+from datetime import datetime, timedelta
+
+from sqlalchemy import Connection, Engine
+from sqlalchemy.exc import IntegrityError
+
+from audit.canonical import canonical_bytes
+from audit.entry import Actor, AuditEntry
+from audit.log import append
+from consent.answers import CheckAnswer, instant
+from consent.contacts import contact_kind_for_channel, normalise
+from consent.crypto import KeyRing
+from consent.decide import (
+    ContactRequest,
+    earliest_allowed,
+    erased_customer,
+    reasons_against,
+    unknown_customer,
+)
+from consent.errors import (
+    CheckNotFoundError,
+    IdempotencyConflictError,
+    InvalidContactPointError,
+    OutcomeConflictError,
+)
+from consent.state import CustomerState
+from consent.store import checks as check_rows
+from consent.store.customers import load_state, lock_customer
+from consent.store.database import transaction
+from policy.engine import PolicyEngine
+from policy.reasons import Reason
+from policy.vocabulary import Channel, Decision, PreferenceChannel, Purpose, Source
+
+
+@dataclass(frozen=True, slots=True)
+class GateSettings:
+    event_trigger_validity: timedelta = timedelta(hours=1)
+    default_validity: timedelta = timedelta(hours=24)
+
+
+@dataclass(frozen=True, slots=True)
+class CheckCommand:
+    customer_id: str
+    purpose: Purpose
+    source: Source
+    idempotency_key: str
+    channel: Channel | None = None
+    campaign_id: str | None = None
+    destination: str | None = None
+    send_at: datetime | None = None
+    dry_run: bool = False
+
+    def request_hash(self) -> str:
+        """What "the same request" means for an idempotency key: the body as sent."""
+        body = {
+            "customer_id": self.customer_id,
+            "channel": self.channel,
+            "purpose": self.purpose,
+            "source": self.source,
+            "campaign_id": self.campaign_id,
+            "destination": self.destination,
+            "send_at": instant(self.send_at),
+            "dry_run": self.dry_run,
+        }
+        return hashlib.sha256(canonical_bytes(body)).hexdigest()
+
+
+@dataclass(frozen=True, slots=True)
+class CheckResult:
+    answer: CheckAnswer
+    replayed: bool  # True when an earlier answer to the same idempotency key was returned
+
+
+class Gate:
+    def __init__(
+        self, engine: Engine, policy: PolicyEngine, keyring: KeyRing, settings: GateSettings
+    ) -> None:
+        self._engine = engine
+        self._policy = policy
+        self._keyring = keyring
+        self._settings = settings
+
+    def check(self, command: CheckCommand, actor: Actor, now: datetime) -> CheckResult:
+        # A racing twin with the same key on an unknown customer has no row to lock on; the
+        # unique key makes one of them fail, and on retry it finds the other's answer.
+        try:
+            return self._check_once(command, actor, now)
+        except IntegrityError:
+            return self._check_once(command, actor, now)
+
+    def _check_once(self, command: CheckCommand, actor: Actor, now: datetime) -> CheckResult:
+        request_hash = command.request_hash()
+        with transaction(self._engine) as conn:
+            state = load_state(conn, command.customer_id, lock=True)
+            # Looked up after the lock: a twin that held the lock has committed by now.
+            stored = check_rows.by_idempotency_key(conn, actor.name, command.idempotency_key)
+            if stored is not None:
+                return self._replay(stored, request_hash)
+            answer = self._decide_and_record(conn, command, request_hash, state, actor, now)
+        return CheckResult(answer=answer, replayed=False)
+
+    @staticmethod
+    def _replay(stored: check_rows.StoredCheck, request_hash: str) -> CheckResult:
+        if stored.request_hash != request_hash:
+            raise IdempotencyConflictError(
+                "this Idempotency-Key was already used for a different request"
+            )
+        return CheckResult(CheckAnswer.from_document(json.loads(stored.response)), replayed=True)
+
+    def _decide_and_record(
+        self,
+        conn: Connection,
+        command: CheckCommand,
+        request_hash: str,
+        state: CustomerState | None,
+        actor: Actor,
+        now: datetime,
+    ) -> CheckAnswer:
+        send_at = command.send_at or now
+        reasons, earliest = self._decide(conn, command, state, send_at)
+        allowed = not reasons
+        decision = Decision.ALLOW if allowed else Decision.DENY
+        answer = CheckAnswer(
+            check_id=str(uuid.uuid4()),
+            customer_id=command.customer_id,
+            channel=command.channel,
+            purpose=command.purpose,
+            source=command.source,
+            campaign_id=command.campaign_id,
+            send_at=send_at,
+            decided_at=now,
+            dry_run=command.dry_run,
+            decision=decision,
+            reasons=reasons,
+            policy_version=self._policy.version,
+            valid_until=self._valid_until(command.source, send_at, now) if allowed else None,
+            earliest_allowed_at=earliest,
+            audit_entry_id=0,
+        )
+        seq = append(conn, _decision_entry(answer, command, actor))
+        answer = replace(answer, audit_entry_id=seq)
+        reserve = allowed and not command.dry_run
+        check_rows.insert_check(
+            conn,
+            id=answer.check_id,
+            caller=actor.name,
+            idempotency_key=command.idempotency_key,
+            request_hash=request_hash,
+            customer_external_id=command.customer_id,
+            customer_pk=state.pk if state is not None else None,
+            channel=command.channel,
+            purpose=command.purpose,
+            source=command.source,
+            campaign_id=command.campaign_id,
+            send_at=send_at,
+            decided_at=now,
+            decision=decision,
+            dry_run=command.dry_run,
+            reserved=reserve,
+            counts_toward_limits=command.channel is not None
+            and command.purpose is not Purpose.SERVICE,
+            valid_until=answer.valid_until,
+            policy_version=answer.policy_version,
+            response=json.dumps(answer.document()),
+            audit_seq=seq,
+        )
+        return answer
+
+    def _decide(
+        self,
+        conn: Connection,
+        command: CheckCommand,
+        state: CustomerState | None,
+        send_at: datetime,
+    ) -> tuple[tuple[Reason, ...], datetime | None]:
+        if state is None:
+            return (unknown_customer(command.customer_id),), None
+        if state.erased:
+            return (erased_customer(),), None
+        try:
+            destination_hash = self._destination_hash(command, state)
+        except InvalidContactPointError as exc:
+            return (_invalid_destination(exc.detail),), None
+        request = ContactRequest(
+            channel=command.channel,
+            purpose=command.purpose,
+            source=command.source,
+            send_at=send_at,
+            campaign_id=command.campaign_id,
+            destination_hash=destination_hash,
+        )
+        history = check_rows.live_reservations(conn, state.pk, since=_lookback(state, request))
+        reasons = reasons_against(state, request, history, self._policy)
+        if not reasons:
+            return reasons, None
+        return reasons, earliest_allowed(state, request, history, self._policy, reasons)
+
+    def _destination_hash(self, command: CheckCommand, state: CustomerState) -> bytes | None:
+        if command.destination is None or command.channel is None:
+            return None
+        kind = contact_kind_for_channel(command.channel)
+        region = next((code[:2] for code in sorted(state.jurisdictions)), None)
+        return self._keyring.lookup_hash(kind, normalise(kind, command.destination, region))
+
+    def _valid_until(self, source: Source, send_at: datetime, now: datetime) -> datetime:
+        validity = (
+            self._settings.event_trigger_validity
+            if source is Source.EVENT_TRIGGER
+            else self._settings.default_validity
+        )
+        return max(now, send_at) + validity
+
+    def outcome(
+        self, check_id: str, outcome: str, actor: Actor, now: datetime
+    ) -> dict[str, object]:
+        with transaction(self._engine) as conn:
+            stored = check_rows.by_id(conn, check_id)
+            if stored is None:
+                raise CheckNotFoundError(f"no check {check_id}")
+            if stored.customer_pk is not None:
+                lock_customer(conn, stored.customer_pk)
+                stored = check_rows.by_id(conn, check_id) or stored  # re-read under the lock
+            if stored.outcome is not None:
+                if stored.outcome != outcome:
+                    raise OutcomeConflictError(
+                        f"the outcome of this check was already recorded as {stored.outcome}"
+                    )
+                return _outcome_document(
+                    stored.id, stored.outcome, stored.outcome_at, stored.outcome_late
+                )
+            if stored.decision != Decision.ALLOW or stored.dry_run:
+                raise OutcomeConflictError(
+                    "only an allowed contact that was not a dry run has an outcome"
+                )
+            late = outcome == "sent" and stored.valid_until is not None and now > stored.valid_until
+            release = outcome in ("failed", "cancelled")
+            document = _outcome_document(check_id, outcome, now, late)
+            answer = json.loads(stored.response)
+            entry = AuditEntry(
+                entry_id=str(uuid.uuid4()),
+                at=now,
+                actor=actor,
+                action="check.outcome",
+                subject=f"customer:{answer['customer_id']}",
+                payload={**document, "slot_released": release},
+            )
+            seq = append(conn, entry)
+            check_rows.record_outcome(
+                conn, check_id, outcome, now, late=late, release=release, audit_seq=seq
+            )
+        return {**document, "audit_entry_id": seq}
+
+    def get(self, check_id: str) -> dict[str, object]:
+        with transaction(self._engine) as conn:
+            stored = check_rows.by_id(conn, check_id)
+        if stored is None:
+            raise CheckNotFoundError(f"no check {check_id}")
+        document: dict[str, object] = json.loads(stored.response)
+        document["outcome"] = (
+            _outcome_document(stored.id, stored.outcome, stored.outcome_at, stored.outcome_late)
+            if stored.outcome
+            else None
+        )
+        return document
+
+
+def _outcome_document(
+    check_id: str, outcome: str, at: datetime | None, late: bool | None
+) -> dict[str, object]:
+    return {
+        "check_id": check_id,
+        "outcome": outcome,
+        "recorded_at": instant(at),
+        "late": bool(late),
+    }
+
+
+def _lookback(state: CustomerState, request: ContactRequest) -> datetime:
+    """How far back reservations can still count: the longest limit that applies."""
+    if request.channel is None:
+        return request.send_at
+    starts = [request.send_at]
+    for channel in (PreferenceChannel(request.channel), PreferenceChannel.ANY):
+        starts.extend(
+            limit.period.subtract_from(request.send_at)
+            for limit in state.preference(channel).limits
+        )
+    return min(starts)
+
+
+def _invalid_destination(detail: str) -> Reason:
+    return Reason(
+        rule="gate.destination_invalid",
+        regime="gate",
+        citation="Consent Gate: the destination must belong to the customer",
+        message=f"The destination could not be read: {detail}.",
+    )
+
+
+def _decision_entry(answer: CheckAnswer, command: CheckCommand, actor: Actor) -> AuditEntry:
+    payload = {k: v for k, v in answer.document().items() if k != "audit_entry_id"}
+    # The destination is personal data: the log keeps only that one was given.
+    payload["destination_given"] = command.destination is not None
+    payload["idempotency_key"] = command.idempotency_key
+    return AuditEntry(
+        entry_id=str(uuid.uuid4()),
+        at=answer.decided_at,
+        actor=actor,
+        action="check.decided",
+        subject=f"customer:{answer.customer_id}",
+        payload=payload,
+    )

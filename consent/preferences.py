@@ -1,0 +1,70 @@
+"""Channel preferences as values: status, direction, frequency limits and quiet hours."""
+
+from dataclasses import dataclass, field
+from datetime import time
+
+from policy.periods import Period
+from policy.vocabulary import Direction, PreferenceChannel, PreferenceStatus
+
+WEEKDAYS = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")  # index = datetime.weekday()
+
+
+@dataclass(frozen=True, slots=True)
+class Limit:
+    """At most ``count`` contacts in any rolling ``period``."""
+
+    count: int
+    period: Period
+
+
+@dataclass(frozen=True, slots=True)
+class QuietHours:
+    """No contact from ``start`` to ``end`` local time on the given weekdays.
+
+    ``end`` at or before ``start`` crosses midnight: the period starts on a listed day and
+    ends the next morning (``fri 21:00 - 08:00`` covers Friday night into Saturday).
+    """
+
+    days: frozenset[int]  # 0 = Monday, as datetime.weekday()
+    start: time
+    end: time
+
+
+@dataclass(frozen=True, slots=True)
+class ChannelPreference:
+    channel: PreferenceChannel
+    status: PreferenceStatus = PreferenceStatus.NOT_ASKED
+    direction: Direction = Direction.OUTBOUND
+    limits: tuple[Limit, ...] = ()
+    quiet_hours: tuple[QuietHours, ...] = field(default=())
+    source: str | None = None
+
+
+def limits_to_json(limits: tuple[Limit, ...]) -> list[dict[str, object]]:
+    return [{"count": limit.count, "period": str(limit.period)} for limit in limits]
+
+
+def limits_from_json(raw: list[dict[str, object]]) -> tuple[Limit, ...]:
+    return tuple(Limit(int(str(item["count"])), Period.parse(str(item["period"]))) for item in raw)
+
+
+def quiet_hours_to_json(windows: tuple[QuietHours, ...]) -> list[dict[str, object]]:
+    return [
+        {
+            "days": [WEEKDAYS[day] for day in sorted(window.days)],
+            "start": window.start.strftime("%H:%M"),
+            "end": window.end.strftime("%H:%M"),
+        }
+        for window in windows
+    ]
+
+
+def quiet_hours_from_json(raw: list[dict[str, object]]) -> tuple[QuietHours, ...]:
+    return tuple(
+        QuietHours(
+            days=frozenset(WEEKDAYS.index(str(day)) for day in item["days"]),  # type: ignore[attr-defined]
+            start=time.fromisoformat(str(item["start"])),
+            end=time.fromisoformat(str(item["end"])),
+        )
+        for item in raw
+    )

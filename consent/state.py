@@ -1,0 +1,139 @@
+"""A customer's current state, as the gate sees it, and its JSON form on the customer row.
+
+The state is a projection of the preference, consent, notice and contact-point tables,
+rewritten in the same transaction as every change to them. It holds no clear-text PII:
+contact points appear only as their keyed hashes.
+"""
+
+import json
+from collections.abc import Mapping
+from dataclasses import dataclass, field, replace
+from datetime import date, datetime
+from typing import Any
+
+from consent.preferences import (
+    ChannelPreference,
+    limits_from_json,
+    limits_to_json,
+    quiet_hours_from_json,
+    quiet_hours_to_json,
+)
+from policy.facts import ConsentFact, Relationship
+from policy.vocabulary import ConsentStatus, Direction, PreferenceChannel, PreferenceStatus, Purpose
+
+
+@dataclass(frozen=True, slots=True)
+class CustomerState:
+    pk: int
+    external_id: str
+    jurisdictions: frozenset[str]
+    time_zone: str | None = None  # as stored by the CRM
+    phone_time_zones: tuple[str, ...] = ()  # derived from phone numbers when none is stored
+    relationship: Relationship = field(default_factory=Relationship)
+    preferences: Mapping[PreferenceChannel, ChannelPreference] = field(default_factory=dict)
+    consents: Mapping[Purpose, ConsentFact] = field(default_factory=dict)
+    notices: Mapping[str, tuple[datetime, ...]] = field(default_factory=dict)
+    contact_hashes: Mapping[str, frozenset[bytes]] = field(default_factory=dict)
+    erased: bool = False
+
+    def preference(self, channel: PreferenceChannel) -> ChannelPreference:
+        return self.preferences.get(channel) or ChannelPreference(channel=channel)
+
+    def time_zones(self) -> tuple[str, ...]:
+        """Where the customer may be: the stored zone, else every zone their phones ring in."""
+        if self.time_zone:
+            return (self.time_zone,)
+        return self.phone_time_zones or ("UTC",)
+
+    def with_changes(self, **changes: Any) -> "CustomerState":
+        return replace(self, **changes)
+
+
+def _iso(value: datetime | date | None) -> str | None:
+    return value.isoformat() if value is not None else None
+
+
+def _dt(value: str | None) -> datetime | None:
+    return datetime.fromisoformat(value) if value is not None else None
+
+
+def encode_state(state: CustomerState) -> str:
+    document = {
+        "jurisdictions": sorted(state.jurisdictions),
+        "time_zone": state.time_zone,
+        "phone_time_zones": list(state.phone_time_zones),
+        "relationship": {
+            "customer_since": _iso(state.relationship.customer_since),
+            "last_purchase_at": _iso(state.relationship.last_purchase_at),
+            "last_inquiry_at": _iso(state.relationship.last_inquiry_at),
+        },
+        "preferences": {
+            str(channel): {
+                "status": str(pref.status),
+                "direction": str(pref.direction),
+                "limits": limits_to_json(pref.limits),
+                "quiet_hours": quiet_hours_to_json(pref.quiet_hours),
+                "source": pref.source,
+            }
+            for channel, pref in state.preferences.items()
+        },
+        "consents": {
+            str(purpose): {
+                "status": str(fact.status),
+                "captured_at": fact.captured_at.isoformat(),
+                "expires_at": _iso(fact.expires_at),
+            }
+            for purpose, fact in state.consents.items()
+        },
+        "notices": {kind: [_iso(at) for at in times] for kind, times in state.notices.items()},
+        "contacts": {
+            kind: sorted(h.hex() for h in hashes) for kind, hashes in state.contact_hashes.items()
+        },
+    }
+    return json.dumps(document, separators=(",", ":"), sort_keys=True)
+
+
+def decode_state(pk: int, external_id: str, raw: str, *, erased: bool) -> CustomerState:
+    document = json.loads(raw)
+    relationship = document["relationship"]
+    since = relationship["customer_since"]
+    return CustomerState(
+        pk=pk,
+        external_id=external_id,
+        jurisdictions=frozenset(document["jurisdictions"]),
+        time_zone=document["time_zone"],
+        phone_time_zones=tuple(document["phone_time_zones"]),
+        relationship=Relationship(
+            customer_since=date.fromisoformat(since) if since else None,
+            last_purchase_at=_dt(relationship["last_purchase_at"]),
+            last_inquiry_at=_dt(relationship["last_inquiry_at"]),
+        ),
+        preferences={
+            PreferenceChannel(channel): ChannelPreference(
+                channel=PreferenceChannel(channel),
+                status=PreferenceStatus(pref["status"]),
+                direction=Direction(pref["direction"]),
+                limits=limits_from_json(pref["limits"]),
+                quiet_hours=quiet_hours_from_json(pref["quiet_hours"]),
+                source=pref["source"],
+            )
+            for channel, pref in document["preferences"].items()
+        },
+        consents={
+            Purpose(purpose): ConsentFact(
+                status=ConsentStatus(fact["status"]),
+                captured_at=datetime.fromisoformat(fact["captured_at"]),
+                expires_at=_dt(fact["expires_at"]),
+            )
+            for purpose, fact in document["consents"].items()
+        },
+        notices={
+            kind: tuple(datetime.fromisoformat(at) for at in times)
+            for kind, times in document["notices"].items()
+        },
+        contact_hashes={
+            kind: frozenset(bytes.fromhex(h) for h in hashes)
+            for kind, hashes in document["contacts"].items()
+        },
+        erased=erased,
+    )

@@ -1,0 +1,1 @@
+"""Persistence: SQLAlchemy 2 Core on SQLite (embedded default) or PostgreSQL (production)."""

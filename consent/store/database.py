@@ -1,0 +1,77 @@
+"""Engines and transactions for both stores.
+
+SQLite: one connection per process, every transaction ``BEGIN IMMEDIATE`` so that writers
+are serialised before they read (a gate check must not decide on a state another writer is
+changing), WAL with ``synchronous=FULL`` so that a committed decision survives a power cut.
+PostgreSQL: READ COMMITTED plus a row lock on the customer (``SELECT ... FOR UPDATE``).
+"""
+
+from collections.abc import Iterator
+from contextlib import contextmanager
+from typing import Any
+
+from sqlalchemy import Connection, Engine, create_engine, event
+from sqlalchemy.engine import make_url
+from sqlalchemy.exc import DBAPIError, OperationalError
+
+from consent.errors import StoreUnavailableError
+
+_SQLITE_PRAGMAS = (
+    "PRAGMA journal_mode=WAL",
+    "PRAGMA synchronous=FULL",  # durable before we answer: the decision must not be lost
+    "PRAGMA foreign_keys=ON",
+    "PRAGMA busy_timeout=30000",  # other worker processes hold the write lock briefly
+)
+
+
+def _configure_sqlite(engine: Engine) -> None:
+    @event.listens_for(engine, "connect")
+    def _on_connect(dbapi_connection: Any, _record: Any) -> None:
+        dbapi_connection.isolation_level = None  # we issue BEGIN ourselves, below
+        cursor = dbapi_connection.cursor()
+        for pragma in _SQLITE_PRAGMAS:
+            cursor.execute(pragma)
+        cursor.close()
+
+    @event.listens_for(engine, "begin")
+    def _on_begin(conn: Connection) -> None:
+        conn.exec_driver_sql("BEGIN IMMEDIATE")
+
+
+def make_engine(url: str, *, pool_size: int = 10) -> Engine:
+    parsed = make_url(url)
+    if parsed.get_backend_name() == "sqlite":
+        # One connection per process: several SQLite writers with busy_timeout queue far worse
+        # than one (see PERFORMANCE.md).
+        engine = create_engine(
+            url,
+            pool_size=1,
+            max_overflow=0,
+            pool_timeout=30,
+            connect_args={"check_same_thread": False},
+        )
+        _configure_sqlite(engine)
+        return engine
+    return create_engine(url, pool_size=pool_size, max_overflow=pool_size, pool_pre_ping=True)
+
+
+def is_sqlite(engine: Engine) -> bool:
+    return engine.dialect.name == "sqlite"
+
+
+@contextmanager
+def transaction(engine: Engine) -> Iterator[Connection]:
+    """One unit of work: commits if the block returns, rolls back if it raises.
+
+    A store that cannot be reached surfaces as StoreUnavailableError, which the API answers
+    with 503: the gate never guesses when it cannot read or record.
+    """
+    try:
+        with engine.begin() as conn:
+            yield conn
+    except OperationalError as exc:
+        raise StoreUnavailableError("the consent store is unavailable") from exc
+    except DBAPIError as exc:
+        if exc.connection_invalidated:
+            raise StoreUnavailableError("the connection to the consent store was lost") from exc
+        raise

@@ -1,0 +1,155 @@
+"""The tables. Schema changes happen only through the alembic migrations beside this file."""
+
+from sqlalchemy import (
+    Boolean,
+    Column,
+    ForeignKey,
+    Index,
+    Integer,
+    LargeBinary,
+    String,
+    Table,
+    Text,
+    UniqueConstraint,
+    text,
+)
+
+from audit.schema import SequenceNumber, audit_entries, metadata
+from consent.store.types import UTCDateTime
+
+__all__ = [
+    "api_keys",
+    "audit_entries",
+    "checks",
+    "consents",
+    "contact_points",
+    "customers",
+    "metadata",
+    "notices",
+    "preferences",
+]
+
+customers = Table(
+    "customers",
+    metadata,
+    Column("pk", Integer, primary_key=True, autoincrement=True),
+    Column("external_id", String(128), nullable=False, unique=True),
+    # Projection of the customer's current preferences, consents and notices, rewritten in the
+    # same transaction as every change: the gate reads one row instead of four tables.
+    Column("state", Text, nullable=False),
+    Column("wrapped_key", LargeBinary, nullable=True),  # NULL once erased (crypto-shredding)
+    Column("pii", LargeBinary, nullable=True),  # birth date etc., sealed with the data key
+    Column("erased_at", UTCDateTime, nullable=True),
+    Column("created_at", UTCDateTime, nullable=False),
+    Column("updated_at", UTCDateTime, nullable=False),
+)
+
+contact_points = Table(
+    "contact_points",
+    metadata,
+    Column("pk", Integer, primary_key=True, autoincrement=True),
+    Column("customer_pk", Integer, ForeignKey("customers.pk"), nullable=False),
+    Column("kind", String(8), nullable=False),  # email, phone, post, push
+    Column("lookup_hash", LargeBinary(32), nullable=False),  # HMAC-SHA256, never the value
+    Column("sealed", LargeBinary, nullable=False),  # AES-GCM under the customer's data key
+    Column("created_at", UTCDateTime, nullable=False),
+    UniqueConstraint("customer_pk", "kind", "lookup_hash"),
+)
+
+preferences = Table(
+    "preferences",
+    metadata,
+    Column("customer_pk", Integer, ForeignKey("customers.pk"), primary_key=True),
+    Column("channel", String(8), primary_key=True),  # a channel, or "any"
+    Column("status", String(16), nullable=False),
+    Column("direction", String(16), nullable=False),
+    Column("limits", Text, nullable=False),  # JSON list of {count, period}
+    Column("quiet_hours", Text, nullable=False),  # JSON list of {days, start, end}
+    Column("source", String(128), nullable=True),
+    Column("updated_at", UTCDateTime, nullable=False),
+)
+
+consents = Table(
+    "consents",
+    metadata,
+    Column("pk", Integer, primary_key=True, autoincrement=True),
+    Column("customer_pk", Integer, ForeignKey("customers.pk"), nullable=False),
+    Column("purpose", String(32), nullable=False),
+    Column("status", String(16), nullable=False),
+    Column("legal_basis", String(32), nullable=True),
+    Column("notice_version", String(64), nullable=True),
+    Column("source", String(128), nullable=True),
+    Column("captured_at", UTCDateTime, nullable=False),
+    Column("expires_at", UTCDateTime, nullable=True),
+    Column("recorded_at", UTCDateTime, nullable=False),
+    Column("recorded_by", String(128), nullable=False),
+    Index(None, "customer_pk", "purpose", "captured_at"),
+)
+
+notices = Table(
+    "notices",
+    metadata,
+    Column("pk", Integer, primary_key=True, autoincrement=True),
+    Column("customer_pk", Integer, ForeignKey("customers.pk"), nullable=False),
+    Column("kind", String(32), nullable=False),
+    Column("delivered_at", UTCDateTime, nullable=False),
+    Column("method", String(32), nullable=False),
+    Column("recorded_at", UTCDateTime, nullable=False),
+    Column("recorded_by", String(128), nullable=False),
+    Index(None, "customer_pk", "kind"),
+)
+
+checks = Table(
+    "checks",
+    metadata,
+    Column("id", String(36), primary_key=True),
+    Column("caller", String(128), nullable=False),
+    Column("idempotency_key", String(255), nullable=False),
+    Column("request_hash", String(64), nullable=False),
+    Column("customer_external_id", String(128), nullable=False),
+    Column("customer_pk", Integer, ForeignKey("customers.pk"), nullable=True),
+    Column("channel", String(8), nullable=True),
+    Column("purpose", String(32), nullable=False),
+    Column("source", String(16), nullable=False),
+    Column("campaign_id", String(128), nullable=True),
+    Column("send_at", UTCDateTime, nullable=False),
+    Column("decided_at", UTCDateTime, nullable=False),
+    Column("decision", String(8), nullable=False),
+    Column("dry_run", Boolean, nullable=False),
+    # True while this allowed contact holds a slot: not a dry run, not failed or cancelled.
+    Column("reserved", Boolean, nullable=False),
+    Column("counts_toward_limits", Boolean, nullable=False),  # service messages do not
+    Column("valid_until", UTCDateTime, nullable=True),
+    Column("policy_version", String(80), nullable=False),
+    Column("response", Text, nullable=False),  # the answer as sent, replayed on retry
+    Column("audit_seq", SequenceNumber, nullable=False),
+    Column("outcome", String(16), nullable=True),
+    Column("outcome_at", UTCDateTime, nullable=True),
+    Column("outcome_late", Boolean, nullable=True),
+    Column("outcome_audit_seq", SequenceNumber, nullable=True),
+    UniqueConstraint("caller", "idempotency_key"),
+    Index(None, "customer_pk", "send_at"),
+    # The duplicate rule as a constraint too: one live reservation per campaign, customer and
+    # channel, whatever happens above.
+    Index(
+        "uq_checks_live_campaign",
+        "customer_pk",
+        "campaign_id",
+        "channel",
+        unique=True,
+        sqlite_where=text("reserved AND campaign_id IS NOT NULL"),
+        postgresql_where=text("reserved AND campaign_id IS NOT NULL"),
+    ),
+)
+
+api_keys = Table(
+    "api_keys",
+    metadata,
+    Column("key_id", String(32), primary_key=True),
+    Column("name", String(128), nullable=False),
+    Column("role", String(32), nullable=False),
+    Column("secret_hash", LargeBinary(32), nullable=False),
+    Column("customer_external_id", String(128), nullable=True),  # a customer key's own record
+    Column("created_at", UTCDateTime, nullable=False),
+    Column("revoked_at", UTCDateTime, nullable=True),
+)

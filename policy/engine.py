@@ -1,0 +1,275 @@
+"""The engine: every pack loaded once, compiled into lookups, then asked per contact.
+
+``PolicyEngine.load`` reads ``policies/*.toml``, refuses to start on any problem or with no
+rule at all, and indexes the rules by (channel, purpose) and jurisdiction code, so that
+``evaluate`` looks at only the rules that can apply. ``version`` is a hash of the files,
+recorded with every decision: changing any byte of any pack is a new version.
+"""
+
+import hashlib
+from collections import defaultdict
+from collections.abc import Callable, Iterable, Sequence
+from dataclasses import dataclass
+from datetime import UTC, date, datetime
+from functools import lru_cache
+from pathlib import Path
+from typing import Any, NamedTuple, Self
+
+import structlog
+
+from policy.facts import Facts
+from policy.jurisdictions import expand, is_valid_code
+from policy.packs import Pack, PolicyLoadError, read_pack
+from policy.reasons import Reason
+from policy.requirements import REQUIREMENTS, RuleIdentity
+from policy.rules import Rule
+from policy.vocabulary import Channel, Purpose
+
+POLICY_ERROR = "policy.error"
+UNKNOWN_JURISDICTION = "policy.unknown_jurisdiction"
+
+log = structlog.get_logger(__name__)
+
+_Check = Callable[[Facts, Any, RuleIdentity], Reason | None]
+
+
+@dataclass(frozen=True, slots=True)
+class _Compiled:
+    order: int  # position in load order: reasons come out in the order of the packs
+    rule: Rule
+    check: _Check
+
+
+class Explanation(NamedTuple):
+    rule: Rule
+    applies: bool
+    why: str
+    reason: Reason | None
+
+
+class PolicyEngine:
+    """Answers "may we, and if not, why" from the loaded law, for one contact at a time."""
+
+    def __init__(self, rules: Iterable[Rule], *, version: str) -> None:
+        self.rules = tuple(rules)
+        self.version = version
+        _refuse_unusable(self.rules)
+        self._compiled = tuple(
+            _Compiled(order, rule, REQUIREMENTS[rule.requires].check)
+            for order, rule in enumerate(self.rules)
+        )
+        self._index = _index(self._compiled)
+
+    @classmethod
+    def load(cls, directory: Path) -> Self:
+        """Load every ``*.toml`` in ``directory``, in name order; refuse on any problem."""
+        if not directory.is_dir():
+            raise PolicyLoadError([f"{directory}: no such policy directory"])
+        files = [(path, _read(path)) for path in _pack_paths(directory)]
+        if not files:
+            raise PolicyLoadError([f"{directory}: no *.toml pack; refusing to run with no law"])
+        packs: list[Pack] = []
+        problems: list[str] = []
+        for path, data in files:
+            try:
+                packs.append(read_pack(str(path), data))
+            except PolicyLoadError as error:
+                problems.extend(error.problems)
+        problems.extend(_duplicate_pack_names(packs))
+        if problems:
+            raise PolicyLoadError(problems)
+        version = policy_version((path.name, data) for path, data in files)
+        return cls((rule for pack in packs for rule in pack.rules), version=version)
+
+    def evaluate(self, facts: Facts) -> tuple[Reason, ...]:
+        """Every reason from every rule that applies to these facts; empty means allowed."""
+        day = _utc_day(facts.send_at)
+        scope = _scope(facts.jurisdictions)
+        by_code = self._index.get((facts.channel, facts.purpose), {})
+        # Unknown is deny, but only where some law governs this kind of contact at all.
+        reasons = list(scope.unknown) if by_code else []
+        for compiled in _candidates(by_code, scope.covering):
+            if compiled.rule.in_force_on(day):
+                reason = _judge(compiled, facts)
+                if reason is not None:
+                    reasons.append(reason)
+        return tuple(reasons)
+
+    def explain(self, facts: Facts) -> list[Explanation]:
+        """For every rule, whether it applies to these facts, why (not), and its reason."""
+        scope = _scope(facts.jurisdictions)
+        day = _utc_day(facts.send_at)
+        explained = []
+        for compiled in self._compiled:
+            misses = _misses(compiled.rule, facts, scope.covering, day)
+            if misses:
+                explained.append(Explanation(compiled.rule, False, "; ".join(misses), None))
+            else:
+                why = _applies_because(compiled.rule, facts, scope.covering, day)
+                explained.append(Explanation(compiled.rule, True, why, _judge(compiled, facts)))
+        return explained
+
+
+def _pack_paths(directory: Path) -> list[Path]:
+    """``*.toml`` files in name order; hidden ones (editor locks, backups) are not law."""
+    return sorted(
+        path
+        for path in directory.glob("*.toml")
+        if not path.name.startswith(".") and path.is_file()
+    )
+
+
+def _read(path: Path) -> bytes:
+    try:
+        return path.read_bytes()
+    except OSError as error:
+        raise PolicyLoadError([f"{path}: cannot be read: {error.strerror}"]) from None
+
+
+def policy_version(files: Iterable[tuple[str, bytes]]) -> str:
+    """``sha256:`` over each file's name and bytes, in name order, each length-prefixed."""
+    digest = hashlib.sha256()
+    for name, data in sorted(files):
+        encoded = name.encode("utf-8")
+        for part in (encoded, data):
+            digest.update(len(part).to_bytes(8, "big"))
+            digest.update(part)
+    return f"sha256:{digest.hexdigest()}"
+
+
+def _candidates(
+    by_code: dict[str, tuple[_Compiled, ...]], covering: frozenset[str]
+) -> list[_Compiled]:
+    found = {compiled.order: compiled for code in covering for compiled in by_code.get(code, ())}
+    return [found[order] for order in sorted(found)]
+
+
+def _refuse_unusable(rules: Sequence[Rule]) -> None:
+    if not rules:
+        raise PolicyLoadError(["no rule in any pack; refusing to run with no law"])
+    first_seen: dict[str, Rule] = {}
+    problems = []
+    for rule in rules:
+        earlier = first_seen.setdefault(rule.id, rule)
+        if earlier is not rule:
+            problems.append(
+                f"{_where(rule)}: rules.id = {rule.id!r}: already defined at {_where(earlier)}"
+            )
+    if problems:
+        raise PolicyLoadError(problems)
+
+
+def _duplicate_pack_names(packs: Sequence[Pack]) -> list[str]:
+    first_seen: dict[str, Pack] = {}
+    problems = []
+    for pack in packs:
+        earlier = first_seen.setdefault(pack.name, pack)
+        if earlier is not pack:
+            problems.append(
+                f"{pack.source}: pack.name = {pack.name!r}: already used by {earlier.source}"
+            )
+    return problems
+
+
+def _where(rule: Rule) -> str:
+    return f"{rule.source}:{rule.line}" if rule.line is not None else rule.source
+
+
+_Key = tuple[Channel | None, Purpose]
+
+
+def _index(compiled: Sequence[_Compiled]) -> dict[_Key, dict[str, tuple[_Compiled, ...]]]:
+    """(channel, purpose) -> jurisdiction code -> rules, in load order.
+
+    A rule with no channels is filed under every channel and under None (a data-use check).
+    """
+    index: defaultdict[_Key, defaultdict[str, list[_Compiled]]] = defaultdict(
+        lambda: defaultdict(list)
+    )
+    every_channel: tuple[Channel | None, ...] = (*Channel, None)
+    for entry in compiled:
+        for channel in entry.rule.channels or every_channel:
+            for purpose in entry.rule.purposes:
+                for code in entry.rule.jurisdictions:
+                    index[(channel, purpose)][code].append(entry)
+    return {
+        key: {code: tuple(rules) for code, rules in codes.items()} for key, codes in index.items()
+    }
+
+
+class _Scope(NamedTuple):
+    covering: frozenset[str]  # the customer's codes, widened by ``expand``
+    unknown: tuple[Reason, ...]  # one reason per code no rule can be chosen for
+
+
+@lru_cache(maxsize=4096)
+def _scope(codes: frozenset[str]) -> _Scope:
+    """Expansion runs per contact and the sets repeat, so it is cached by the frozen set."""
+    known = sorted(code for code in codes if is_valid_code(code, allow_groups=True))
+    unknown = sorted(codes.difference(known))
+    reasons = tuple(_unknown_jurisdiction(code) for code in unknown)
+    if not codes:
+        reasons = (_unknown_jurisdiction(None),)
+    return _Scope(expand(known), reasons)
+
+
+def _unknown_jurisdiction(code: str | None) -> Reason:
+    # Unknown is deny: a customer whose place we cannot read may be under any law.
+    problem = (
+        "has no jurisdiction on record"
+        if code is None
+        else f"has the jurisdiction {code!r}, which is not an ISO 3166 code"
+    )
+    return Reason(
+        rule=UNKNOWN_JURISDICTION,
+        regime="policy",
+        citation="ISO 3166-1 alpha-2 / ISO 3166-2",
+        message=f"The customer {problem}, so the law that applies cannot be chosen.",
+    )
+
+
+def _judge(compiled: _Compiled, facts: Facts) -> Reason | None:
+    """Run one requirement; if it fails, deny with ``policy.error`` (fail closed)."""
+    rule = compiled.rule
+    try:
+        return compiled.check(facts, rule.params, rule)
+    except Exception as error:  # any failure must deny, never allow
+        log.error("policy.requirement_failed", rule=rule.id, error=type(error).__name__)
+        return Reason(
+            rule=POLICY_ERROR,
+            regime=rule.regime,
+            citation=rule.citation,
+            message=f"Rule {rule.id} could not be evaluated, so the contact is refused.",
+        )
+
+
+def _utc_day(moment: datetime) -> date:
+    if moment.tzinfo is None or moment.utcoffset() is None:
+        raise ValueError("send_at must be timezone-aware")
+    return moment.astimezone(UTC).date()
+
+
+def _misses(rule: Rule, facts: Facts, covering: frozenset[str], day: date) -> list[str]:
+    misses = []
+    if not rule.covers_channel(facts.channel):
+        channel = facts.channel or "none (a data-use check)"
+        misses.append(f"channel {channel} is not one of {', '.join(rule.channels)}")
+    if facts.purpose not in rule.purposes:
+        misses.append(f"purpose {facts.purpose} is not one of {', '.join(rule.purposes)}")
+    if covering.isdisjoint(rule.jurisdictions):
+        where = ", ".join(sorted(covering)) or "nowhere known"
+        misses.append(f"customer is in {where}, not in {', '.join(rule.jurisdictions)}")
+    if day < rule.effective_from:
+        misses.append(f"not in force on {day}: effective from {rule.effective_from}")
+    elif rule.effective_until is not None and day >= rule.effective_until:
+        misses.append(f"not in force on {day}: in force only before {rule.effective_until}")
+    return misses
+
+
+def _applies_because(rule: Rule, facts: Facts, covering: frozenset[str], day: date) -> str:
+    channel = facts.channel or "none (a data-use check)"
+    places = ", ".join(sorted(covering.intersection(rule.jurisdictions)))
+    return (
+        f"applies: channel {channel}, purpose {facts.purpose}, customer in {places}, "
+        f"in force on {day} (since {rule.effective_from})"
+    )

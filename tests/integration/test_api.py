@@ -1,0 +1,239 @@
+"""The HTTP contract in-process: bodies, status codes, problem+json, auth."""
+
+import uuid
+
+import pytest
+from fastapi.testclient import TestClient
+
+from tests.conftest import bearer
+
+PROBLEM = "application/problem+json"
+
+
+@pytest.fixture
+def crm(api_keys: dict[str, str]) -> dict[str, str]:
+    return bearer(api_keys["crm_service"])
+
+
+def new_customer(client: TestClient, crm: dict[str, str], **body: object) -> str:
+    customer_id = f"C-{uuid.uuid4().hex[:10]}"
+    payload = {
+        "jurisdictions": ["ES"],
+        "time_zone": "Europe/Madrid",
+        "contact_points": {"email": ["Ana@Example.com"], "phone": ["600 000 001"]},
+    }
+    payload.update(body)
+    response = client.put(f"/v1/customers/{customer_id}", json=payload, headers=crm)
+    assert response.status_code == 201, response.text
+    return customer_id
+
+
+def check(client: TestClient, crm: dict[str, str], key: str | None = None, **body: object) -> dict:
+    payload = {"channel": "email", "purpose": "marketing", "source": "campaign"}
+    payload.update(body)
+    headers = {**crm, "Idempotency-Key": key or uuid.uuid4().hex}
+    response = client.post("/v1/checks", json=payload, headers=headers)
+    assert response.status_code == 200, response.text
+    return response.json()
+
+
+def test_customer_round_trip_normalises_contact_points(
+    client: TestClient, crm: dict[str, str]
+) -> None:
+    customer_id = new_customer(client, crm)
+    again = client.put(
+        f"/v1/customers/{customer_id}",
+        json={"jurisdictions": ["ES"], "contact_points": {"email": ["ana@example.com"]}},
+        headers=crm,
+    )
+    assert again.status_code == 200
+    profile = client.get(f"/v1/customers/{customer_id}", headers=crm).json()
+    assert profile["contact_points"] == {"email": ["ana@example.com"]}
+    assert profile["preferences"]["email"]["status"] == "not_asked"
+
+
+def test_phone_numbers_are_stored_in_e164(client: TestClient, crm: dict[str, str]) -> None:
+    customer_id = new_customer(client, crm)
+    profile = client.get(f"/v1/customers/{customer_id}", headers=crm).json()
+    assert profile["contact_points"]["phone"] == ["+34600000001"]
+
+
+def test_full_gate_flow_over_the_api(client: TestClient, crm: dict[str, str]) -> None:
+    customer_id = new_customer(client, crm)
+    denied = check(client, crm, customer_id=customer_id)
+    assert denied["decision"] == "deny"
+    assert {r["rule"] for r in denied["reasons"]} == {"eprivacy.art13_1.e_marketing_consent"}
+    assert all(r["citation"] and r["regime"] and r["message"] for r in denied["reasons"])
+    consent = {
+        "purpose": "marketing",
+        "status": "granted",
+        "legal_basis": "consent",
+        "source": "web",
+    }
+    assert (
+        client.post(f"/v1/customers/{customer_id}/consents", json=consent, headers=crm).status_code
+        == 201
+    )
+    pref = {"status": "opted_in", "limits": [{"count": 1, "period": "P1D"}]}
+    assert (
+        client.put(
+            f"/v1/customers/{customer_id}/preferences/email", json=pref, headers=crm
+        ).status_code
+        == 200
+    )
+    allowed = check(
+        client, crm, key="flow-1", customer_id=customer_id, destination="ana@example.com"
+    )
+    assert allowed["decision"] == "allow"
+    replay = client.post(
+        "/v1/checks",
+        headers={**crm, "Idempotency-Key": "flow-1"},
+        json={
+            "customer_id": customer_id,
+            "channel": "email",
+            "purpose": "marketing",
+            "source": "campaign",
+            "destination": "ana@example.com",
+        },
+    )
+    assert replay.json() == allowed
+    assert replay.headers["Idempotent-Replayed"] == "true"
+    outcome = client.post(
+        f"/v1/checks/{allowed['check_id']}/outcome", json={"outcome": "cancelled"}, headers=crm
+    )
+    assert outcome.status_code == 200
+    assert outcome.json()["late"] is False
+    recorded = client.get(f"/v1/checks/{allowed['check_id']}", headers=crm).json()
+    assert recorded["outcome"]["outcome"] == "cancelled"
+    assert check(client, crm, customer_id=customer_id)["decision"] == "allow"
+
+
+def test_same_idempotency_key_with_another_body_is_409(
+    client: TestClient, crm: dict[str, str]
+) -> None:
+    check(client, crm, key="dup-key", customer_id="nobody")
+    response = client.post(
+        "/v1/checks",
+        headers={**crm, "Idempotency-Key": "dup-key"},
+        json={
+            "customer_id": "nobody",
+            "channel": "sms",
+            "purpose": "marketing",
+            "source": "campaign",
+        },
+    )
+    assert response.status_code == 409
+    assert response.headers["content-type"] == PROBLEM
+    assert response.json()["type"] == "urn:consent-gate:problem:idempotency-key-reused"
+
+
+def test_missing_idempotency_key_is_a_problem(client: TestClient, crm: dict[str, str]) -> None:
+    response = client.post(
+        "/v1/checks",
+        headers=crm,
+        json={"customer_id": "x", "purpose": "marketing", "source": "campaign"},
+    )
+    assert response.status_code == 400
+    assert response.json()["type"] == "urn:consent-gate:problem:idempotency-key-missing"
+
+
+def test_validation_errors_list_every_bad_field(client: TestClient, crm: dict[str, str]) -> None:
+    response = client.post(
+        "/v1/checks",
+        headers={**crm, "Idempotency-Key": "v"},
+        json={
+            "customer_id": "x",
+            "channel": "fax",
+            "purpose": "spam",
+            "source": "campaign",
+            "send_at": "2026-11-26T10:00:00",
+            "colour": "red",
+        },
+    )
+    assert response.status_code == 422
+    assert response.headers["content-type"] == PROBLEM
+    body = response.json()
+    assert body["type"] == "urn:consent-gate:problem:validation-error"
+    fields = {e["field"] for e in body["errors"]}
+    assert fields == {"body.channel", "body.purpose", "body.send_at", "body.colour"}
+
+
+@pytest.mark.parametrize(
+    ("path", "body"),
+    [
+        ("/v1/customers/C-1", {"jurisdictions": ["XX"]}),
+        ("/v1/customers/C-1", {"jurisdictions": ["ES"], "time_zone": "Mars/Olympus"}),
+        ("/v1/customers/C-1", {"jurisdictions": ["ES"], "contact_points": {"phone": ["12"]}}),
+        (
+            "/v1/customers/C-1",
+            {"jurisdictions": ["ES"], "contact_points": {"email": ["not-an-email"]}},
+        ),
+        (
+            "/v1/customers/C-1/preferences/email",
+            {"status": "opted_in", "limits": [{"count": 1, "period": "1 day"}]},
+        ),
+        (
+            "/v1/customers/C-1/preferences/email",
+            {
+                "status": "opted_in",
+                "quiet_hours": [{"days": ["sun"], "start": "25:00", "end": "01:00"}],
+            },
+        ),
+        ("/v1/customers/C-1/preferences/fax", {"status": "opted_in"}),
+    ],
+)
+def test_bad_input_is_a_4xx_problem_never_a_500(
+    client: TestClient, crm: dict[str, str], path: str, body: dict
+) -> None:
+    response = client.put(path, json=body, headers=crm)
+    assert 400 <= response.status_code < 500, response.text
+    assert response.headers["content-type"] == PROBLEM
+
+
+def test_malformed_json_is_a_400_problem(client: TestClient, crm: dict[str, str]) -> None:
+    response = client.post(
+        "/v1/checks",
+        content=b"{not json",
+        headers={**crm, "Idempotency-Key": "m", "Content-Type": "application/json"},
+    )
+    assert response.status_code == 400
+    assert response.json()["type"] == "urn:consent-gate:problem:malformed-json"
+
+
+def test_missing_or_bad_key_is_401_and_wrong_role_is_403(
+    client: TestClient, api_keys: dict[str, str]
+) -> None:
+    assert client.get("/v1/checks/x").status_code == 401
+    assert client.get("/v1/checks/x", headers=bearer("cg_nope_nope")).status_code == 401
+    body = {"customer_id": "x", "purpose": "marketing", "source": "campaign"}
+    officer = {**bearer(api_keys["compliance_officer"]), "Idempotency-Key": "r"}
+    response = client.post("/v1/checks", json=body, headers=officer)
+    assert response.status_code == 403
+    assert response.json()["type"] == "urn:consent-gate:problem:forbidden"
+
+
+def test_customer_key_reaches_only_its_own_record(
+    client: TestClient, api_keys: dict[str, str]
+) -> None:
+    own = client.get("/v1/customers/C-self", headers=bearer(api_keys["customer"]))
+    assert own.status_code == 404  # allowed through, and there is no such record yet
+    other = client.get("/v1/customers/C-other", headers=bearer(api_keys["customer"]))
+    assert other.status_code == 403
+
+
+def test_unknown_route_is_a_404_problem(client: TestClient, crm: dict[str, str]) -> None:
+    response = client.get("/v1/nothing", headers=crm)
+    assert response.status_code == 404
+    assert response.headers["content-type"] == PROBLEM
+
+
+def test_unknown_check_is_a_404_problem(client: TestClient, crm: dict[str, str]) -> None:
+    response = client.get(f"/v1/checks/{uuid.uuid4()}", headers=crm)
+    assert response.status_code == 404
+    assert response.json()["type"] == "urn:consent-gate:problem:check-not-found"
+
+
+def test_openapi_has_an_example_for_each_body(client: TestClient) -> None:
+    schemas = client.get("/openapi.json").json()["components"]["schemas"]
+    for name in ("CustomerIn", "PreferenceIn", "ConsentIn", "NoticeIn", "CheckIn", "OutcomeIn"):
+        assert schemas[name].get("examples"), name

@@ -1,0 +1,312 @@
+"""Check-and-record on both stores: decisions, reservations, idempotency, outcomes."""
+
+import uuid
+from datetime import UTC, datetime, time, timedelta
+
+import pytest
+from sqlalchemy import Engine, func, select
+
+from audit.schema import audit_entries
+from consent.customers import erase_customer
+from consent.errors import IdempotencyConflictError, OutcomeConflictError
+from consent.gate import CheckCommand, Gate
+from consent.preferences import Limit, QuietHours
+from consent.store.database import transaction
+from policy.periods import Period
+from policy.vocabulary import Channel, Direction, PreferenceStatus, Purpose, Source
+from tests.conftest import ACTOR, CustomerFactory
+
+NOW = datetime(2026, 11, 26, 11, 0, tzinfo=UTC)  # a Thursday, 12:00 in Madrid
+
+
+def command(customer_id: str, **fields: object) -> CheckCommand:
+    values: dict[str, object] = {
+        "customer_id": customer_id,
+        "channel": Channel.EMAIL,
+        "purpose": Purpose.MARKETING,
+        "source": Source.CAMPAIGN,
+        "idempotency_key": uuid.uuid4().hex,
+    }
+    values.update(fields)
+    return CheckCommand(**values)  # type: ignore[arg-type]
+
+
+def rules(gate: Gate, cmd: CheckCommand, now: datetime = NOW) -> list[str]:
+    return [r.rule for r in gate.check(cmd, ACTOR, now).answer.reasons]
+
+
+def audit_count(engine: Engine, customer_id: str) -> int:
+    with transaction(engine) as conn:
+        subject = f"customer:{customer_id}"
+        return int(
+            conn.execute(
+                select(func.count()).where(audit_entries.c.subject == subject)
+            ).scalar_one()
+        )
+
+
+@pytest.fixture
+def eu_customer(customers: CustomerFactory) -> str:
+    customer_id = customers.create(("ES",))
+    customers.opted_in_marketing(customer_id)
+    return customer_id
+
+
+def test_opted_in_eu_customer_is_allowed_and_the_decision_is_audited(
+    gate: Gate, eu_customer: str, engine: Engine
+) -> None:
+    before = audit_count(engine, eu_customer)
+    answer = gate.check(command(eu_customer), ACTOR, NOW).answer
+    assert answer.decision == "allow"
+    assert answer.reasons == ()
+    assert answer.policy_version.startswith("sha256:")
+    assert audit_count(engine, eu_customer) == before + 1
+    assert answer.audit_entry_id > 0
+
+
+def test_unknown_customer_is_denied(gate: Gate) -> None:
+    assert rules(gate, command("nobody-" + uuid.uuid4().hex)) == ["gate.customer_unknown"]
+
+
+def test_erased_customer_is_denied(gate: Gate, eu_customer: str, engine: Engine) -> None:
+    with transaction(engine) as conn:
+        erase_customer(conn, eu_customer, ACTOR, NOW)
+    assert rules(gate, command(eu_customer)) == ["gate.customer_erased"]
+
+
+def test_eu_email_marketing_without_consent_is_denied_under_eprivacy(
+    gate: Gate, customers: CustomerFactory
+) -> None:
+    customer_id = customers.create(("ES",))
+    assert "eprivacy.art13_1.e_marketing_consent" in rules(gate, command(customer_id))
+
+
+def test_opted_out_channel_is_denied_but_service_messages_pass(
+    gate: Gate, customers: CustomerFactory, eu_customer: str
+) -> None:
+    customers.prefer(eu_customer, "email", status=PreferenceStatus.OPTED_OUT)
+    assert "customer.channel_opted_out" in rules(gate, command(eu_customer))
+    service = command(eu_customer, purpose=Purpose.SERVICE, source=Source.TRANSACTIONAL)
+    assert rules(gate, service) == []
+
+
+def test_inbound_only_channel_is_denied(
+    gate: Gate, customers: CustomerFactory, eu_customer: str
+) -> None:
+    customers.prefer(
+        eu_customer, "email", status=PreferenceStatus.OPTED_IN, direction=Direction.INBOUND_ONLY
+    )
+    assert rules(gate, command(eu_customer)) == ["customer.inbound_only"]
+
+
+def test_withdrawn_purpose_is_denied(
+    gate: Gate, customers: CustomerFactory, eu_customer: str
+) -> None:
+    customers.consent(eu_customer, "profiling", "withdrawn")
+    data_use = command(eu_customer, channel=None, purpose=Purpose.PROFILING, source=Source.DATA_USE)
+    assert rules(gate, data_use) == ["customer.consent_withdrawn"]
+
+
+def test_marketing_objection_stops_all_marketing_and_profiling(
+    gate: Gate, customers: CustomerFactory, eu_customer: str
+) -> None:
+    customers.consent(eu_customer, "marketing", "objected", captured_at=NOW - timedelta(hours=1))
+    sms = command(eu_customer, channel=Channel.POST)
+    assert "gdpr.art21.marketing_objection" in rules(gate, sms)
+    profiling = command(
+        eu_customer, channel=None, purpose=Purpose.PROFILING, source=Source.DATA_USE
+    )
+    assert rules(gate, profiling) == ["gdpr.art21.marketing_objection"]
+
+
+def test_quiet_hours_deny_with_the_time_they_end(
+    gate: Gate, customers: CustomerFactory, eu_customer: str
+) -> None:
+    thursday_noon = QuietHours(days=frozenset({3}), start=time(12), end=time(13))
+    customers.prefer(
+        eu_customer, "email", status=PreferenceStatus.OPTED_IN, quiet_hours=(thursday_noon,)
+    )
+    answer = gate.check(command(eu_customer), ACTOR, NOW).answer
+    assert [r.rule for r in answer.reasons] == ["customer.quiet_hours"]
+    assert answer.earliest_allowed_at == NOW + timedelta(hours=1)
+    assert answer.valid_until is None
+
+
+def test_frequency_limit_counts_allowed_contacts_and_names_the_next_slot(
+    gate: Gate, customers: CustomerFactory, eu_customer: str
+) -> None:
+    customers.prefer(
+        eu_customer,
+        "email",
+        status=PreferenceStatus.OPTED_IN,
+        limits=(Limit(1, Period.parse("P1D")),),
+    )
+    assert rules(gate, command(eu_customer)) == []
+    later = NOW + timedelta(hours=23, minutes=59, seconds=59)
+    answer = gate.check(command(eu_customer, send_at=later), ACTOR, NOW).answer
+    assert [r.rule for r in answer.reasons] == ["customer.frequency_limit"]
+    assert answer.earliest_allowed_at == NOW + timedelta(days=1)
+    assert rules(gate, command(eu_customer, send_at=NOW + timedelta(days=1))) == []
+
+
+def test_customer_wide_limit_spans_channels(
+    gate: Gate, customers: CustomerFactory, eu_customer: str
+) -> None:
+    customers.prefer(eu_customer, "post", status=PreferenceStatus.OPTED_IN)
+    customers.prefer(eu_customer, "any", limits=(Limit(1, Period.parse("P7D")),))
+    assert rules(gate, command(eu_customer)) == []
+    assert rules(gate, command(eu_customer, channel=Channel.POST)) == ["customer.frequency_limit"]
+
+
+def test_service_messages_are_not_counted_against_limits(
+    gate: Gate, customers: CustomerFactory, eu_customer: str
+) -> None:
+    customers.prefer(
+        eu_customer,
+        "email",
+        status=PreferenceStatus.OPTED_IN,
+        limits=(Limit(1, Period.parse("P1D")),),
+    )
+    service = command(eu_customer, purpose=Purpose.SERVICE, source=Source.TRANSACTIONAL)
+    assert rules(gate, service) == []
+    assert rules(gate, command(eu_customer)) == []
+
+
+def test_retry_with_the_same_key_replays_and_counts_nothing(
+    gate: Gate, customers: CustomerFactory, eu_customer: str, engine: Engine
+) -> None:
+    customers.prefer(
+        eu_customer,
+        "email",
+        status=PreferenceStatus.OPTED_IN,
+        limits=(Limit(1, Period.parse("P1D")),),
+    )
+    first = gate.check(command(eu_customer, idempotency_key="k-1"), ACTOR, NOW)
+    entries = audit_count(engine, eu_customer)
+    again = gate.check(
+        command(eu_customer, idempotency_key="k-1"), ACTOR, NOW + timedelta(seconds=5)
+    )
+    assert again.replayed
+    assert not first.replayed
+    assert again.answer == first.answer
+    assert audit_count(engine, eu_customer) == entries
+    # The slot is taken once: a new key is now over the limit of 1.
+    assert rules(gate, command(eu_customer)) == ["customer.frequency_limit"]
+
+
+def test_same_key_with_another_body_is_a_conflict(gate: Gate, eu_customer: str) -> None:
+    gate.check(command(eu_customer, idempotency_key="k-2"), ACTOR, NOW)
+    with pytest.raises(IdempotencyConflictError):
+        gate.check(command(eu_customer, idempotency_key="k-2", channel=Channel.SMS), ACTOR, NOW)
+
+
+def test_second_check_for_the_same_campaign_is_a_duplicate(gate: Gate, eu_customer: str) -> None:
+    assert rules(gate, command(eu_customer, campaign_id="bf-2026")) == []
+    assert rules(gate, command(eu_customer, campaign_id="bf-2026")) == ["gate.duplicate"]
+
+
+def test_failed_outcome_gives_the_slot_back_and_keeps_both_entries(
+    gate: Gate, customers: CustomerFactory, eu_customer: str, engine: Engine
+) -> None:
+    customers.prefer(
+        eu_customer,
+        "email",
+        status=PreferenceStatus.OPTED_IN,
+        limits=(Limit(1, Period.parse("P1D")),),
+    )
+    first = gate.check(command(eu_customer, campaign_id="c-1"), ACTOR, NOW).answer
+    entries = audit_count(engine, eu_customer)
+    outcome = gate.outcome(first.check_id, "failed", ACTOR, NOW + timedelta(minutes=1))
+    assert outcome["outcome"] == "failed"
+    assert audit_count(engine, eu_customer) == entries + 1
+    assert rules(gate, command(eu_customer, campaign_id="c-1")) == []
+
+
+def test_sent_outcome_keeps_the_slot(
+    gate: Gate, customers: CustomerFactory, eu_customer: str
+) -> None:
+    customers.prefer(
+        eu_customer,
+        "email",
+        status=PreferenceStatus.OPTED_IN,
+        limits=(Limit(1, Period.parse("P1D")),),
+    )
+    first = gate.check(command(eu_customer), ACTOR, NOW).answer
+    gate.outcome(first.check_id, "sent", ACTOR, NOW)
+    assert rules(gate, command(eu_customer)) == ["customer.frequency_limit"]
+
+
+def test_event_trigger_allow_is_valid_for_one_hour_and_a_later_send_is_late(
+    gate: Gate, eu_customer: str
+) -> None:
+    answer = gate.check(command(eu_customer, source=Source.EVENT_TRIGGER), ACTOR, NOW).answer
+    assert answer.valid_until == NOW + timedelta(hours=1)
+    on_time = gate.outcome(answer.check_id, "sent", ACTOR, NOW + timedelta(hours=1))
+    assert on_time["late"] is False
+    second = gate.check(command(eu_customer, source=Source.EVENT_TRIGGER), ACTOR, NOW).answer
+    late = gate.outcome(second.check_id, "sent", ACTOR, NOW + timedelta(hours=1, seconds=1))
+    assert late["late"] is True
+
+
+def test_outcome_cannot_change_once_recorded(gate: Gate, eu_customer: str) -> None:
+    answer = gate.check(command(eu_customer), ACTOR, NOW).answer
+    gate.outcome(answer.check_id, "sent", ACTOR, NOW)
+    assert gate.outcome(answer.check_id, "sent", ACTOR, NOW)["outcome"] == "sent"
+    with pytest.raises(OutcomeConflictError):
+        gate.outcome(answer.check_id, "cancelled", ACTOR, NOW)
+
+
+def test_denied_check_has_no_outcome(gate: Gate) -> None:
+    answer = gate.check(command("nobody-" + uuid.uuid4().hex), ACTOR, NOW).answer
+    with pytest.raises(OutcomeConflictError):
+        gate.outcome(answer.check_id, "sent", ACTOR, NOW)
+
+
+def test_dry_run_decides_and_audits_without_reserving(
+    gate: Gate, customers: CustomerFactory, eu_customer: str, engine: Engine
+) -> None:
+    customers.prefer(
+        eu_customer,
+        "email",
+        status=PreferenceStatus.OPTED_IN,
+        limits=(Limit(1, Period.parse("P1D")),),
+    )
+    before = audit_count(engine, eu_customer)
+    dry = gate.check(command(eu_customer, dry_run=True, campaign_id="c-2"), ACTOR, NOW).answer
+    assert dry.decision == "allow"
+    assert dry.dry_run
+    assert audit_count(engine, eu_customer) == before + 1
+    assert rules(gate, command(eu_customer, campaign_id="c-2")) == []
+
+
+def test_destination_must_belong_to_the_customer(gate: Gate, eu_customer: str) -> None:
+    assert rules(gate, command(eu_customer, destination=" ANA@example.com")) == []
+    assert rules(gate, command(eu_customer, destination="eve@example.com")) == [
+        "gate.destination_unknown"
+    ]
+    bad = command(eu_customer, channel=Channel.SMS, destination="not a number")
+    assert rules(gate, bad) == ["gate.destination_invalid"]
+
+
+def test_glba_sharing_waits_30_days_after_the_initial_notice(
+    gate: Gate, customers: CustomerFactory
+) -> None:
+    customer_id = customers.create(("US-NY",), time_zone="America/New_York", phone="+12125550123")
+    sharing = {"channel": None, "purpose": Purpose.SHARE_THIRD_PARTIES, "source": Source.DATA_USE}
+    assert "glba.initial_notice.opt_out_window" in rules(gate, command(customer_id, **sharing))
+    customers.notice(customer_id, "glba_initial", NOW - timedelta(days=10))
+    answer = gate.check(command(customer_id, **sharing), ACTOR, NOW).answer
+    assert answer.earliest_allowed_at == NOW + timedelta(days=20)
+    assert rules(gate, command(customer_id, **sharing), NOW + timedelta(days=20)) == []
+
+
+def test_glba_opt_out_denies_sharing(gate: Gate, customers: CustomerFactory) -> None:
+    customer_id = customers.create(("US-NY",), time_zone="America/New_York", phone="+12125550123")
+    customers.notice(customer_id, "glba_initial", NOW - timedelta(days=40))
+    customers.consent(
+        customer_id, "share_third_parties", "withdrawn", captured_at=NOW - timedelta(days=1)
+    )
+    sharing = command(
+        customer_id, channel=None, purpose=Purpose.SHARE_THIRD_PARTIES, source=Source.DATA_USE
+    )
+    assert "glba.opt_out.third_party_sharing" in rules(gate, sharing)

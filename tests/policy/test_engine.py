@@ -1,0 +1,322 @@
+import shutil
+from dataclasses import replace
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+
+import pytest
+
+from policy.engine import POLICY_ERROR, UNKNOWN_JURISDICTION, PolicyEngine
+from policy.reasons import Reason
+from policy.requirements import REQUIREMENTS, ConsentParams, Requirement, RequirementKind
+from policy.vocabulary import Channel, Purpose
+from tests.policy.factories import (
+    OPTED_IN,
+    POLICIES,
+    SEND_AT,
+    granted,
+    make_facts,
+    objected,
+    withdrawn,
+)
+
+EPRIVACY = "eprivacy.art13_1.e_marketing_consent"
+GDPR_OBJECTION = "gdpr.art21.marketing_objection"
+GLBA_OPT_OUT = "glba.opt_out.third_party_sharing"
+GLBA_NOTICE = "glba.initial_notice.opt_out_window"
+SECOND = timedelta(seconds=1)
+
+
+def rule_ids(reasons: tuple[Reason, ...]) -> list[str]:
+    return [reason.rule for reason in reasons]
+
+
+def sharing(**overrides: object) -> dict[str, object]:
+    """A US data-use check: share with nonaffiliated third parties, no channel."""
+    fields: dict[str, object] = {
+        "jurisdictions": {"US-NY"},
+        "channel": None,
+        "purpose": Purpose.SHARE_THIRD_PARTIES,
+        "notices": {"glba_initial": (SEND_AT - timedelta(days=40),)},
+    }
+    fields.update(overrides)
+    return fields
+
+
+def test_the_packs_hold_the_rules_we_encode(policy: PolicyEngine) -> None:
+    assert [rule.id for rule in policy.rules] == [
+        EPRIVACY,
+        GDPR_OBJECTION,
+        GLBA_OPT_OUT,
+        GLBA_NOTICE,
+    ]
+
+
+def test_eu_email_marketing_without_consent_is_denied_by_eprivacy(policy: PolicyEngine) -> None:
+    (reason,) = policy.evaluate(make_facts(channel_status=OPTED_IN))
+    assert reason.rule == EPRIVACY
+    assert reason.regime == "ePrivacy"
+    assert reason.citation == "Directive 2002/58/EC Art 13(1)"
+    assert "No consent recorded for marketing" in reason.message
+
+
+def test_eu_email_marketing_with_consent_and_opt_in_is_allowed(policy: PolicyEngine) -> None:
+    facts = make_facts(consents={Purpose.MARKETING: granted()}, channel_status=OPTED_IN)
+    assert policy.evaluate(facts) == ()
+
+
+def test_eu_sms_marketing_with_consent_but_never_asked_about_sms_is_denied(
+    policy: PolicyEngine,
+) -> None:
+    facts = make_facts(channel=Channel.SMS, consents={Purpose.MARKETING: granted()})
+    assert rule_ids(policy.evaluate(facts)) == [EPRIVACY]
+
+
+def test_norwegian_email_marketing_needs_consent_too(policy: PolicyEngine) -> None:
+    assert rule_ids(policy.evaluate(make_facts(jurisdictions={"NO"}))) == [EPRIVACY]
+
+
+def test_us_customer_is_not_subject_to_eprivacy(policy: PolicyEngine) -> None:
+    assert policy.evaluate(make_facts(jurisdictions={"US-FL"})) == ()
+
+
+def test_eu_marketing_by_post_is_not_under_the_e_marketing_rule(policy: PolicyEngine) -> None:
+    assert policy.evaluate(make_facts(channel=Channel.POST)) == ()
+
+
+def test_service_messages_are_not_marketing(policy: PolicyEngine) -> None:
+    assert policy.evaluate(make_facts(purpose=Purpose.SERVICE)) == ()
+
+
+def test_objection_to_marketing_denies_profiling_in_the_eu(policy: PolicyEngine) -> None:
+    facts = make_facts(
+        channel=None, purpose=Purpose.PROFILING, consents={Purpose.MARKETING: objected()}
+    )
+    (reason,) = policy.evaluate(facts)
+    assert (reason.rule, reason.regime) == (GDPR_OBJECTION, "GDPR")
+    assert reason.citation == "GDPR (EU) 2016/679 Art 21(2)-(3)"
+
+
+def test_objection_to_marketing_denies_marketing_on_every_channel(policy: PolicyEngine) -> None:
+    facts = make_facts(channel=Channel.PHONE, consents={Purpose.MARKETING: objected()})
+    assert rule_ids(policy.evaluate(facts)) == [GDPR_OBJECTION]
+
+
+def test_objection_and_missing_opt_in_are_both_reported(policy: PolicyEngine) -> None:
+    facts = make_facts(consents={Purpose.MARKETING: objected()})
+    assert rule_ids(policy.evaluate(facts)) == [EPRIVACY, GDPR_OBJECTION]
+
+
+def test_glba_opt_out_denies_sharing(policy: PolicyEngine) -> None:
+    facts = make_facts(**sharing(consents={Purpose.SHARE_THIRD_PARTIES: withdrawn()}))
+    (reason,) = policy.evaluate(facts)
+    assert (reason.rule, reason.regime) == (GLBA_OPT_OUT, "GLBA")
+    assert reason.earliest_allowed_at is None
+
+
+def test_glba_sharing_after_the_notice_window_without_opt_out_is_allowed(
+    policy: PolicyEngine,
+) -> None:
+    assert policy.evaluate(make_facts(**sharing())) == ()
+
+
+def test_data_use_check_with_no_channel_still_gets_glba_rules(policy: PolicyEngine) -> None:
+    facts = make_facts(**sharing(notices={}))
+    assert rule_ids(policy.evaluate(facts)) == [GLBA_NOTICE]
+
+
+def test_glba_rules_apply_to_sharing_checks_on_a_channel_too(policy: PolicyEngine) -> None:
+    facts = make_facts(**sharing(channel=Channel.POST, notices={}))
+    assert rule_ids(policy.evaluate(facts)) == [GLBA_NOTICE]
+
+
+def test_glba_sharing_denied_one_second_before_30_days_after_initial_notice(
+    policy: PolicyEngine,
+) -> None:
+    notice = {"glba_initial": (SEND_AT - timedelta(days=30),)}
+    (reason,) = policy.evaluate(make_facts(**sharing(notices=notice, send_at=SEND_AT - SECOND)))
+    assert reason.rule == GLBA_NOTICE
+    assert reason.earliest_allowed_at == SEND_AT
+    assert policy.evaluate(make_facts(**sharing(notices=notice, send_at=SEND_AT))) == ()
+
+
+def test_eu_customer_is_not_subject_to_glba(policy: PolicyEngine) -> None:
+    assert policy.evaluate(make_facts(**sharing(jurisdictions={"ES"}, notices={}))) == ()
+
+
+def test_gdpr_objection_rule_does_not_apply_before_25_may_2018(policy: PolicyEngine) -> None:
+    last_second_before = datetime(2018, 5, 24, 23, 59, 59, tzinfo=UTC)
+    facts = make_facts(
+        channel=None,
+        purpose=Purpose.PROFILING,
+        consents={Purpose.MARKETING: objected(captured_at=datetime(2018, 1, 1, tzinfo=UTC))},
+        send_at=last_second_before,
+    )
+    assert policy.evaluate(facts) == ()
+    later = replace(facts, send_at=last_second_before + SECOND)
+    assert rule_ids(policy.evaluate(later)) == [GDPR_OBJECTION]
+
+
+def test_the_effective_date_is_the_utc_date_of_the_send_time(policy: PolicyEngine) -> None:
+    # 24 May 2018, 23:30 in New York is already 25 May in UTC.
+    new_york_evening = datetime(2018, 5, 25, 3, 30, tzinfo=UTC)
+    facts = make_facts(
+        channel=None,
+        purpose=Purpose.PROFILING,
+        consents={Purpose.MARKETING: objected(captured_at=datetime(2018, 1, 1, tzinfo=UTC))},
+        send_at=new_york_evening,
+    )
+    assert rule_ids(policy.evaluate(facts)) == [GDPR_OBJECTION]
+
+
+def test_eprivacy_does_not_apply_before_31_october_2003(policy: PolicyEngine) -> None:
+    assert policy.evaluate(make_facts(send_at=datetime(2003, 10, 30, tzinfo=UTC))) == ()
+    assert rule_ids(policy.evaluate(make_facts(send_at=datetime(2003, 10, 31, tzinfo=UTC)))) == [
+        EPRIVACY
+    ]
+
+
+def test_a_rule_stops_applying_on_its_effective_until_date(tmp_path: Path) -> None:
+    text = (POLICIES / "gdpr.toml").read_text(encoding="utf-8")
+    ended = text.replace(
+        "effective_from = 2003-10-31", "effective_from = 2003-10-31\neffective_until = 2024-06-03"
+    )
+    (tmp_path / "gdpr.toml").write_text(ended, encoding="utf-8")
+    engine = PolicyEngine.load(tmp_path)
+    last_day = SEND_AT - timedelta(hours=12, seconds=1)
+    assert rule_ids(engine.evaluate(make_facts(send_at=last_day))) == [EPRIVACY]
+    assert engine.evaluate(make_facts(send_at=SEND_AT.replace(hour=0))) == ()
+    assert engine.explain(make_facts())[0].why == (
+        "not in force on 2024-06-03: in force only before 2024-06-03"
+    )
+
+
+def test_a_customer_with_an_unknown_jurisdiction_is_denied(policy: PolicyEngine) -> None:
+    (reason,) = policy.evaluate(make_facts(jurisdictions={"XX"}))
+    assert reason.rule == UNKNOWN_JURISDICTION
+    assert "'XX'" in reason.message
+
+
+def test_an_unknown_jurisdiction_beside_a_known_one_still_denies(policy: PolicyEngine) -> None:
+    facts = make_facts(jurisdictions={"US", "XX"})
+    assert rule_ids(policy.evaluate(facts)) == [UNKNOWN_JURISDICTION]
+
+
+def test_a_customer_with_no_jurisdiction_is_denied_where_law_governs(
+    policy: PolicyEngine,
+) -> None:
+    assert rule_ids(policy.evaluate(make_facts(jurisdictions=set()))) == [UNKNOWN_JURISDICTION]
+
+
+def test_an_unknown_jurisdiction_does_not_block_what_no_law_governs(
+    policy: PolicyEngine,
+) -> None:
+    assert policy.evaluate(make_facts(jurisdictions=set(), purpose=Purpose.SERVICE)) == ()
+
+
+def test_a_send_time_without_a_time_zone_is_refused(policy: PolicyEngine) -> None:
+    with pytest.raises(ValueError, match="timezone-aware"):
+        policy.evaluate(make_facts(send_at=datetime(2024, 6, 3, 12)))  # noqa: DTZ001
+
+
+def test_a_failing_requirement_denies_with_policy_error(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    def broken(*_: object) -> Reason | None:
+        raise RuntimeError("bug")
+
+    monkeypatch.setitem(
+        REQUIREMENTS,
+        RequirementKind.CONSENT,
+        Requirement(ConsentParams, broken),
+    )
+    engine = PolicyEngine.load(POLICIES)
+    facts = make_facts(consents={Purpose.MARKETING: granted()}, channel_status=OPTED_IN)
+    (reason,) = engine.evaluate(facts)
+    assert reason.rule == POLICY_ERROR
+    assert (reason.regime, reason.citation) == ("ePrivacy", "Directive 2002/58/EC Art 13(1)")
+    assert EPRIVACY in reason.message
+    assert engine.explain(facts)[0].reason == reason
+
+
+def test_version_is_a_sha256_of_the_packs(policy: PolicyEngine) -> None:
+    assert policy.version.startswith("sha256:")
+    assert len(policy.version) == len("sha256:") + 64
+
+
+def test_version_is_the_same_for_the_same_files(tmp_path: Path, policy: PolicyEngine) -> None:
+    shutil.copytree(POLICIES, tmp_path, dirs_exist_ok=True)
+    assert PolicyEngine.load(tmp_path).version == policy.version
+
+
+def test_version_changes_when_one_byte_of_a_pack_changes(
+    tmp_path: Path, policy: PolicyEngine
+) -> None:
+    shutil.copytree(POLICIES, tmp_path, dirs_exist_ok=True)
+    pack = tmp_path / "glba.toml"
+    pack.write_bytes(pack.read_bytes().replace(b"P30D", b"P31D"))
+    assert PolicyEngine.load(tmp_path).version != policy.version
+
+
+def test_version_changes_when_a_pack_is_renamed(tmp_path: Path, policy: PolicyEngine) -> None:
+    shutil.copytree(POLICIES, tmp_path, dirs_exist_ok=True)
+    (tmp_path / "glba.toml").rename(tmp_path / "us_glba.toml")
+    assert PolicyEngine.load(tmp_path).version != policy.version
+
+
+def test_explain_covers_every_rule_and_agrees_with_evaluate(policy: PolicyEngine) -> None:
+    facts = make_facts(consents={Purpose.MARKETING: objected()})
+    explained = policy.explain(facts)
+    assert [e.rule.id for e in explained] == [rule.id for rule in policy.rules]
+    assert tuple(e.reason for e in explained if e.reason is not None) == policy.evaluate(facts)
+    assert [e.applies for e in explained] == [True, True, False, False]
+
+
+def test_explain_says_why_a_rule_does_not_apply(policy: PolicyEngine) -> None:
+    facts = make_facts(jurisdictions={"US-FL"}, channel=Channel.PHONE)
+    why = {e.rule.id: e.why for e in policy.explain(facts)}
+    assert why[EPRIVACY] == (
+        "channel phone is not one of email, sms; customer is in US, US-FL, not in EEA"
+    )
+    assert why[GLBA_OPT_OUT] == "purpose marketing is not one of share_third_parties"
+
+
+def test_explain_says_when_a_rule_is_not_yet_in_force(policy: PolicyEngine) -> None:
+    facts = make_facts(send_at=datetime(2003, 1, 1, tzinfo=UTC))
+    eprivacy = policy.explain(facts)[0]
+    assert not eprivacy.applies
+    assert eprivacy.why == "not in force on 2003-01-01: effective from 2003-10-31"
+    assert eprivacy.reason is None
+
+
+def test_explain_says_why_a_rule_applies(policy: PolicyEngine) -> None:
+    eprivacy = policy.explain(make_facts(jurisdictions={"ES-MD"}))[0]
+    assert eprivacy.applies
+    assert eprivacy.why.startswith("applies: channel email, purpose marketing, customer in EEA")
+    assert eprivacy.reason is not None
+
+
+def test_explain_and_evaluate_agree_on_every_channel_purpose_place_and_date(
+    policy: PolicyEngine,
+) -> None:
+    everything_missing = {
+        "consents": {
+            Purpose.MARKETING: objected(),
+            Purpose.SHARE_THIRD_PARTIES: withdrawn(),
+        },
+        "notices": {},
+    }
+    for channel in (*Channel, None):
+        for purpose in Purpose:
+            for places in ({"ES-MD"}, {"NO"}, {"US-FL"}, {"CH"}, {"ES", "US"}):
+                for year in (2001, 2010, 2024):
+                    facts = make_facts(
+                        channel=channel,
+                        purpose=purpose,
+                        jurisdictions=places,
+                        send_at=SEND_AT.replace(year=year),
+                        **everything_missing,
+                    )
+                    explained = policy.explain(facts)
+                    from_explain = tuple(e.reason for e in explained if e.reason is not None)
+                    assert from_explain == policy.evaluate(facts), facts
+                    assert all(e.reason is not None for e in explained if e.applies)

@@ -1,0 +1,40 @@
+"""Canonical bytes and RFC 9162 leaf hashes, re-derived independently."""
+
+import hashlib
+from datetime import UTC, datetime
+
+import pytest
+
+from audit.canonical import NotCanonicalError, canonical_bytes
+from audit.entry import Actor, AuditEntry
+from audit.leaf import leaf_hash
+
+
+def test_canonical_bytes_sort_keys_and_drop_whitespace() -> None:
+    assert (
+        canonical_bytes({"b": 1, "a": [True, None, "é"]}) == '{"a":[true,null,"é"],"b":1}'.encode()
+    )
+
+
+def test_floats_are_refused() -> None:
+    with pytest.raises(NotCanonicalError, match=r"\$\.x"):
+        canonical_bytes({"x": 1.5})
+
+
+def test_leaf_hash_is_sha256_of_zero_byte_and_data() -> None:
+    assert leaf_hash(b"abc") == hashlib.sha256(b"\x00abc").digest()
+    assert leaf_hash(b"abc") != hashlib.sha256(b"abc").digest()
+
+
+def test_entry_hash_covers_every_field() -> None:
+    at = datetime(2026, 11, 26, 10, tzinfo=UTC)
+    entry = AuditEntry(
+        "id-1", at, Actor("crm", "crm_service"), "check.decided", "customer:C1", {"d": "allow"}
+    )
+    changed = AuditEntry(
+        "id-1", at, Actor("crm", "crm_service"), "check.decided", "customer:C1", {"d": "deny"}
+    )
+    data, leaf = entry.encoded()
+    assert leaf == hashlib.sha256(b"\x00" + data).digest()
+    assert b'"at":"2026-11-26T10:00:00.000000Z"' in data
+    assert changed.encoded()[1] != leaf

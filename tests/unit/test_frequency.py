@@ -1,0 +1,48 @@
+"""Rolling frequency windows at their edges."""
+
+from datetime import UTC, datetime, timedelta
+
+from consent.frequency import exceeds, next_free_slot
+from consent.preferences import Limit
+from policy.periods import Period
+
+T0 = datetime(2026, 11, 26, 10, 0, tzinfo=UTC)
+ONE_SECOND = timedelta(seconds=1)
+ONE_PER_DAY = Limit(1, Period.parse("P1D"))
+TWO_PER_WEEK = Limit(2, Period.parse("P7D"))
+
+
+def test_second_contact_one_second_before_the_window_ends_is_over_the_limit() -> None:
+    assert exceeds(ONE_PER_DAY, [T0], T0 + timedelta(days=1) - ONE_SECOND)
+
+
+def test_contact_exactly_one_period_later_fits() -> None:
+    assert not exceeds(ONE_PER_DAY, [T0], T0 + timedelta(days=1))
+
+
+def test_no_earlier_contacts_fits() -> None:
+    assert not exceeds(ONE_PER_DAY, [], T0)
+
+
+def test_scheduled_later_contact_counts_in_the_same_window() -> None:
+    assert exceeds(ONE_PER_DAY, [T0 + timedelta(hours=5)], T0)
+    assert not exceeds(ONE_PER_DAY, [T0 + timedelta(days=1)], T0)
+
+
+def test_two_per_week_counts_both_sides_of_a_window() -> None:
+    existing = [T0 - timedelta(days=3), T0 + timedelta(days=3)]
+    assert exceeds(TWO_PER_WEEK, existing, T0)
+    assert not exceeds(TWO_PER_WEEK, [T0 - timedelta(days=8), T0 + timedelta(days=8)], T0)
+
+
+def test_next_free_slot_is_when_the_oldest_contact_leaves_the_window() -> None:
+    existing = [T0 - timedelta(days=5), T0 - timedelta(days=1)]
+    assert next_free_slot(TWO_PER_WEEK, existing, T0) == T0 + timedelta(days=2)
+
+
+def test_calendar_month_window_follows_the_calendar() -> None:
+    per_month = Limit(1, Period.parse("P1M"))
+    jan_31 = datetime(2026, 1, 31, 12, tzinfo=UTC)
+    feb_28 = datetime(2026, 2, 28, 12, tzinfo=UTC)
+    assert exceeds(per_month, [jan_31], feb_28 - ONE_SECOND)
+    assert not exceeds(per_month, [jan_31], feb_28)
