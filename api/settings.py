@@ -11,7 +11,7 @@ from pydantic import SecretStr, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 # Only for development: anyone can read it here, so outside development it refuses to start.
-DEVELOPMENT_MASTER_KEY = base64.b64encode(b"consent-gate development key!!!").decode()
+DEVELOPMENT_MASTER_KEY = base64.b64encode(b"consent-gate development key, 32").decode()
 
 
 def _default_policies_dir() -> Path:

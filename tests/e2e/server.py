@@ -5,7 +5,7 @@ import socket
 import subprocess
 import sys
 import time
-from collections.abc import Iterator
+from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
 from dataclasses import dataclass
 
@@ -18,10 +18,18 @@ def free_port() -> int:
         return int(sock.getsockname()[1])
 
 
-def cli(env: dict[str, str], *args: str) -> subprocess.CompletedProcess[str]:
+def _without_consent_settings(environ: Mapping[str, str]) -> dict[str, str]:
+    """The test process's environment without CONSENT_*: each server gets only what it is given."""
+    return {name: value for name, value in environ.items() if not name.startswith("CONSENT_")}
+
+
+def cli(
+    env: dict[str, str], *args: str, cwd: str | None = None
+) -> subprocess.CompletedProcess[str]:
     return subprocess.run(
         [sys.executable, "-m", "api.cli", *args],
-        env={**os.environ, **env},
+        env={**_without_consent_settings(os.environ), **env},
+        cwd=cwd,
         capture_output=True,
         text=True,
         timeout=60,
@@ -33,16 +41,17 @@ def cli(env: dict[str, str], *args: str) -> subprocess.CompletedProcess[str]:
 class Server:
     base_url: str
     env: dict[str, str]
+    cwd: str | None = None
 
     def key(self, role: str, name: str) -> str:
-        done = cli(self.env, "keys", "create", "--role", role, "--name", name)
+        done = cli(self.env, "keys", "create", "--role", role, "--name", name, cwd=self.cwd)
         assert done.returncode == 0, done.stderr
         return done.stdout.strip().splitlines()[-1]
 
 
 @contextmanager
 def running_server(
-    env: dict[str, str], workers: int = 1, start_timeout: float = 30.0
+    env: dict[str, str], workers: int = 1, start_timeout: float = 30.0, cwd: str | None = None
 ) -> Iterator[Server]:
     port = free_port()
     process = subprocess.Popen(
@@ -58,14 +67,15 @@ def running_server(
             "--workers",
             str(workers),
         ],
-        env={**os.environ, **env},
+        env={**_without_consent_settings(os.environ), **env},
+        cwd=cwd,
         stdout=subprocess.PIPE,
         stderr=subprocess.STDOUT,
     )
     base_url = f"http://127.0.0.1:{port}"
     try:
         _wait_until_up(process, base_url, start_timeout)
-        yield Server(base_url, env)
+        yield Server(base_url, env, cwd)
     finally:
         process.terminate()
         try:

@@ -3,6 +3,7 @@
 import threading
 import uuid
 from collections.abc import Iterator
+from pathlib import Path
 
 import httpx
 import pytest
@@ -104,3 +105,13 @@ def test_production_refuses_to_start_with_the_development_key(
     done = cli(env, "serve", "--port", "1")
     assert done.returncode != 0
     assert "CONSENT_MASTER_KEY" in done.stderr + done.stdout
+
+
+def test_development_defaults_serve_on_a_fresh_sqlite_file(tmp_path: Path) -> None:
+    """The README's first command: no settings at all, a SQLite file created and migrated."""
+    with running_server({}, cwd=str(tmp_path)) as server:
+        crm = {"Authorization": f"Bearer {server.key('crm_service', 'readme')}"}
+        body = {"jurisdictions": ["ES"], "contact_points": {"email": ["ana@example.com"]}}
+        response = httpx.put(f"{server.base_url}/v1/customers/C-1001", json=body, headers=crm)
+        assert response.status_code == 201
+    assert (tmp_path / "consent.db").is_file()
