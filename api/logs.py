@@ -57,7 +57,8 @@ def configure_logging(level: str = "info") -> None:
         wrapper_class=structlog.make_filtering_bound_logger(
             logging.getLevelNamesMapping()[level.upper()]
         ),
-        cache_logger_on_first_use=True,
+        # Not cached: structlog.testing.capture_logs must see module-level loggers too.
+        cache_logger_on_first_use=False,
     )
 
 

@@ -1,0 +1,58 @@
+"""When the gate cannot decide, it refuses: never an allow."""
+
+from dataclasses import replace
+from pathlib import Path
+
+import pytest
+from fastapi import FastAPI
+from fastapi.testclient import TestClient
+from sqlalchemy import Engine, text
+
+from api.app import create_app
+from api.settings import Settings
+from consent.errors import SchemaAheadError
+from consent.gate import Gate, GateSettings
+from consent.store.database import make_engine, transaction
+from consent.store.migrate import migrate
+from policy.packs import PolicyLoadError
+from tests.conftest import POLICIES, bearer
+
+
+def test_store_down_is_a_503_problem(
+    app: FastAPI, client: TestClient, api_keys: dict[str, str]
+) -> None:
+    services = app.state.services
+    down = make_engine("postgresql+psycopg://nobody@127.0.0.1:1/none?connect_timeout=1")
+    broken = Gate(down, services.policy, services.keyring, GateSettings())
+    body = {"customer_id": "C-1", "channel": "email", "purpose": "marketing", "source": "campaign"}
+    headers = {**bearer(api_keys["crm_service"]), "Idempotency-Key": "down-1"}
+    app.state.services = replace(services, gate=broken)
+    try:
+        response = client.post("/v1/checks", json=body, headers=headers)
+    finally:
+        app.state.services = services
+    assert response.status_code == 503
+    assert response.headers["content-type"] == "application/problem+json"
+    assert response.json()["type"] == "urn:consent-gate:problem:store-unavailable"
+    assert response.headers["retry-after"] == "1"
+
+
+def test_unreadable_policy_stops_the_start(settings: Settings, tmp_path: Path) -> None:
+    for source in POLICIES.iterdir():
+        (tmp_path / source.name).write_bytes(source.read_bytes())
+    (tmp_path / "gdpr.toml").write_text("[pack\nname = 'broken'\n")
+    with pytest.raises(PolicyLoadError, match=r"gdpr\.toml"):
+        create_app(settings.model_copy(update={"policies_dir": tmp_path}))
+
+
+def test_database_ahead_of_this_release_is_refused(tmp_path: Path) -> None:
+    engine = make_engine(f"sqlite:///{tmp_path / 'ahead.db'}")
+    migrate(engine)
+    with transaction(engine) as conn:
+        conn.execute(text("UPDATE alembic_version SET version_num = '9999_from_the_future'"))
+    with pytest.raises(SchemaAheadError, match="9999_from_the_future"):
+        migrate(engine)
+
+
+def test_migrating_twice_changes_nothing(engine: Engine) -> None:
+    assert migrate(engine) == migrate(engine)

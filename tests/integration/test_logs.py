@@ -1,0 +1,76 @@
+"""Logs are events with a request id, and no line carries an email address or phone number."""
+
+import json
+import uuid
+
+import pytest
+import structlog
+from fastapi.testclient import TestClient
+from structlog.testing import capture_logs
+
+from api.logs import MASK, configure_logging, scrub_pii
+from tests.conftest import bearer
+
+EMAIL = "maria.lopez@example.es"
+PHONE = "+34 611 22 33 44"
+
+
+def test_no_log_line_carries_contact_details(client: TestClient, api_keys: dict[str, str]) -> None:
+    crm = bearer(api_keys["crm_service"])
+    customer_id = f"C-{uuid.uuid4().hex[:8]}"
+    body = {"jurisdictions": ["ES"], "contact_points": {"email": [EMAIL], "phone": [PHONE]}}
+    with capture_logs() as events:
+        client.put(f"/v1/customers/{customer_id}", json=body, headers=crm)
+        check = {
+            "customer_id": customer_id,
+            "channel": "sms",
+            "purpose": "marketing",
+            "source": "campaign",
+            "destination": PHONE,
+        }
+        client.post("/v1/checks", json=check, headers={**crm, "Idempotency-Key": "log-1"})
+        client.put(
+            f"/v1/customers/{customer_id}",
+            json={"jurisdictions": ["ES"], "contact_points": {"email": ["not an email " + EMAIL]}},
+            headers=crm,
+        )
+    text = json.dumps(events)
+    assert any(e["event"] == "check.decided" for e in events)
+    assert any(e["event"] == "request.completed" for e in events)
+    for secret in (EMAIL, PHONE, PHONE.replace(" ", ""), "611223344"):
+        assert secret not in text
+
+
+def test_request_log_names_the_route_template_not_the_customer(
+    client: TestClient, api_keys: dict[str, str]
+) -> None:
+    with capture_logs() as events:
+        client.get("/v1/customers/C-secret-id", headers=bearer(api_keys["crm_service"]))
+    completed = [e for e in events if e["event"] == "request.completed"]
+    assert completed[0]["route"] == "/v1/customers/{customer_id}"
+    assert "C-secret-id" not in json.dumps(events)
+
+
+def test_request_id_is_echoed_and_bound(client: TestClient, api_keys: dict[str, str]) -> None:
+    response = client.get(
+        "/v1/checks/none", headers={**bearer(api_keys["crm_service"]), "X-Request-ID": "req-42"}
+    )
+    assert response.headers["x-request-id"] == "req-42"
+
+
+def test_scrubber_masks_contact_details_that_slip_into_an_event() -> None:
+    event = scrub_pii(None, "info", {"event": "x", "detail": f"bad {EMAIL} and {PHONE}"})
+    assert event["detail"] == f"bad {MASK} and {MASK}"
+
+
+def test_log_lines_are_json_with_the_request_id(capsys: pytest.CaptureFixture[str]) -> None:
+    configure_logging("info")
+    structlog.contextvars.bind_contextvars(request_id="req-7")
+    try:
+        structlog.get_logger().info("probe.event", count=3)
+    finally:
+        structlog.contextvars.clear_contextvars()
+    line = json.loads(capsys.readouterr().out.strip().splitlines()[-1])
+    assert line["event"] == "probe.event"
+    assert line["request_id"] == "req-7"
+    assert line["count"] == 3
