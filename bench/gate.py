@@ -1,0 +1,569 @@
+"""Benchmark ``POST /v1/checks`` over real HTTP, against a bare FastAPI app in the same run.
+
+Run by hand, never by pytest (it takes a minute or two)::
+
+    .venv/bin/python -m bench.gate [--seconds S] [--connections C] [--customers N]
+
+Three targets, one after the other, each on a free port of 127.0.0.1: the bare app of
+``bench/bare_app.py`` (1 worker), ``consent serve`` on a temporary SQLite file (1 worker)
+and ``consent serve`` on PostgreSQL in a fresh schema of database ``test`` (2 workers).
+The load comes from ``wrk`` (a Lua script builds every request), or from an asyncio + httpx
+generator when ``wrk`` is not installed. Progress goes to stderr, the table to stdout.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import base64
+import os
+import random
+import re
+import secrets
+import shutil
+import signal
+import socket
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+import uuid
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import IO
+
+import httpx
+import psycopg
+from psycopg import sql
+
+ROOT = Path(__file__).resolve().parent.parent
+POSTGRES_SERVER = "postgresql://root@127.0.0.1:5432/test"
+CHECK_PATH = "/v1/checks"
+SQLITE_TARGET = 0.5  # x bare
+POSTGRES_TARGET = 0.2  # x bare: PostgreSQL shares the 2 cores here (see PERFORMANCE.md)
+P99_TARGET_MS = 20.0
+WARMUP_SECONDS = 2
+WRK_THREADS = 2
+SEED_CONCURRENCY = 16
+START_TIMEOUT = 60.0
+MAX_CUSTOMERS = 10_000  # phone numbers are +1214555XXXX
+DAILY_LIMIT = 100_000  # the most the service accepts; far above any count reached here
+
+
+# --- what is measured -------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Target:
+    """A running server to load, and what to send it."""
+
+    name: str
+    base_url: str
+    api_key: str | None
+    customer_ids: list[str]
+
+
+@dataclass(frozen=True)
+class Measurement:
+    """One timed run against one target."""
+
+    requests: int
+    seconds: float
+    p50_ms: float
+    p99_ms: float
+    errors: int  # non-200 answers plus socket errors and timeouts
+    allows: int
+
+    @property
+    def rate(self) -> float:
+        return self.requests / self.seconds if self.seconds else 0.0
+
+    @property
+    def allow_share(self) -> float:
+        return self.allows / self.requests if self.requests else 0.0
+
+
+def customer_ids(count: int) -> list[str]:
+    return [f"bench-{i:05d}" for i in range(count)]
+
+
+def check_body(customer_id: str) -> dict[str, str]:
+    return {
+        "customer_id": customer_id,
+        "channel": "phone",
+        "purpose": "marketing",
+        "source": "telemarketing",
+    }
+
+
+# --- processes ----------------------------------------------------------------------------
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+def _wait_until_up(process: subprocess.Popen[bytes], base_url: str, log: IO[bytes]) -> None:
+    deadline = time.monotonic() + START_TIMEOUT
+    while time.monotonic() < deadline:
+        if process.poll() is not None:
+            log.seek(0)
+            output = log.read().decode(errors="replace")
+            raise RuntimeError(f"server exited with {process.returncode}:\n{output}")
+        try:
+            if httpx.get(f"{base_url}/healthz", timeout=1.0).status_code == 200:
+                return
+        except httpx.TransportError:
+            pass
+        time.sleep(0.2)
+    raise RuntimeError(f"server did not answer on {base_url} within {START_TIMEOUT:.0f}s")
+
+
+def _stop(process: subprocess.Popen[bytes]) -> None:
+    """SIGTERM the server (uvicorn stops its workers), then SIGKILL its own process group."""
+    if process.poll() is None:
+        process.terminate()
+    try:
+        process.wait(timeout=15)
+    except subprocess.TimeoutExpired:
+        os.killpg(process.pid, signal.SIGKILL)  # the group started for this server only
+        process.wait(timeout=5)
+
+
+@contextmanager
+def server(command_for: Callable[[int], list[str]], env: dict[str, str]) -> Iterator[str]:
+    """Start ``command_for(port)`` on a free port, yield its base URL, always stop it."""
+    port = free_port()
+    base_url = f"http://127.0.0.1:{port}"
+    with tempfile.TemporaryFile() as log:
+        process = subprocess.Popen(  # noqa: S603 - our own interpreter and fixed arguments
+            command_for(port),
+            cwd=ROOT,
+            env=env,
+            stdout=log,
+            stderr=subprocess.STDOUT,
+            start_new_session=True,
+        )
+        try:
+            _wait_until_up(process, base_url, log)
+            yield base_url
+        finally:
+            _stop(process)
+
+
+def bare_command(port: int) -> list[str]:
+    return [
+        sys.executable, "-m", "uvicorn", "bench.bare_app:app",
+        "--host", "127.0.0.1", "--port", str(port), "--workers", "1",
+        "--no-access-log", "--log-level", "warning",
+    ]  # fmt: skip
+
+
+def consent_command(workers: int) -> Callable[[int], list[str]]:
+    def command(port: int) -> list[str]:
+        return [
+            sys.executable, "-m", "api.cli", "serve",
+            "--host", "127.0.0.1", "--port", str(port), "--workers", str(workers),
+        ]  # fmt: skip
+
+    return command
+
+
+def consent_env(database_url: str) -> dict[str, str]:
+    return {
+        **os.environ,
+        "CONSENT_DATABASE_URL": database_url,
+        "CONSENT_MASTER_KEY": base64.b64encode(secrets.token_bytes(32)).decode(),
+        "CONSENT_ENVIRONMENT": "test",
+        "CONSENT_LOG_LEVEL": "warning",
+    }
+
+
+def create_key(env: dict[str, str]) -> str:
+    done = subprocess.run(
+        [sys.executable, "-m", "api.cli", "keys", "create", "--role", "crm_service",
+         "--name", "bench"],
+        cwd=ROOT, env=env, capture_output=True, text=True, timeout=120, check=False,
+    )  # fmt: skip
+    if done.returncode != 0:
+        raise RuntimeError(f"consent keys create failed:\n{done.stderr}")
+    return done.stdout.strip().splitlines()[-1]
+
+
+@contextmanager
+def postgres_schema() -> Iterator[str]:
+    """A fresh schema in database ``test``, dropped afterwards."""
+    schema = f"bench_{uuid.uuid4().hex[:8]}"
+    name = sql.Identifier(schema)
+    with psycopg.connect(POSTGRES_SERVER, autocommit=True) as conn:
+        conn.execute(sql.SQL("CREATE SCHEMA {}").format(name))
+    try:
+        yield schema
+    finally:
+        with psycopg.connect(POSTGRES_SERVER, autocommit=True) as conn:
+            conn.execute(sql.SQL("DROP SCHEMA IF EXISTS {} CASCADE").format(name))
+
+
+# --- seeding ------------------------------------------------------------------------------
+
+
+def _expect_ok(response: httpx.Response) -> None:
+    if response.status_code not in (200, 201):
+        raise RuntimeError(
+            f"{response.request.method} {response.request.url.path} answered "
+            f"{response.status_code}: {response.text[:500]}"
+        )
+
+
+async def _seed_one(client: httpx.AsyncClient, index: int, customer_id: str) -> None:
+    customer = {"jurisdictions": ["US-TX"], "contact_points": {"phone": [f"+1214555{index:04d}"]}}
+    preference = {"status": "opted_in", "limits": [{"count": DAILY_LIMIT, "period": "P1D"}]}
+    _expect_ok(await client.put(f"/v1/customers/{customer_id}", json=customer))
+    _expect_ok(await client.put(f"/v1/customers/{customer_id}/preferences/phone", json=preference))
+
+
+async def seed(base_url: str, api_key: str, ids: list[str]) -> None:
+    """Create every customer with an opted-in phone and a generous daily limit."""
+    semaphore = asyncio.Semaphore(SEED_CONCURRENCY)
+    headers = {"Authorization": f"Bearer {api_key}"}
+
+    async def one(index: int, customer_id: str) -> None:
+        async with semaphore:
+            await _seed_one(client, index, customer_id)
+
+    async with httpx.AsyncClient(base_url=base_url, headers=headers, timeout=60.0) as client:
+        await asyncio.gather(*(one(i, cid) for i, cid in enumerate(ids)))
+
+
+# --- load: wrk ----------------------------------------------------------------------------
+
+WRK_SCRIPT = """
+local ids = {%(ids)s}
+local token = "%(token)s"
+local threads = {}
+local started = 0
+
+function setup(thread)
+  started = started + 1
+  thread:set("tid", started)
+  table.insert(threads, thread)
+end
+
+function init(args)
+  math.randomseed(os.time() * 1000 + tid)
+  prefix = token .. "-" .. tid .. "-"
+  sent, allows, non200 = 0, 0, 0
+end
+
+function request()
+  sent = sent + 1
+  local body = '{"customer_id":"' .. ids[math.random(#ids)] .. '","channel":"phone",'
+    .. '"purpose":"marketing","source":"telemarketing"}'
+  local headers = {["Content-Type"] = "application/json", ["Idempotency-Key"] = prefix .. sent}
+  %(auth)s
+  return wrk.format("POST", "%(path)s", headers, body)
+end
+
+function response(status, headers, body)
+  if status ~= 200 then
+    non200 = non200 + 1
+  elseif string.find(body, '"decision":%%s*"allow"') then
+    allows = allows + 1
+  end
+end
+
+function done(summary, latency, requests)
+  local allowed, refused = 0, 0
+  for _, thread in ipairs(threads) do
+    allowed = allowed + thread:get("allows")
+    refused = refused + thread:get("non200")
+  end
+  local e = summary.errors
+  io.write(string.format(
+    "BENCH requests=%%d duration_us=%%d p50_us=%%.1f p99_us=%%.1f non200=%%d allows=%%d "
+    .. "socket_errors=%%d\\n",
+    summary.requests, summary.duration, latency:percentile(50), latency:percentile(99),
+    refused, allowed, e.connect + e.read + e.write + e.timeout))
+end
+"""
+
+BENCH_LINE = re.compile(r"^BENCH (.+)$", re.MULTILINE)
+
+
+def wrk_script(target: Target) -> str:
+    auth = f'headers["Authorization"] = "Bearer {target.api_key}"' if target.api_key else ""
+    return WRK_SCRIPT % {
+        "ids": ",".join(f'"{cid}"' for cid in target.customer_ids),
+        "token": uuid.uuid4().hex[:12],  # a new one per run: keys never repeat across runs
+        "auth": auth,
+        "path": CHECK_PATH,
+    }
+
+
+def _parse_wrk(output: str) -> Measurement:
+    found = BENCH_LINE.search(output)
+    if not found:
+        raise RuntimeError(f"wrk printed no BENCH line:\n{output}")
+    values = dict(pair.split("=", 1) for pair in found.group(1).split())
+    return Measurement(
+        requests=int(values["requests"]),
+        seconds=int(values["duration_us"]) / 1e6,
+        p50_ms=float(values["p50_us"]) / 1000,
+        p99_ms=float(values["p99_us"]) / 1000,
+        errors=int(values["non200"]) + int(values["socket_errors"]),
+        allows=int(values["allows"]),
+    )
+
+
+def wrk_load(wrk: str, target: Target, connections: int, seconds: int) -> Measurement:
+    with tempfile.NamedTemporaryFile("w", suffix=".lua", delete=False) as script:
+        script.write(wrk_script(target))
+    try:
+        done = subprocess.run(  # noqa: S603 - the wrk found on PATH, fixed arguments
+            [wrk, f"-t{min(WRK_THREADS, connections)}", f"-c{connections}", f"-d{seconds}s",
+             "--latency", "-s", script.name, target.base_url],
+            capture_output=True, text=True, timeout=seconds + 60, check=False,
+        )  # fmt: skip
+    finally:
+        Path(script.name).unlink()
+    if done.returncode != 0:
+        raise RuntimeError(f"wrk failed ({done.returncode}):\n{done.stdout}\n{done.stderr}")
+    return _parse_wrk(done.stdout)
+
+
+# --- load: asyncio + httpx fallback -------------------------------------------------------
+
+
+@dataclass
+class Tally:
+    latencies: list[float] = field(default_factory=list)
+    errors: int = 0
+    allows: int = 0
+
+
+async def _client_loop(
+    client: httpx.AsyncClient, target: Target, prefix: str, deadline: float, tally: Tally
+) -> None:
+    sent = 0
+    while time.perf_counter() < deadline:
+        sent += 1
+        body = check_body(random.choice(target.customer_ids))
+        started = time.perf_counter()
+        try:
+            answer = await client.post(
+                CHECK_PATH, json=body, headers={"Idempotency-Key": f"{prefix}-{sent}"}
+            )
+        except httpx.HTTPError:
+            tally.errors += 1
+            continue
+        tally.latencies.append(time.perf_counter() - started)
+        if answer.status_code != 200:
+            tally.errors += 1
+        elif answer.json().get("decision") == "allow":
+            tally.allows += 1
+
+
+async def _httpx_run(target: Target, connections: int, seconds: int) -> Measurement:
+    headers = {"Authorization": f"Bearer {target.api_key}"} if target.api_key else {}
+    limits = httpx.Limits(max_connections=connections, max_keepalive_connections=connections)
+    token = uuid.uuid4().hex[:12]
+    tally = Tally()
+    async with httpx.AsyncClient(
+        base_url=target.base_url, headers=headers, limits=limits, timeout=10.0
+    ) as client:
+        started = time.perf_counter()
+        deadline = started + seconds
+        await asyncio.gather(
+            *(
+                _client_loop(client, target, f"{token}-{n}", deadline, tally)
+                for n in range(connections)
+            )
+        )
+        elapsed = time.perf_counter() - started
+    cuts = statistics.quantiles(tally.latencies, n=100) if len(tally.latencies) > 1 else [0.0] * 99
+    return Measurement(
+        requests=len(tally.latencies),
+        seconds=elapsed,
+        p50_ms=cuts[49] * 1000,
+        p99_ms=cuts[98] * 1000,
+        errors=tally.errors,
+        allows=tally.allows,
+    )
+
+
+def httpx_load(target: Target, connections: int, seconds: int) -> Measurement:
+    return asyncio.run(_httpx_run(target, connections, seconds))
+
+
+# --- the run ------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Options:
+    seconds: int
+    connections: int
+    customers: int
+    wrk: str | None
+
+
+def progress(message: str) -> None:
+    print(f"[bench] {message}", file=sys.stderr, flush=True)
+
+
+def measure(target: Target, options: Options) -> Measurement:
+    """Warm the target up, then time it."""
+
+    def load(seconds: int) -> Measurement:
+        if options.wrk:
+            return wrk_load(options.wrk, target, options.connections, seconds)
+        return httpx_load(target, options.connections, seconds)
+
+    progress(f"{target.name}: warm-up {WARMUP_SECONDS}s")
+    load(WARMUP_SECONDS)
+    progress(f"{target.name}: timed run {options.seconds}s at {options.connections} connections")
+    return load(options.seconds)
+
+
+def run_bare(options: Options) -> Measurement:
+    with server(bare_command, dict(os.environ)) as base_url:
+        target = Target("bare FastAPI", base_url, None, customer_ids(options.customers))
+        return measure(target, options)
+
+
+def run_consent(name: str, database_url: str, workers: int, options: Options) -> Measurement:
+    env = consent_env(database_url)
+    progress(f"{name}: creating an API key (migrates the database)")
+    api_key = create_key(env)
+    with server(consent_command(workers), env) as base_url:
+        ids = customer_ids(options.customers)
+        progress(f"{name}: seeding {len(ids)} customers")
+        started = time.perf_counter()
+        asyncio.run(seed(base_url, api_key, ids))
+        progress(f"{name}: seeded in {time.perf_counter() - started:.1f}s")
+        return measure(Target(name, base_url, api_key, ids), options)
+
+
+def run_sqlite(options: Options) -> Measurement:
+    with tempfile.TemporaryDirectory(prefix="consent-bench-") as directory:
+        url = f"sqlite:///{Path(directory) / 'consent.db'}"
+        return run_consent("consent SQLite", url, 1, options)
+
+
+def run_postgres(options: Options) -> Measurement:
+    with postgres_schema() as schema:
+        url = f"postgresql+psycopg://root@127.0.0.1:5432/test?options=-csearch_path%3D{schema}"
+        return run_consent("consent PostgreSQL", url, 2, options)
+
+
+def attempt(
+    name: str, run: Callable[[Options], Measurement], options: Options
+) -> Measurement | None:
+    """One target; a failure is reported and leaves the others to run."""
+    try:
+        return run(options)
+    except Exception as exc:  # one broken target must not hide the others' figures
+        progress(f"{name} FAILED: {exc}")
+        return None
+
+
+# --- the report ---------------------------------------------------------------------------
+
+
+def _row(name: str, result: Measurement | None, bare: Measurement | None) -> str:
+    if result is None:
+        return f"| {name} | failed | - | - | - | - |"
+    ratio = f"{result.rate / bare.rate:.2f}" if bare and bare.rate else "-"
+    return (
+        f"| {name} | {result.rate:,.0f} | {ratio} | {result.p50_ms:.2f} | "
+        f"{result.p99_ms:.2f} | {result.errors} |"
+    )
+
+
+def _verdict(ok: bool) -> str:
+    return "PASS" if ok else "FAIL"
+
+
+def _ratio_line(
+    name: str, result: Measurement | None, bare: Measurement | None, goal: float
+) -> str:
+    if result is None or bare is None or not bare.rate:
+        return f"  {name:<11} x bare >= {goal:<4}   n/a"
+    ratio = result.rate / bare.rate
+    return f"  {name:<11} x bare >= {goal:<4}   {ratio:6.2f}   {_verdict(ratio >= goal)}"
+
+
+def _p99_line(name: str, result: Measurement | None) -> str:
+    if result is None:
+        return f"  {name:<11} p99 <= {P99_TARGET_MS:.0f} ms     n/a"
+    ok = result.p99_ms <= P99_TARGET_MS
+    return f"  {name:<11} p99 <= {P99_TARGET_MS:.0f} ms     {result.p99_ms:6.2f}   {_verdict(ok)}"
+
+
+def report(results: dict[str, Measurement | None], options: Options) -> None:
+    generator = (
+        f"wrk -t{min(WRK_THREADS, options.connections)} -c{options.connections} "
+        f"-d{options.seconds}s"
+        if options.wrk
+        else f"asyncio + httpx, {options.connections} connections, {options.seconds}s "
+        "(wrk not found: fallback generator, slower than wrk)"
+    )
+    bare = results["bare FastAPI"]
+    sqlite, postgres = results["consent SQLite"], results["consent PostgreSQL"]
+    print()
+    print(f"POST {CHECK_PATH} on 127.0.0.1: load {generator}, {options.customers} customers, "
+          f"warm-up {WARMUP_SECONDS}s; SQLite 1 worker, PostgreSQL 2 workers")  # fmt: skip
+    print()
+    print("| target | req/s | x bare | p50 ms | p99 ms | errors |")
+    print("| --- | ---: | ---: | ---: | ---: | ---: |")
+    for name, result in results.items():
+        print(_row(name, result, bare))
+    print()
+    shares = ", ".join(
+        f"{name} {result.allow_share:.1%}" if result else f"{name} n/a"
+        for name, result in results.items()
+    )
+    print(f"share of decision allow: {shares}")
+    print()
+    print("targets (ratios against the bare app of this run):")
+    print(_ratio_line("SQLite", sqlite, bare, SQLITE_TARGET))
+    print(_ratio_line("PostgreSQL", postgres, bare, POSTGRES_TARGET))
+    print(_p99_line("SQLite", sqlite))
+    print(_p99_line("PostgreSQL", postgres))
+
+
+def parse_options(argv: list[str] | None = None) -> Options:
+    parser = argparse.ArgumentParser(
+        prog="python -m bench.gate",
+        description="Benchmark POST /v1/checks against a bare FastAPI app.",
+    )
+    parser.add_argument("--seconds", type=int, default=10, help="timed seconds per target")
+    parser.add_argument("--connections", type=int, default=64, help="concurrent connections")
+    parser.add_argument("--customers", type=int, default=2_000, help="customers to seed")
+    args = parser.parse_args(argv)
+    if args.seconds < 1 or args.connections < 1 or not 1 <= args.customers <= MAX_CUSTOMERS:
+        parser.error(
+            f"need --seconds >= 1, --connections >= 1, 1 <= --customers <= {MAX_CUSTOMERS}"
+        )
+    return Options(args.seconds, args.connections, args.customers, shutil.which("wrk"))
+
+
+def main(argv: list[str] | None = None) -> None:
+    options = parse_options(argv)
+    if not options.wrk:
+        progress("wrk not found: using the asyncio + httpx load generator")
+    runs: dict[str, Callable[[Options], Measurement]] = {
+        "bare FastAPI": run_bare,
+        "consent SQLite": run_sqlite,
+        "consent PostgreSQL": run_postgres,
+    }
+    results = {name: attempt(name, run, options) for name, run in runs.items()}
+    report(results, options)
+
+
+if __name__ == "__main__":
+    main()
