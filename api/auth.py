@@ -29,11 +29,13 @@ class KeyCache:
         self._entries: dict[str, tuple[float, Caller]] = {}
         self._lock = threading.Lock()
 
-    def caller(self, presented: str) -> Caller | None:
-        now = time.monotonic()
+    def cached(self, presented: str) -> Caller | None:
         hit = self._entries.get(presented)
-        if hit is not None and hit[0] > now:
-            return hit[1]
+        return hit[1] if hit is not None and hit[0] > time.monotonic() else None
+
+    def caller(self, presented: str) -> Caller | None:
+        """Verify against the store (blocking) and remember a valid key."""
+        now = time.monotonic()
         with transaction(self._engine) as conn:
             caller = authenticate(conn, presented)
         if caller is not None:

@@ -7,6 +7,7 @@ from typing import Annotated
 
 from fastapi import Depends, Header, Request
 from sqlalchemy import Engine
+from starlette.concurrency import run_in_threadpool
 
 from api.auth import KeyCache, authorise, bearer_token
 from api.errors import ApiProblem
@@ -27,7 +28,7 @@ class Services:
     allowed: Callable[[str, str, str], bool]
 
 
-def services(request: Request) -> Services:
+async def services(request: Request) -> Services:
     found: Services = request.app.state.services
     return found
 
@@ -35,12 +36,15 @@ def services(request: Request) -> Services:
 ServicesDep = Annotated[Services, Depends(services)]
 
 
-def current_caller(
+async def current_caller(
     request: Request,
     svc: ServicesDep,
     authorization: Annotated[str | None, Header(include_in_schema=False)] = None,
 ) -> Caller:
-    caller = svc.keys.caller(bearer_token(authorization))
+    # async, so that the per-request check costs no thread hop; only a cache miss waits on
+    # the store, in the thread pool.
+    presented = bearer_token(authorization)
+    caller = svc.keys.cached(presented) or await run_in_threadpool(svc.keys.caller, presented)
     if caller is None:
         raise ApiProblem(401, "unauthenticated", "Unauthenticated", "unknown or revoked API key")
     route = getattr(request.scope.get("route"), "path", request.url.path)

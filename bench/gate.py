@@ -409,6 +409,7 @@ class Options:
     connections: int
     customers: int
     wrk: str | None
+    skip: tuple[str, ...] = ()
 
 
 def progress(message: str) -> None:
@@ -544,12 +545,21 @@ def parse_options(argv: list[str] | None = None) -> Options:
     parser.add_argument("--seconds", type=int, default=10, help="timed seconds per target")
     parser.add_argument("--connections", type=int, default=64, help="concurrent connections")
     parser.add_argument("--customers", type=int, default=2_000, help="customers to seed")
+    parser.add_argument(
+        "--skip",
+        choices=["sqlite", "postgres"],
+        action="append",
+        default=[],
+        help="leave a store out (while iterating on the other); the bare baseline always runs",
+    )
     args = parser.parse_args(argv)
     if args.seconds < 1 or args.connections < 1 or not 1 <= args.customers <= MAX_CUSTOMERS:
         parser.error(
             f"need --seconds >= 1, --connections >= 1, 1 <= --customers <= {MAX_CUSTOMERS}"
         )
-    return Options(args.seconds, args.connections, args.customers, shutil.which("wrk"))
+    return Options(
+        args.seconds, args.connections, args.customers, shutil.which("wrk"), tuple(args.skip)
+    )
 
 
 def main(argv: list[str] | None = None) -> None:
@@ -561,7 +571,12 @@ def main(argv: list[str] | None = None) -> None:
         "consent SQLite": run_sqlite,
         "consent PostgreSQL": run_postgres,
     }
-    results = {name: attempt(name, run, options) for name, run in runs.items()}
+    skipped = {"sqlite": "consent SQLite", "postgres": "consent PostgreSQL"}
+    left_out = {skipped[store] for store in options.skip}
+    results = {
+        name: None if name in left_out else attempt(name, run, options)
+        for name, run in runs.items()
+    }
     report(results, options)
 
 

@@ -83,12 +83,10 @@ class CheckAnswer:
 
 
 def reason_document(reason: Reason) -> dict[str, Any]:
-    doc: dict[str, Any] = {
+    return {
         "rule": reason.rule,
         "regime": reason.regime,
         "citation": reason.citation,
         "message": reason.message,
+        "earliest_allowed_at": instant(reason.earliest_allowed_at),
     }
-    if reason.earliest_allowed_at is not None:
-        doc["earliest_allowed_at"] = instant(reason.earliest_allowed_at)
-    return doc

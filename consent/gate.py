@@ -11,7 +11,7 @@ import uuid
 from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
 
-from sqlalchemy import Connection, Engine
+from sqlalchemy import Engine
 from sqlalchemy.exc import IntegrityError
 
 from audit.canonical import canonical_bytes
@@ -35,8 +35,9 @@ from consent.errors import (
 )
 from consent.state import CustomerState
 from consent.store import checks as check_rows
-from consent.store.customers import load_state, lock_customer
+from consent.store.customers import lock_customer
 from consent.store.database import transaction
+from consent.store.gate_sql import CheckRow, GateTransaction, PriorCheck, gate_transaction
 from policy.engine import PolicyEngine
 from policy.reasons import Reason
 from policy.vocabulary import Channel, Decision, PreferenceChannel, Purpose, Source
@@ -89,48 +90,43 @@ class Gate:
         self._policy = policy
         self._keyring = keyring
         self._settings = settings
+        dbapi = engine.dialect.dbapi
+        self._integrity_error: type[Exception] = dbapi.IntegrityError if dbapi else IntegrityError
 
     def check(self, command: CheckCommand, actor: Actor, now: datetime) -> CheckResult:
         # A racing twin with the same key on an unknown customer has no row to lock on; the
         # unique key makes one of them fail, and on retry it finds the other's answer.
         try:
             return self._check_once(command, actor, now)
-        except IntegrityError:
+        except self._integrity_error:
             return self._check_once(command, actor, now)
 
     def _check_once(self, command: CheckCommand, actor: Actor, now: datetime) -> CheckResult:
         request_hash = command.request_hash()
-        with transaction(self._engine) as conn:
-            state = load_state(conn, command.customer_id, lock=True)
-            # Looked up after the lock: a twin that held the lock has committed by now.
-            stored = check_rows.by_idempotency_key(conn, actor.name, command.idempotency_key)
-            if stored is not None:
-                return self._replay(stored, request_hash)
-            answer = self._decide_and_record(conn, command, request_hash, state, actor, now)
-        return CheckResult(answer=answer, replayed=False)
-
-    @staticmethod
-    def _replay(stored: check_rows.StoredCheck, request_hash: str) -> CheckResult:
-        if stored.request_hash != request_hash:
-            raise IdempotencyConflictError(
-                "this Idempotency-Key was already used for a different request"
+        with gate_transaction(self._engine) as tx:
+            state, prior = tx.begin(command.customer_id, actor.name, command.idempotency_key)
+            if prior is not None:
+                return _replay(prior, request_hash)
+            send_at = command.send_at or now
+            reasons, earliest = self._decide(tx, command, state, send_at)
+            answer = self._answer(command, state, send_at, now, reasons, earliest)
+            seq = tx.record_and_commit(
+                _decision_entry(answer, command, actor),
+                _check_row(answer, command, request_hash, state, actor),
             )
-        return CheckResult(CheckAnswer.from_document(json.loads(stored.response)), replayed=True)
+        return CheckResult(answer=replace(answer, audit_entry_id=seq), replayed=False)
 
-    def _decide_and_record(
+    def _answer(
         self,
-        conn: Connection,
         command: CheckCommand,
-        request_hash: str,
         state: CustomerState | None,
-        actor: Actor,
+        send_at: datetime,
         now: datetime,
+        reasons: tuple[Reason, ...],
+        earliest: datetime | None,
     ) -> CheckAnswer:
-        send_at = command.send_at or now
-        reasons, earliest = self._decide(conn, command, state, send_at)
         allowed = not reasons
-        decision = Decision.ALLOW if allowed else Decision.DENY
-        answer = CheckAnswer(
+        return CheckAnswer(
             check_id=str(uuid.uuid4()),
             customer_id=command.customer_id,
             channel=command.channel,
@@ -140,45 +136,17 @@ class Gate:
             send_at=send_at,
             decided_at=now,
             dry_run=command.dry_run,
-            decision=decision,
+            decision=Decision.ALLOW if allowed else Decision.DENY,
             reasons=reasons,
             policy_version=self._policy.version,
             valid_until=self._valid_until(command.source, send_at, now) if allowed else None,
             earliest_allowed_at=earliest,
-            audit_entry_id=0,
+            audit_entry_id=0,  # assigned by the store when the entry is appended
         )
-        seq = append(conn, _decision_entry(answer, command, actor))
-        answer = replace(answer, audit_entry_id=seq)
-        reserve = allowed and not command.dry_run
-        check_rows.insert_check(
-            conn,
-            id=answer.check_id,
-            caller=actor.name,
-            idempotency_key=command.idempotency_key,
-            request_hash=request_hash,
-            customer_external_id=command.customer_id,
-            customer_pk=state.pk if state is not None else None,
-            channel=command.channel,
-            purpose=command.purpose,
-            source=command.source,
-            campaign_id=command.campaign_id,
-            send_at=send_at,
-            decided_at=now,
-            decision=decision,
-            dry_run=command.dry_run,
-            reserved=reserve,
-            counts_toward_limits=command.channel is not None
-            and command.purpose is not Purpose.SERVICE,
-            valid_until=answer.valid_until,
-            policy_version=answer.policy_version,
-            response=json.dumps(answer.document()),
-            audit_seq=seq,
-        )
-        return answer
 
     def _decide(
         self,
-        conn: Connection,
+        tx: GateTransaction,
         command: CheckCommand,
         state: CustomerState | None,
         send_at: datetime,
@@ -199,7 +167,7 @@ class Gate:
             campaign_id=command.campaign_id,
             destination_hash=destination_hash,
         )
-        history = check_rows.live_reservations(conn, state.pk, since=_lookback(state, request))
+        history = tx.reservations(state.pk, since=_lookback(state, request))
         reasons = reasons_against(state, request, history, self._policy)
         if not reasons:
             return reasons, None
@@ -265,13 +233,55 @@ class Gate:
             stored = check_rows.by_id(conn, check_id)
         if stored is None:
             raise CheckNotFoundError(f"no check {check_id}")
-        document: dict[str, object] = json.loads(stored.response)
+        document: dict[str, object] = {
+            **json.loads(stored.response),
+            "audit_entry_id": stored.audit_seq,
+        }
         document["outcome"] = (
             _outcome_document(stored.id, stored.outcome, stored.outcome_at, stored.outcome_late)
             if stored.outcome
             else None
         )
         return document
+
+
+def _replay(prior: PriorCheck, request_hash: str) -> CheckResult:
+    if prior.request_hash != request_hash:
+        raise IdempotencyConflictError(
+            "this Idempotency-Key was already used for a different request"
+        )
+    return CheckResult(CheckAnswer.from_document(prior.response), replayed=True)
+
+
+def _check_row(
+    answer: CheckAnswer,
+    command: CheckCommand,
+    request_hash: str,
+    state: CustomerState | None,
+    actor: Actor,
+) -> CheckRow:
+    allowed = answer.decision == Decision.ALLOW
+    return CheckRow(
+        id=answer.check_id,
+        caller=actor.name,
+        idempotency_key=command.idempotency_key,
+        request_hash=request_hash,
+        customer_external_id=command.customer_id,
+        customer_pk=state.pk if state is not None else None,
+        channel=command.channel,
+        purpose=command.purpose,
+        source=command.source,
+        campaign_id=command.campaign_id,
+        send_at=answer.send_at,
+        decided_at=answer.decided_at,
+        decision=answer.decision,
+        dry_run=command.dry_run,
+        reserved=allowed and not command.dry_run,
+        counts_toward_limits=command.channel is not None and command.purpose is not Purpose.SERVICE,
+        valid_until=answer.valid_until,
+        policy_version=answer.policy_version,
+        response=json.dumps(answer.document()),
+    )
 
 
 def _outcome_document(

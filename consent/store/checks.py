@@ -1,14 +1,15 @@
-"""Check rows: each decision as recorded, its idempotency key, and the live reservations."""
+"""Check rows as Core reads them: the recorded decision and its outcome.
+
+The gate's own writes are in ``gate_sql.py``, on the raw driver.
+"""
 
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Connection, insert, select, update
+from sqlalchemy import Connection, select, update
 
-from consent.decide import Reservation
 from consent.store.schema import checks
-from policy.vocabulary import Channel
 
 
 @dataclass(frozen=True, slots=True)
@@ -24,6 +25,7 @@ class StoredCheck:
     outcome: str | None
     outcome_at: datetime | None
     outcome_late: bool | None
+    audit_seq: int
 
 
 _STORED = (
@@ -38,6 +40,7 @@ _STORED = (
     checks.c.outcome,
     checks.c.outcome_at,
     checks.c.outcome_late,
+    checks.c.audit_seq,
 )
 
 
@@ -45,44 +48,9 @@ def _stored(row: Any) -> StoredCheck:
     return StoredCheck(**row._mapping)
 
 
-def by_idempotency_key(conn: Connection, caller: str, key: str) -> StoredCheck | None:
-    row = conn.execute(
-        select(*_STORED).where(checks.c.caller == caller, checks.c.idempotency_key == key)
-    ).one_or_none()
-    return _stored(row) if row is not None else None
-
-
 def by_id(conn: Connection, check_id: str) -> StoredCheck | None:
     row = conn.execute(select(*_STORED).where(checks.c.id == check_id)).one_or_none()
     return _stored(row) if row is not None else None
-
-
-def live_reservations(conn: Connection, customer_pk: int, since: datetime) -> list[Reservation]:
-    """Reservations that count against limits from ``since`` on, and every live campaign one.
-
-    Campaign reservations are read whatever their time, because a campaign reaches a customer
-    once per channel however long ago it started.
-    """
-    rows = conn.execute(
-        select(
-            checks.c.send_at, checks.c.channel, checks.c.campaign_id, checks.c.counts_toward_limits
-        )
-        .where(checks.c.customer_pk == customer_pk, checks.c.reserved)
-        .where((checks.c.send_at > since) | checks.c.campaign_id.is_not(None))
-    )
-    return [
-        Reservation(
-            send_at=row.send_at,
-            channel=Channel(row.channel) if row.channel else None,
-            campaign_id=row.campaign_id,
-            counts=bool(row.counts_toward_limits) and row.send_at > since,
-        )
-        for row in rows
-    ]
-
-
-def insert_check(conn: Connection, **values: Any) -> None:
-    conn.execute(insert(checks).values(**values))
 
 
 def record_outcome(
