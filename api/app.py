@@ -1,5 +1,8 @@
 """The application factory: settings in, a ready service out, or a clear refusal to start."""
 
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+
 from fastapi import FastAPI
 
 from api import errors
@@ -52,8 +55,15 @@ def build_services(settings: Settings) -> Services:
 def create_app(settings: Settings | None = None) -> FastAPI:
     settings = settings or Settings()
     configure_logging(settings.log_level)
-    app = FastAPI(title="Consent Gate", version="0.1.0", description=DESCRIPTION)
-    app.state.services = build_services(settings)
+    services = build_services(settings)
+
+    @asynccontextmanager
+    async def lifespan(_: FastAPI) -> AsyncIterator[None]:
+        yield
+        services.gate.close()  # the SQLite writer finishes its batch and stops
+
+    app = FastAPI(title="Consent Gate", version="0.1.0", description=DESCRIPTION, lifespan=lifespan)
+    app.state.services = services
     errors.install(app)
     app.include_router(checks.router)
     app.include_router(customers.router)

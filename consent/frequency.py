@@ -5,6 +5,7 @@ so the count is taken over every window of length P that contains ``t``, not onl
 ending at ``t``.
 """
 
+from bisect import bisect_left
 from collections.abc import Sequence
 from datetime import datetime
 
@@ -16,13 +17,16 @@ def _busiest_window(limit: Limit, existing: Sequence[datetime], at: datetime) ->
     period = limit.period
     # "x + P > at" rather than "x > at - P": calendar months do not invert (Jan 31 + P1M is
     # Feb 28, but Feb 28 - P1M is Jan 28), and the slot frees when x + P is reached.
-    before = [x for x in existing if x <= at < period.add_to(x)]
-    after = [x for x in existing if at < x < period.add_to(at)]
+    before = sorted(x for x in existing if x <= at < period.add_to(x))
+    horizon = period.add_to(at)
+    after = sorted(x for x in existing if at < x < horizon)
+    if not after:  # the usual case, nothing scheduled later: the window ending at ``at``
+        return len(before)
+    window = before + after
     best = 0
-    for start in [*before, at]:
-        end = period.add_to(start)
-        count = sum(1 for x in before if x >= start) + sum(1 for x in after if x < end)
-        best = max(best, count)
+    for i, start in enumerate([*before, at]):
+        first = i if i < len(before) else len(before)
+        best = max(best, bisect_left(window, period.add_to(start)) - first)
     return best
 
 

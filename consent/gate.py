@@ -8,11 +8,12 @@ other, and the answer leaves only after the commit: a decision the caller sees i
 import hashlib
 import json
 import uuid
+from concurrent.futures import Future
 from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
+from functools import partial
 
 from sqlalchemy import Engine
-from sqlalchemy.exc import IntegrityError
 
 from audit.canonical import canonical_bytes
 from audit.entry import Actor, AuditEntry
@@ -37,7 +38,8 @@ from consent.state import CustomerState
 from consent.store import checks as check_rows
 from consent.store.customers import lock_customer
 from consent.store.database import transaction
-from consent.store.gate_sql import CheckRow, GateTransaction, PriorCheck, gate_transaction
+from consent.store.gate_sql import CheckRow, GateTransaction, PriorCheck
+from consent.store.runners import GateRunner, runner_for
 from policy.engine import PolicyEngine
 from policy.reasons import Reason
 from policy.vocabulary import Channel, Decision, PreferenceChannel, Purpose, Source
@@ -84,36 +86,43 @@ class CheckResult:
 
 class Gate:
     def __init__(
-        self, engine: Engine, policy: PolicyEngine, keyring: KeyRing, settings: GateSettings
+        self,
+        engine: Engine,
+        policy: PolicyEngine,
+        keyring: KeyRing,
+        settings: GateSettings,
+        runner: GateRunner | None = None,
     ) -> None:
         self._engine = engine
         self._policy = policy
         self._keyring = keyring
         self._settings = settings
-        dbapi = engine.dialect.dbapi
-        self._integrity_error: type[Exception] = dbapi.IntegrityError if dbapi else IntegrityError
+        self._runner: GateRunner = runner or runner_for(engine)
+
+    def submit(self, command: CheckCommand, actor: Actor, now: datetime) -> "Future[CheckResult]":
+        """Decide, reserve and audit; the future resolves only after the commit."""
+        return self._runner.submit(partial(self._check_in, command=command, actor=actor, now=now))
 
     def check(self, command: CheckCommand, actor: Actor, now: datetime) -> CheckResult:
-        # A racing twin with the same key on an unknown customer has no row to lock on; the
-        # unique key makes one of them fail, and on retry it finds the other's answer.
-        try:
-            return self._check_once(command, actor, now)
-        except self._integrity_error:
-            return self._check_once(command, actor, now)
+        return self.submit(command, actor, now).result()
 
-    def _check_once(self, command: CheckCommand, actor: Actor, now: datetime) -> CheckResult:
+    def close(self) -> None:
+        self._runner.close()
+
+    def _check_in(
+        self, tx: GateTransaction, *, command: CheckCommand, actor: Actor, now: datetime
+    ) -> CheckResult:
         request_hash = command.request_hash()
-        with gate_transaction(self._engine) as tx:
-            state, prior = tx.begin(command.customer_id, actor.name, command.idempotency_key)
-            if prior is not None:
-                return _replay(prior, request_hash)
-            send_at = command.send_at or now
-            reasons, earliest = self._decide(tx, command, state, send_at)
-            answer = self._answer(command, state, send_at, now, reasons, earliest)
-            seq = tx.record_and_commit(
-                _decision_entry(answer, command, actor),
-                _check_row(answer, command, request_hash, state, actor),
-            )
+        state, prior = tx.begin(command.customer_id, actor.name, command.idempotency_key)
+        if prior is not None:
+            return _replay(prior, request_hash)
+        send_at = command.send_at or now
+        reasons, earliest = self._decide(tx, command, state, send_at)
+        answer = self._answer(command, state, send_at, now, reasons, earliest)
+        seq = tx.record(
+            _decision_entry(answer, command, actor),
+            _check_row(answer, command, request_hash, state, actor),
+        )
         return CheckResult(answer=replace(answer, audit_entry_id=seq), replayed=False)
 
     def _answer(

@@ -95,8 +95,10 @@ def engine(store_url: str) -> Iterator[Engine]:
 
 
 @pytest.fixture
-def gate(engine: Engine, policy: PolicyEngine, keyring: KeyRing) -> Gate:
-    return Gate(engine, policy, keyring, GateSettings())
+def gate(engine: Engine, policy: PolicyEngine, keyring: KeyRing) -> Iterator[Gate]:
+    gate = Gate(engine, policy, keyring, GateSettings())
+    yield gate
+    gate.close()
 
 
 @dataclass

@@ -7,7 +7,8 @@ tables are the same ones, declared in ``schema.py`` and created by the migration
 PostgreSQL: three round trips. (1) the row lock on the customer and the idempotency
 look-up, pipelined; the look-up runs after the lock is granted, so it sees what a racing
 twin committed. (2) the live reservations. (3) the audit entry and the check, in one
-statement, and COMMIT, pipelined. SQLite: the same statements under BEGIN IMMEDIATE.
+statement, and COMMIT, pipelined. SQLite: the same statements on the single writer's
+connection, inside its batch transaction (see ``runners.py``).
 """
 
 import json
@@ -66,8 +67,12 @@ class GateTransaction(Protocol):
     def reservations(self, customer_pk: int, since: datetime) -> list[Reservation]:
         """Live reservations counting from ``since``, and every live campaign one."""
 
-    def record_and_commit(self, entry: AuditEntry, row: CheckRow) -> int:
-        """Append the audit entry, insert the check, commit; the entry's sequence number."""
+    def record(self, entry: AuditEntry, row: CheckRow) -> int:
+        """Append the audit entry and insert the check; the entry's sequence number.
+
+        On PostgreSQL the COMMIT is pipelined with the insert; on SQLite the writer commits
+        the whole batch. Either way no answer is released before its commit.
+        """
 
 
 _CHECK_COLUMNS = (
@@ -165,7 +170,9 @@ _SQLITE_CHECK_SQL = (
 )
 
 
-class _SqliteTransaction:
+class SqliteTransaction:
+    """Statements on the writer's connection, inside the batch's BEGIN IMMEDIATE."""
+
     def __init__(self, cursor: Any) -> None:
         self._cursor = cursor
 
@@ -173,7 +180,6 @@ class _SqliteTransaction:
         self, customer_id: str, caller: str, key: str
     ) -> tuple[CustomerState | None, PriorCheck | None]:
         cur = self._cursor
-        cur.execute("BEGIN IMMEDIATE")  # the database lock: every writer waits its turn here
         cur.execute(
             "SELECT pk, state, erased_at FROM customers WHERE external_id = ?", (customer_id,)
         )
@@ -193,12 +199,11 @@ class _SqliteTransaction:
             for at, channel, campaign, counts in self._cursor.fetchall()
         ]
 
-    def record_and_commit(self, entry: AuditEntry, row: CheckRow) -> int:
+    def record(self, entry: AuditEntry, row: CheckRow) -> int:
         cur = self._cursor
         cur.execute(_SQLITE_AUDIT_SQL, _audit_values(entry))
         seq = int(cur.fetchone()[0])
         cur.execute(_SQLITE_CHECK_SQL, (*_check_values(row, _sqlite_stamp), seq))
-        cur.execute("COMMIT")
         return seq
 
 
@@ -218,7 +223,7 @@ _PG_RECORD_SQL = (
 )
 
 
-class _PostgresTransaction:
+class PostgresTransaction:
     def __init__(self, connection: Any) -> None:
         self._conn = connection
 
@@ -249,7 +254,7 @@ class _PostgresTransaction:
             for at, channel, campaign, counts in rows
         ]
 
-    def record_and_commit(self, entry: AuditEntry, row: CheckRow) -> int:
+    def record(self, entry: AuditEntry, row: CheckRow) -> int:
         with self._conn.cursor() as cur:
             with self._conn.pipeline():
                 cur.execute(_PG_RECORD_SQL, (*_audit_values(entry), *_check_values(row, _pg_stamp)))
@@ -258,23 +263,19 @@ class _PostgresTransaction:
 
 
 @contextmanager
-def gate_transaction(engine: Engine) -> Iterator[GateTransaction]:
+def postgres_transaction(engine: Engine) -> Iterator[PostgresTransaction]:
     """A raw connection from the engine's pool, rolled back unless the gate committed.
 
     A store that cannot be reached is StoreUnavailableError (503), never a guess.
     """
     dbapi = engine.dialect.dbapi
-    assert dbapi is not None  # noqa: S101 - both dialects in use have a DBAPI module
+    assert dbapi is not None  # noqa: S101 - the psycopg dialect has its DBAPI module
     try:
         fairy = engine.raw_connection()
     except dbapi.OperationalError as exc:
         raise StoreUnavailableError("the consent store is unavailable") from exc
-    driver: Any = fairy.driver_connection
     try:
-        if engine.dialect.name == "sqlite":
-            yield _SqliteTransaction(driver.cursor())
-        else:
-            yield _PostgresTransaction(driver)
+        yield PostgresTransaction(fairy.driver_connection)
     except dbapi.OperationalError as exc:
         _rollback_quietly(fairy)
         raise StoreUnavailableError("the consent store did not answer") from exc

@@ -1,6 +1,9 @@
 """Rolling frequency windows at their edges."""
 
+import random
 from datetime import UTC, datetime, timedelta
+
+import pytest
 
 from consent.frequency import exceeds, next_free_slot
 from consent.preferences import Limit
@@ -46,3 +49,21 @@ def test_calendar_month_window_follows_the_calendar() -> None:
     feb_28 = datetime(2026, 2, 28, 12, tzinfo=UTC)
     assert exceeds(per_month, [jan_31], feb_28 - ONE_SECOND)
     assert not exceeds(per_month, [jan_31], feb_28)
+
+
+def _brute_force_busiest(limit: Limit, existing: list[datetime], at: datetime) -> int:
+    """Every window [a, a + P) holding ``at`` whose start is a contact or ``at`` itself."""
+    starts = [x for x in [*existing, at] if x <= at < limit.period.add_to(x)]
+    return max(sum(1 for x in existing if s <= x < limit.period.add_to(s)) for s in starts)
+
+
+@pytest.mark.parametrize("seed", range(20))
+def test_window_count_agrees_with_brute_force(seed: int) -> None:
+    rng = random.Random(seed)
+    limit = Limit(rng.randint(1, 4), Period.parse(rng.choice(["PT6H", "P1D", "P7D", "P1M"])))
+    existing = [
+        T0 + timedelta(hours=rng.randint(-24 * 40, 24 * 40)) for _ in range(rng.randint(0, 30))
+    ]
+    at = T0 + timedelta(hours=rng.randint(-48, 48))
+    expected = _brute_force_busiest(limit, existing, at) >= limit.count
+    assert exceeds(limit, existing, at) is expected
