@@ -67,10 +67,10 @@ class SqliteWriter:
                 self._thread = None
 
     def _ensure_started(self) -> None:
-        if self._thread is not None:
+        if self._thread is not None and self._thread.is_alive():
             return
         with self._start_lock:
-            if self._thread is None:
+            if self._thread is None or not self._thread.is_alive():
                 self._thread = threading.Thread(
                     target=self._run, name="sqlite-gate-writer", daemon=True
                 )
@@ -83,51 +83,47 @@ class SqliteWriter:
         return conn
 
     def _run(self) -> None:
-        conn = self._connect()
+        conn: sqlite3.Connection | None = None
         try:
             while True:
-                first = self._jobs.get()
-                if first is None:
+                batch = self._next_batch()
+                if not batch:
                     return
-                batch = [first]
-                while len(batch) < _MAX_BATCH:
+                if conn is None:
                     try:
-                        job = self._jobs.get_nowait()
-                    except queue.Empty:
-                        break
-                    if job is None:
-                        self._jobs.put(None)  # finish this batch, then stop
-                        break
-                    batch.append(job)
+                        conn = self._connect()
+                    except sqlite3.Error as exc:  # tried again with the next batch
+                        _fail_all(batch, exc)
+                        continue
                 _run_batch(conn, batch)
         finally:
-            conn.close()
+            if conn is not None:
+                conn.close()
+
+    def _next_batch(self) -> list[_Job[Any]]:
+        """Block for one check, then take every check already waiting; empty means stop."""
+        first = self._jobs.get()
+        if first is None:
+            return []
+        batch = [first]
+        while len(batch) < _MAX_BATCH:
+            try:
+                job = self._jobs.get_nowait()
+            except queue.Empty:
+                break
+            if job is None:
+                self._jobs.put(None)  # finish this batch, then stop
+                break
+            batch.append(job)
+        return batch
 
 
 def _run_batch(conn: sqlite3.Connection, batch: list[_Job[Any]]) -> None:
-    cursor = conn.cursor()
-    tx = SqliteTransaction(cursor)
     try:
-        cursor.execute("BEGIN IMMEDIATE")
-    except sqlite3.Error as exc:
-        _fail_all(batch, exc)
-        return
-    outcomes: list[tuple[_Job[Any], Any, BaseException | None]] = []
-    for job in batch:
-        cursor.execute("SAVEPOINT job")
-        try:
-            result = job.work(tx)
-        except BaseException as exc:
-            cursor.execute("ROLLBACK TO job")
-            cursor.execute("RELEASE job")
-            outcomes.append((job, None, exc))
-        else:
-            cursor.execute("RELEASE job")
-            outcomes.append((job, result, None))
-    try:
-        cursor.execute("COMMIT")
-    except sqlite3.Error as exc:
-        conn.rollback()
+        outcomes = _commit_batch(conn, batch)
+    except Exception as exc:  # whatever broke, every waiting caller hears of it
+        if conn.in_transaction:
+            conn.rollback()
         _fail_all(batch, exc)
         return
     for job, result, error in outcomes:  # released only now: each answer is durable
@@ -135,6 +131,27 @@ def _run_batch(conn: sqlite3.Connection, batch: list[_Job[Any]]) -> None:
             job.future.set_result(result)
         else:
             job.future.set_exception(error)
+
+
+def _commit_batch(
+    conn: sqlite3.Connection, batch: list[_Job[Any]]
+) -> list[tuple[_Job[Any], Any, BaseException | None]]:
+    cursor = conn.cursor()
+    tx = SqliteTransaction(cursor)
+    cursor.execute("BEGIN IMMEDIATE")
+    outcomes: list[tuple[_Job[Any], Any, BaseException | None]] = []
+    for job in batch:
+        cursor.execute("SAVEPOINT job")
+        try:
+            result = job.work(tx)
+        except Exception as exc:  # handed to its caller through the future
+            cursor.execute("ROLLBACK TO job")
+            outcomes.append((job, None, exc))
+        else:
+            outcomes.append((job, result, None))
+        cursor.execute("RELEASE job")
+    cursor.execute("COMMIT")
+    return outcomes
 
 
 def _fail_all(batch: list[_Job[Any]], cause: BaseException) -> None:
