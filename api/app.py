@@ -54,7 +54,7 @@ def build_services(settings: Settings) -> Services:
 
 def create_app(settings: Settings | None = None) -> FastAPI:
     settings = settings or Settings()
-    configure_logging(settings.log_level)
+    configure_logging(settings.log_level, cache_loggers=settings.log_cache_loggers)
     services = build_services(settings)
 
     @asynccontextmanager

@@ -36,6 +36,7 @@ class Settings(BaseSettings):
     auth_cache_seconds: float = 30.0  # a revoked key stops working within this time
     db_pool_size: int = 10
     log_level: Literal["debug", "info", "warning", "error"] = "info"
+    log_cache_loggers: bool = True  # tests turn it off so that capture_logs sees every logger
 
     @field_validator("master_key")
     @classmethod

@@ -13,26 +13,40 @@ class NotCanonicalError(ValueError):
     """A value that has no canonical form here (a float, or a non-string key)."""
 
 
-def _check(value: Any, path: str) -> None:
-    if isinstance(value, bool) or value is None or isinstance(value, int | str):
-        return
-    if isinstance(value, float):
-        raise NotCanonicalError(f"{path}: floats have no canonical form here")
+_SCALARS = (str, int, bool, type(None))
+
+
+def _is_plain(value: Any) -> bool:
+    """True for JSON without floats or non-string keys; the hot path, so no paths are built."""
+    if isinstance(value, _SCALARS) and not isinstance(value, float):
+        return True
     if isinstance(value, list | tuple):
-        for i, item in enumerate(value):
-            _check(item, f"{path}[{i}]")
-        return
+        return all(_is_plain(item) for item in value)
     if isinstance(value, dict):
-        for key, item in value.items():
-            if not isinstance(key, str):
-                raise NotCanonicalError(f"{path}: keys must be strings")
-            _check(item, f"{path}.{key}")
-        return
-    raise NotCanonicalError(f"{path}: {type(value).__name__} is not JSON")
+        return all(isinstance(key, str) and _is_plain(item) for key, item in value.items())
+    return False
+
+
+def _problem(value: Any, path: str) -> str | None:
+    """Where the first non-canonical value is, for the error message."""
+    if isinstance(value, float):
+        return f"{path}: floats have no canonical form here"
+    if isinstance(value, _SCALARS):
+        return None
+    if isinstance(value, list | tuple):
+        children = [(f"{path}[{i}]", item) for i, item in enumerate(value)]
+    elif isinstance(value, dict):
+        if any(not isinstance(key, str) for key in value):
+            return f"{path}: keys must be strings"
+        children = [(f"{path}.{key}", item) for key, item in value.items()]
+    else:
+        return f"{path}: {type(value).__name__} is not JSON"
+    return next((p for child, item in children if (p := _problem(item, child))), None)
 
 
 def canonical_bytes(value: Any) -> bytes:
     """UTF-8 JSON with sorted keys and no insignificant whitespace (RFC 8785 subset)."""
-    _check(value, "$")
+    if not _is_plain(value):
+        raise NotCanonicalError(_problem(value, "$") or "$: not JSON")
     # Keys are sorted by code point; for the ASCII keys we write this equals JCS's UTF-16 order.
     return json.dumps(value, sort_keys=True, separators=(",", ":"), ensure_ascii=False).encode()

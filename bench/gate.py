@@ -410,6 +410,8 @@ class Options:
     customers: int
     wrk: str | None
     skip: tuple[str, ...] = ()
+    sqlite_workers: int = 1
+    postgres_workers: int = 2
 
 
 def progress(message: str) -> None:
@@ -452,13 +454,13 @@ def run_consent(name: str, database_url: str, workers: int, options: Options) ->
 def run_sqlite(options: Options) -> Measurement:
     with tempfile.TemporaryDirectory(prefix="consent-bench-") as directory:
         url = f"sqlite:///{Path(directory) / 'consent.db'}"
-        return run_consent("consent SQLite", url, 1, options)
+        return run_consent("consent SQLite", url, options.sqlite_workers, options)
 
 
 def run_postgres(options: Options) -> Measurement:
     with postgres_schema() as schema:
         url = f"postgresql+psycopg://root@127.0.0.1:5432/test?options=-csearch_path%3D{schema}"
-        return run_consent("consent PostgreSQL", url, 2, options)
+        return run_consent("consent PostgreSQL", url, options.postgres_workers, options)
 
 
 def attempt(
@@ -517,7 +519,8 @@ def report(results: dict[str, Measurement | None], options: Options) -> None:
     sqlite, postgres = results["consent SQLite"], results["consent PostgreSQL"]
     print()
     print(f"POST {CHECK_PATH} on 127.0.0.1: load {generator}, {options.customers} customers, "
-          f"warm-up {WARMUP_SECONDS}s; SQLite 1 worker, PostgreSQL 2 workers")  # fmt: skip
+          f"warm-up {WARMUP_SECONDS}s; SQLite {options.sqlite_workers} worker(s), "
+          f"PostgreSQL {options.postgres_workers} workers")  # fmt: skip
     print()
     print("| target | req/s | x bare | p50 ms | p99 ms | errors |")
     print("| --- | ---: | ---: | ---: | ---: | ---: |")
@@ -552,13 +555,21 @@ def parse_options(argv: list[str] | None = None) -> Options:
         default=[],
         help="leave a store out (while iterating on the other); the bare baseline always runs",
     )
+    parser.add_argument("--sqlite-workers", type=int, default=1, help="consent serve --workers")
+    parser.add_argument("--postgres-workers", type=int, default=2, help="consent serve --workers")
     args = parser.parse_args(argv)
     if args.seconds < 1 or args.connections < 1 or not 1 <= args.customers <= MAX_CUSTOMERS:
         parser.error(
             f"need --seconds >= 1, --connections >= 1, 1 <= --customers <= {MAX_CUSTOMERS}"
         )
     return Options(
-        args.seconds, args.connections, args.customers, shutil.which("wrk"), tuple(args.skip)
+        args.seconds,
+        args.connections,
+        args.customers,
+        shutil.which("wrk"),
+        tuple(args.skip),
+        args.sqlite_workers,
+        args.postgres_workers,
     )
 
 

@@ -9,6 +9,7 @@ import json
 from collections.abc import Mapping
 from dataclasses import dataclass, field, replace
 from datetime import date, datetime
+from functools import lru_cache
 from typing import Any
 
 from consent.preferences import (
@@ -93,7 +94,10 @@ def encode_state(state: CustomerState) -> str:
     return json.dumps(document, separators=(",", ":"), sort_keys=True)
 
 
+@lru_cache(maxsize=16_384)
 def decode_state(pk: int, external_id: str, raw: str, *, erased: bool) -> CustomerState:
+    """Memoised on the stored text: a customer's state changes far less often than it is read,
+    and the result is immutable, so sharing it is safe."""
     document = json.loads(raw)
     relationship = document["relationship"]
     since = relationship["customer_since"]

@@ -175,6 +175,7 @@ def settings(store_url: str, master_key_b64: str) -> Settings:
         master_key=SecretStr(master_key_b64),
         policies_dir=POLICIES,
         auth_cache_seconds=0.0,  # so a revoked key in a test is refused at once
+        log_cache_loggers=False,  # so that capture_logs sees the module-level loggers
     )
 
 

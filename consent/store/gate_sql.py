@@ -155,7 +155,7 @@ _RESERVATIONS_SQL = (
 
 def _sqlite_stamp(at: datetime) -> str:
     """The text SQLAlchemy's DateTime writes on SQLite, so both paths compare alike."""
-    return at.astimezone(UTC).strftime("%Y-%m-%d %H:%M:%S.%f")
+    return at.astimezone(UTC).replace(tzinfo=None).isoformat(" ", "microseconds")
 
 
 def _sqlite_instant(text: str) -> datetime:

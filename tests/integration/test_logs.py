@@ -64,7 +64,7 @@ def test_scrubber_masks_contact_details_that_slip_into_an_event() -> None:
 
 
 def test_log_lines_are_json_with_the_request_id(capsys: pytest.CaptureFixture[str]) -> None:
-    configure_logging("info")
+    configure_logging("info", cache_loggers=False)
     structlog.contextvars.bind_contextvars(request_id="req-7")
     try:
         structlog.get_logger().info("probe.event", count=3)

@@ -38,3 +38,16 @@ def test_entry_hash_covers_every_field() -> None:
     assert leaf == hashlib.sha256(b"\x00" + data).digest()
     assert b'"at":"2026-11-26T10:00:00.000000Z"' in data
     assert changed.encoded()[1] != leaf
+
+
+@pytest.mark.parametrize(
+    ("value", "where"),
+    [
+        ({"a": [1, {"b": 2.5}]}, r"\$\.a\[1\]\.b"),
+        ({"a": {1: "x"}}, r"\$\.a: keys must be strings"),
+        ([object()], r"\$\[0\]: object is not JSON"),
+    ],
+)
+def test_the_error_names_where_the_value_is(value: object, where: str) -> None:
+    with pytest.raises(NotCanonicalError, match=where):
+        canonical_bytes(value)
