@@ -59,7 +59,9 @@ def create_app(settings: Settings | None = None) -> FastAPI:
 
     @asynccontextmanager
     async def lifespan(_: FastAPI) -> AsyncIterator[None]:
+        await services.gate.open_async()  # PostgreSQL's pool belongs to this event loop
         yield
+        await services.gate.close_async()
         services.gate.close()  # the SQLite writer finishes its batch and stops
 
     app = FastAPI(title="Consent Gate", version="0.1.0", description=DESCRIPTION, lifespan=lifespan)

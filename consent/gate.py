@@ -5,13 +5,13 @@ SQLite), so two callers racing for the last slot of a limit are decided one afte
 other, and the answer leaves only after the commit: a decision the caller sees is durable.
 """
 
+import asyncio
 import hashlib
 import json
 import uuid
 from concurrent.futures import Future
 from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
-from functools import partial
 
 from sqlalchemy import Engine
 
@@ -23,6 +23,7 @@ from consent.contacts import contact_kind_for_channel, normalise
 from consent.crypto import KeyRing
 from consent.decide import (
     ContactRequest,
+    Reservation,
     earliest_allowed,
     erased_customer,
     reasons_against,
@@ -36,10 +37,12 @@ from consent.errors import (
 )
 from consent.state import CustomerState
 from consent.store import checks as check_rows
+from consent.store.async_postgres import AsyncPostgresRunner
 from consent.store.customers import lock_customer
 from consent.store.database import transaction
-from consent.store.gate_sql import CheckRow, GateTransaction, PriorCheck
+from consent.store.gate_sql import CheckRow, PriorCheck
 from consent.store.runners import GateRunner, runner_for
+from consent.store.steps import Begin, LoadReservations, Record, Steps, drive
 from policy.engine import PolicyEngine
 from policy.reasons import Reason
 from policy.vocabulary import Channel, Decision, PreferenceChannel, Purpose, Source
@@ -49,6 +52,8 @@ from policy.vocabulary import Channel, Decision, PreferenceChannel, Purpose, Sou
 class GateSettings:
     event_trigger_validity: timedelta = timedelta(hours=1)
     default_validity: timedelta = timedelta(hours=24)
+    # How long a check waits for a PostgreSQL connection before answering 503 (fail closed).
+    store_timeout: timedelta = timedelta(seconds=5)
 
 
 @dataclass(frozen=True, slots=True)
@@ -84,6 +89,9 @@ class CheckResult:
     replayed: bool  # True when an earlier answer to the same idempotency key was returned
 
 
+CheckSteps = Steps[CheckResult]
+
+
 class Gate:
     def __init__(
         self,
@@ -98,28 +106,59 @@ class Gate:
         self._keyring = keyring
         self._settings = settings
         self._runner: GateRunner = runner or runner_for(engine)
+        self._async_runner = (
+            AsyncPostgresRunner(engine, timeout=settings.store_timeout.total_seconds())
+            if engine.dialect.name != "sqlite"
+            else None
+        )
 
     def submit(self, command: CheckCommand, actor: Actor, now: datetime) -> "Future[CheckResult]":
-        """Decide, reserve and audit; the future resolves only after the commit."""
-        return self._runner.submit(partial(self._check_in, command=command, actor=actor, now=now))
+        """Decide, reserve and audit on the runner; the future resolves after the commit."""
+        return self._runner.submit(lambda tx: drive(self._steps(command, actor, now), tx))
 
     def check(self, command: CheckCommand, actor: Actor, now: datetime) -> CheckResult:
         return self.submit(command, actor, now).result()
 
+    async def check_async(self, command: CheckCommand, actor: Actor, now: datetime) -> CheckResult:
+        """The same check for an event loop: PostgreSQL without a thread, SQLite on its writer."""
+        if self._async_runner is None:
+            return await asyncio.wrap_future(self.submit(command, actor, now))
+        return await self._async_runner.run(lambda: self._steps(command, actor, now))
+
+    async def open_async(self) -> None:
+        if self._async_runner is not None:
+            await self._async_runner.open()
+
+    async def close_async(self) -> None:
+        if self._async_runner is not None:
+            await self._async_runner.close()
+
     def close(self) -> None:
         self._runner.close()
 
-    def _check_in(
-        self, tx: GateTransaction, *, command: CheckCommand, actor: Actor, now: datetime
-    ) -> CheckResult:
+    def _steps(self, command: CheckCommand, actor: Actor, now: datetime) -> CheckSteps:
+        """The check as a sequence of store requests; the runners perform them (sans-IO)."""
         request_hash = command.request_hash()
-        state, prior = tx.begin(command.customer_id, actor.name, command.idempotency_key)
+        begun: tuple[CustomerState | None, PriorCheck | None] = yield Begin(
+            command.customer_id, actor.name, command.idempotency_key
+        )
+        state, prior = begun
         if prior is not None:
             return _replay(prior, request_hash)
         send_at = command.send_at or now
-        reasons, earliest = self._decide(tx, command, state, send_at)
-        answer = self._answer(command, state, send_at, now, reasons, earliest)
-        seq = tx.record(
+        reasons: tuple[Reason, ...] = ()
+        earliest = None
+        request = self._contact_request(command, state, send_at)
+        if isinstance(request, Reason):
+            reasons = (request,)
+        else:
+            assert state is not None  # noqa: S101 - a request exists only for a known customer
+            history: list[Reservation] = yield LoadReservations(state.pk, _lookback(state, request))
+            reasons = reasons_against(state, request, history, self._policy)
+            if reasons:
+                earliest = earliest_allowed(state, request, history, self._policy, reasons)
+        answer = self._answer(command, send_at, now, reasons, earliest)
+        seq: int = yield Record(
             _decision_entry(answer, command, actor),
             _check_row(answer, command, request_hash, state, actor),
         )
@@ -128,7 +167,6 @@ class Gate:
     def _answer(
         self,
         command: CheckCommand,
-        state: CustomerState | None,
         send_at: datetime,
         now: datetime,
         reasons: tuple[Reason, ...],
@@ -153,22 +191,19 @@ class Gate:
             audit_entry_id=0,  # assigned by the store when the entry is appended
         )
 
-    def _decide(
-        self,
-        tx: GateTransaction,
-        command: CheckCommand,
-        state: CustomerState | None,
-        send_at: datetime,
-    ) -> tuple[tuple[Reason, ...], datetime | None]:
+    def _contact_request(
+        self, command: CheckCommand, state: CustomerState | None, send_at: datetime
+    ) -> ContactRequest | Reason:
+        """What to decide on, or the one reason there is nothing to decide."""
         if state is None:
-            return (unknown_customer(command.customer_id),), None
+            return unknown_customer(command.customer_id)
         if state.erased:
-            return (erased_customer(),), None
+            return erased_customer()
         try:
             destination_hash = self._destination_hash(command, state)
         except InvalidContactPointError as exc:
-            return (_invalid_destination(exc.detail),), None
-        request = ContactRequest(
+            return _invalid_destination(exc.detail)
+        return ContactRequest(
             channel=command.channel,
             purpose=command.purpose,
             source=command.source,
@@ -176,11 +211,6 @@ class Gate:
             campaign_id=command.campaign_id,
             destination_hash=destination_hash,
         )
-        history = tx.reservations(state.pk, since=_lookback(state, request))
-        reasons = reasons_against(state, request, history, self._policy)
-        if not reasons:
-            return reasons, None
-        return reasons, earliest_allowed(state, request, history, self._policy, reasons)
 
     def _destination_hash(self, command: CheckCommand, state: CustomerState) -> bytes | None:
         if command.destination is None or command.channel is None:

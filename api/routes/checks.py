@@ -1,6 +1,5 @@
 """The gate: check-and-record, outcomes, and the recorded decision."""
 
-import asyncio
 from typing import Annotated, Any
 
 import structlog
@@ -52,8 +51,7 @@ async def post_check(
         send_at=body.send_at,
         dry_run=body.dry_run,
     )
-    # The gate's own runner does the work; awaiting its future costs no thread-pool hop.
-    result = await asyncio.wrap_future(svc.gate.submit(command, actor_of(caller), utc_now()))
+    result = await svc.gate.check_async(command, actor_of(caller), utc_now())
     answer = result.answer
     log.info(
         "check.decided",

@@ -115,3 +115,39 @@ def test_development_defaults_serve_on_a_fresh_sqlite_file(tmp_path: Path) -> No
         response = httpx.put(f"{server.base_url}/v1/customers/C-1001", json=body, headers=crm)
         assert response.status_code == 201
     assert (tmp_path / "consent.db").is_file()
+
+
+def test_32_concurrent_http_retries_with_one_key_are_one_check(server: Server) -> None:
+    crm = {"Authorization": f"Bearer {server.key('crm_service', 'retrier')}"}
+    customer_id = f"C-{uuid.uuid4().hex[:10]}"
+    body = {"jurisdictions": ["US-TX"], "contact_points": {"phone": ["+1 214 555 0100"]}}
+    with httpx.Client(base_url=server.base_url, headers=crm, timeout=30) as client:
+        assert client.put(f"/v1/customers/{customer_id}", json=body).status_code == 201
+        opted_in = {"status": "opted_in"}
+        assert (
+            client.put(f"/v1/customers/{customer_id}/preferences/phone", json=opted_in).status_code
+            == 200
+        )
+    check = {
+        "customer_id": customer_id,
+        "channel": "phone",
+        "purpose": "marketing",
+        "source": "telemarketing",
+    }
+    key = uuid.uuid4().hex
+    check_ids: list[str] = []
+    barrier = threading.Barrier(32)
+
+    def call() -> None:
+        with httpx.Client(base_url=server.base_url, headers=crm, timeout=30) as client:
+            barrier.wait()
+            response = client.post("/v1/checks", headers={"Idempotency-Key": key}, json=check)
+            check_ids.append(response.json()["check_id"])
+
+    threads = [threading.Thread(target=call) for _ in range(32)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(timeout=60)
+    assert len(check_ids) == 32
+    assert len(set(check_ids)) == 1

@@ -1,6 +1,7 @@
 """When the gate cannot decide, it refuses: never an allow."""
 
 from dataclasses import replace
+from datetime import timedelta
 from pathlib import Path
 
 import pytest
@@ -23,7 +24,8 @@ def test_store_down_is_a_503_problem(
 ) -> None:
     services = app.state.services
     down = make_engine("postgresql+psycopg://nobody@127.0.0.1:1/none?connect_timeout=1")
-    broken = Gate(down, services.policy, services.keyring, GateSettings())
+    quick = GateSettings(store_timeout=timedelta(seconds=0.5))
+    broken = Gate(down, services.policy, services.keyring, quick)
     body = {"customer_id": "C-1", "channel": "email", "purpose": "marketing", "source": "campaign"}
     headers = {**bearer(api_keys["crm_service"]), "Idempotency-Key": "down-1"}
     app.state.services = replace(services, gate=broken)

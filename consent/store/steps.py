@@ -1,0 +1,94 @@
+"""The gate's check as store requests, so one decision procedure serves every store.
+
+The gate writes the check as a generator that yields what it needs from the store (lock
+and look up, load reservations, record) and receives the answers; it does no I/O itself.
+``drive`` performs the requests on a blocking transaction (the SQLite writer, PostgreSQL in
+a thread); ``drive_async`` on an asyncio one (PostgreSQL in the event loop).
+"""
+
+from collections.abc import Generator
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any, Protocol, TypeVar
+
+from audit.entry import AuditEntry
+from consent.decide import Reservation
+from consent.state import CustomerState
+from consent.store.gate_sql import CheckRow, GateTransaction, PriorCheck
+
+T = TypeVar("T")
+
+
+@dataclass(frozen=True, slots=True)
+class Begin:
+    """Lock the customer and find an earlier answer to this key: (state, prior check)."""
+
+    customer_id: str
+    caller: str
+    idempotency_key: str
+
+
+@dataclass(frozen=True, slots=True)
+class LoadReservations:
+    """The live reservations of this customer from ``since``: a list of Reservation."""
+
+    customer_pk: int
+    since: datetime
+
+
+@dataclass(frozen=True, slots=True)
+class Record:
+    """Append the audit entry and insert the check: the entry's sequence number."""
+
+    entry: AuditEntry
+    row: CheckRow
+
+
+Step = Begin | LoadReservations | Record
+Steps = Generator[Step, Any, T]
+
+
+class AsyncGateTransaction(Protocol):
+    async def begin(
+        self, customer_id: str, caller: str, key: str
+    ) -> tuple[CustomerState | None, PriorCheck | None]: ...
+
+    async def reservations(self, customer_pk: int, since: datetime) -> list[Reservation]: ...
+
+    async def record(self, entry: AuditEntry, row: CheckRow) -> int: ...
+
+
+def _perform(tx: GateTransaction, step: Step) -> Any:
+    if isinstance(step, Begin):
+        return tx.begin(step.customer_id, step.caller, step.idempotency_key)
+    if isinstance(step, LoadReservations):
+        return tx.reservations(step.customer_pk, step.since)
+    return tx.record(step.entry, step.row)
+
+
+async def _perform_async(tx: AsyncGateTransaction, step: Step) -> Any:
+    if isinstance(step, Begin):
+        return await tx.begin(step.customer_id, step.caller, step.idempotency_key)
+    if isinstance(step, LoadReservations):
+        return await tx.reservations(step.customer_pk, step.since)
+    return await tx.record(step.entry, step.row)
+
+
+def drive(steps: Steps[T], tx: GateTransaction) -> T:
+    try:
+        step = next(steps)
+        while True:
+            step = steps.send(_perform(tx, step))
+    except StopIteration as done:
+        result: T = done.value
+        return result
+
+
+async def drive_async(steps: Steps[T], tx: AsyncGateTransaction) -> T:
+    try:
+        step = next(steps)
+        while True:
+            step = steps.send(await _perform_async(tx, step))
+    except StopIteration as done:
+        result: T = done.value
+        return result
