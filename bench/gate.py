@@ -32,6 +32,7 @@ import uuid
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
+from functools import partial
 from pathlib import Path
 from typing import IO
 
@@ -410,7 +411,7 @@ class Options:
     customers: int
     wrk: str | None
     skip: tuple[str, ...] = ()
-    sqlite_workers: int = 1
+    sqlite_workers: tuple[int, ...] = (1, 2)
     postgres_workers: int = 2
 
 
@@ -451,10 +452,10 @@ def run_consent(name: str, database_url: str, workers: int, options: Options) ->
         return measure(Target(name, base_url, api_key, ids), options)
 
 
-def run_sqlite(options: Options) -> Measurement:
+def run_sqlite(options: Options, workers: int) -> Measurement:
     with tempfile.TemporaryDirectory(prefix="consent-bench-") as directory:
         url = f"sqlite:///{Path(directory) / 'consent.db'}"
-        return run_consent("consent SQLite", url, options.sqlite_workers, options)
+        return run_consent("consent SQLite", url, workers, options)
 
 
 def run_postgres(options: Options) -> Measurement:
@@ -495,16 +496,16 @@ def _ratio_line(
     name: str, result: Measurement | None, bare: Measurement | None, goal: float
 ) -> str:
     if result is None or bare is None or not bare.rate:
-        return f"  {name:<11} x bare >= {goal:<4}   n/a"
+        return f"  {name:<13} x bare >= {goal:<4}   n/a"
     ratio = result.rate / bare.rate
-    return f"  {name:<11} x bare >= {goal:<4}   {ratio:6.2f}   {_verdict(ratio >= goal)}"
+    return f"  {name:<13} x bare >= {goal:<4}   {ratio:6.2f}   {_verdict(ratio >= goal)}"
 
 
 def _p99_line(name: str, result: Measurement | None) -> str:
     if result is None:
-        return f"  {name:<11} p99 <= {P99_TARGET_MS:.0f} ms     n/a"
+        return f"  {name:<13} p99 <= {P99_TARGET_MS:.0f} ms     n/a"
     ok = result.p99_ms <= P99_TARGET_MS
-    return f"  {name:<11} p99 <= {P99_TARGET_MS:.0f} ms     {result.p99_ms:6.2f}   {_verdict(ok)}"
+    return f"  {name:<13} p99 <= {P99_TARGET_MS:.0f} ms     {result.p99_ms:6.2f}   {_verdict(ok)}"
 
 
 def report(results: dict[str, Measurement | None], options: Options) -> None:
@@ -516,11 +517,9 @@ def report(results: dict[str, Measurement | None], options: Options) -> None:
         "(wrk not found: fallback generator, slower than wrk)"
     )
     bare = results["bare FastAPI"]
-    sqlite, postgres = results["consent SQLite"], results["consent PostgreSQL"]
     print()
     print(f"POST {CHECK_PATH} on 127.0.0.1: load {generator}, {options.customers} customers, "
-          f"warm-up {WARMUP_SECONDS}s; SQLite {options.sqlite_workers} worker(s), "
-          f"PostgreSQL {options.postgres_workers} workers")  # fmt: skip
+          f"warm-up {WARMUP_SECONDS}s; bare FastAPI 1 worker")  # fmt: skip
     print()
     print("| target | req/s | x bare | p50 ms | p99 ms | errors |")
     print("| --- | ---: | ---: | ---: | ---: | ---: |")
@@ -534,10 +533,13 @@ def report(results: dict[str, Measurement | None], options: Options) -> None:
     print(f"share of decision allow: {shares}")
     print()
     print("targets (ratios against the bare app of this run):")
-    print(_ratio_line("SQLite", sqlite, bare, SQLITE_TARGET))
-    print(_ratio_line("PostgreSQL", postgres, bare, POSTGRES_TARGET))
-    print(_p99_line("SQLite", sqlite))
-    print(_p99_line("PostgreSQL", postgres))
+    for name, result in results.items():
+        if name.startswith("consent"):
+            store = "SQLite" if "SQLite" in name else "PostgreSQL"
+            target = SQLITE_TARGET if store == "SQLite" else POSTGRES_TARGET
+            label = f"{store} {name.rsplit(', ', 1)[-1].split()[0]}w"
+            print(_ratio_line(label, result, bare, target))
+            print(_p99_line(label, result))
 
 
 def parse_options(argv: list[str] | None = None) -> Options:
@@ -555,7 +557,13 @@ def parse_options(argv: list[str] | None = None) -> Options:
         default=[],
         help="leave a store out (while iterating on the other); the bare baseline always runs",
     )
-    parser.add_argument("--sqlite-workers", type=int, default=1, help="consent serve --workers")
+    parser.add_argument(
+        "--sqlite-workers",
+        type=int,
+        nargs="+",
+        default=[1, 2],
+        help="consent serve --workers for SQLite; one row per count",
+    )
     parser.add_argument("--postgres-workers", type=int, default=2, help="consent serve --workers")
     args = parser.parse_args(argv)
     if args.seconds < 1 or args.connections < 1 or not 1 <= args.customers <= MAX_CUSTOMERS:
@@ -568,7 +576,7 @@ def parse_options(argv: list[str] | None = None) -> Options:
         args.customers,
         shutil.which("wrk"),
         tuple(args.skip),
-        args.sqlite_workers,
+        tuple(args.sqlite_workers),
         args.postgres_workers,
     )
 
@@ -577,17 +585,13 @@ def main(argv: list[str] | None = None) -> None:
     options = parse_options(argv)
     if not options.wrk:
         progress("wrk not found: using the asyncio + httpx load generator")
-    runs: dict[str, Callable[[Options], Measurement]] = {
-        "bare FastAPI": run_bare,
-        "consent SQLite": run_sqlite,
-        "consent PostgreSQL": run_postgres,
-    }
-    skipped = {"sqlite": "consent SQLite", "postgres": "consent PostgreSQL"}
-    left_out = {skipped[store] for store in options.skip}
-    results = {
-        name: None if name in left_out else attempt(name, run, options)
-        for name, run in runs.items()
-    }
+    runs: dict[str, Callable[[Options], Measurement]] = {"bare FastAPI": run_bare}
+    if "sqlite" not in options.skip:
+        for workers in options.sqlite_workers:
+            runs[f"consent SQLite, {workers} worker(s)"] = partial(run_sqlite, workers=workers)
+    if "postgres" not in options.skip:
+        runs[f"consent PostgreSQL, {options.postgres_workers} workers"] = run_postgres
+    results = {name: attempt(name, run, options) for name, run in runs.items()}
     report(results, options)
 
 

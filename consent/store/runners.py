@@ -11,11 +11,14 @@ PostgreSQL serialises per customer with row locks and commits concurrently, so e
 runs in its own transaction on a pooled connection, in a small thread pool.
 """
 
+import fcntl
+import os
 import queue
 import sqlite3
 import threading
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from concurrent.futures import Future, ThreadPoolExecutor
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from typing import Any, Generic, Protocol, TypeVar
 
@@ -76,29 +79,24 @@ class SqliteWriter:
                 )
                 self._thread.start()
 
-    def _connect(self) -> sqlite3.Connection:
-        conn = sqlite3.connect(self._path, isolation_level=None, check_same_thread=False)
-        for pragma in SQLITE_PRAGMAS:
-            conn.execute(pragma)
-        return conn
-
     def _run(self) -> None:
-        conn: sqlite3.Connection | None = None
+        store: _WriterStore | None = None
         try:
             while True:
                 batch = self._next_batch()
                 if not batch:
                     return
-                if conn is None:
+                if store is None:
                     try:
-                        conn = self._connect()
-                    except sqlite3.Error as exc:  # tried again with the next batch
+                        store = _WriterStore.open(self._path)
+                    except (sqlite3.Error, OSError) as exc:  # tried again with the next batch
                         _fail_all(batch, exc)
                         continue
-                _run_batch(conn, batch)
+                with store.turn():
+                    _run_batch(store.conn, batch)
         finally:
-            if conn is not None:
-                conn.close()
+            if store is not None:
+                store.close()
 
     def _next_batch(self) -> list[_Job[Any]]:
         """Block for one check, then take every check already waiting; empty means stop."""
@@ -116,6 +114,43 @@ class SqliteWriter:
                 break
             batch.append(job)
         return batch
+
+
+@dataclass
+class _WriterStore:
+    """The writer's connection, and the lock file on which writers of all processes queue.
+
+    With ``--workers N`` each process has a writer. SQLite's own busy handler sleeps and
+    polls (1, 2, 5, 10 ... ms), which gave long tails and timeouts with two workers; flock
+    wakes the next writer as soon as the file is free.
+    """
+
+    conn: sqlite3.Connection
+    lock_fd: int
+
+    @classmethod
+    def open(cls, path: str) -> "_WriterStore":
+        lock_fd = os.open(f"{path}.writer-lock", os.O_RDWR | os.O_CREAT, 0o600)
+        try:
+            conn = sqlite3.connect(path, isolation_level=None, check_same_thread=False)
+            for pragma in SQLITE_PRAGMAS:
+                conn.execute(pragma)
+        except sqlite3.Error:
+            os.close(lock_fd)
+            raise
+        return cls(conn, lock_fd)
+
+    @contextmanager
+    def turn(self) -> Iterator[None]:
+        fcntl.flock(self.lock_fd, fcntl.LOCK_EX)
+        try:
+            yield
+        finally:
+            fcntl.flock(self.lock_fd, fcntl.LOCK_UN)
+
+    def close(self) -> None:
+        self.conn.close()
+        os.close(self.lock_fd)
 
 
 def _run_batch(conn: sqlite3.Connection, batch: list[_Job[Any]]) -> None:

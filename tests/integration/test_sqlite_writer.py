@@ -77,3 +77,21 @@ def test_a_store_that_cannot_write_fails_every_waiting_check(tmp_path: Path) -> 
                 writer.submit(lambda tx: _record(tx, "s")).result(timeout=10)
     finally:
         writer.close()
+
+
+def test_writers_of_two_processes_take_turns_on_one_file(sqlite_engine: Engine) -> None:
+    """Each worker process has a writer; two writers on one file must both get through."""
+    path = str(sqlite_engine.url.database)
+    first, second = SqliteWriter(path), SqliteWriter(path)
+    try:
+        jobs = [
+            writer.submit(lambda tx: _record(tx, "subject:turns"))
+            for _ in range(50)
+            for writer in (first, second)
+        ]
+        sequence_numbers = [job.result(timeout=30) for job in jobs]
+    finally:
+        first.close()
+        second.close()
+    assert len(set(sequence_numbers)) == 100
+    assert _entries(sqlite_engine, "subject:turns") == 100
