@@ -15,7 +15,7 @@ from audit.entry import Actor
 from audit.log import append
 from consent.answers import instant
 from consent.customers import customer_entry, require_customer
-from consent.preferences import ChannelPreference, limits_to_json, quiet_hours_to_json
+from consent.preferences import ChannelPreference, preference_to_json
 from consent.store import customers as rows
 from consent.store.schema import consents, notices, preferences
 from policy.facts import ConsentFact
@@ -26,13 +26,7 @@ def set_preference(
     conn: Connection, external_id: str, pref: ChannelPreference, actor: Actor, now: datetime
 ) -> int:
     state = require_customer(conn, external_id, lock=True)
-    values = {
-        "status": str(pref.status),
-        "direction": str(pref.direction),
-        "limits": limits_to_json(pref.limits),
-        "quiet_hours": quiet_hours_to_json(pref.quiet_hours),
-        "source": pref.source,
-    }
+    values = preference_to_json(pref)
     conn.execute(
         preferences.delete().where(
             preferences.c.customer_pk == state.pk, preferences.c.channel == str(pref.channel)

@@ -68,3 +68,14 @@ def quiet_hours_from_json(raw: list[dict[str, object]]) -> tuple[QuietHours, ...
         )
         for item in raw
     )
+
+
+def preference_to_json(pref: ChannelPreference) -> dict[str, object]:
+    """A preference as stored in the customer's state and shown in their profile."""
+    return {
+        "status": str(pref.status),
+        "direction": str(pref.direction),
+        "limits": limits_to_json(pref.limits),
+        "quiet_hours": quiet_hours_to_json(pref.quiet_hours),
+        "source": pref.source,
+    }

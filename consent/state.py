@@ -15,9 +15,8 @@ from typing import Any
 from consent.preferences import (
     ChannelPreference,
     limits_from_json,
-    limits_to_json,
+    preference_to_json,
     quiet_hours_from_json,
-    quiet_hours_to_json,
 )
 from policy.facts import ConsentFact, Relationship
 from policy.vocabulary import ConsentStatus, Direction, PreferenceChannel, PreferenceStatus, Purpose
@@ -69,14 +68,7 @@ def encode_state(state: CustomerState) -> str:
             "last_inquiry_at": _iso(state.relationship.last_inquiry_at),
         },
         "preferences": {
-            str(channel): {
-                "status": str(pref.status),
-                "direction": str(pref.direction),
-                "limits": limits_to_json(pref.limits),
-                "quiet_hours": quiet_hours_to_json(pref.quiet_hours),
-                "source": pref.source,
-            }
-            for channel, pref in state.preferences.items()
+            str(channel): preference_to_json(pref) for channel, pref in state.preferences.items()
         },
         "consents": {
             str(purpose): {

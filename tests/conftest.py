@@ -29,9 +29,10 @@ from consent.crypto import KeyRing
 from consent.customers import CustomerProfile, upsert_customer
 from consent.gate import Gate, GateSettings
 from consent.keys import Role, create_key
-from consent.preferences import ChannelPreference
+from consent.preferences import ChannelPreference, Limit
 from consent.store.database import transaction
 from policy.engine import PolicyEngine
+from policy.periods import Period
 from policy.vocabulary import ConsentStatus, PreferenceChannel, PreferenceStatus, Purpose
 from tests.stores import (
     drop_postgres_schema,
@@ -155,6 +156,11 @@ class CustomerFactory:
             record_notice(
                 conn, customer_id, NoticeRecord(kind, delivered_at, "mail"), ACTOR, delivered_at
             )
+
+    def one_email_a_day(self, customer_id: str) -> None:
+        """Opted in to email, at most one in any rolling day."""
+        one = (Limit(1, Period.parse("P1D")),)
+        self.prefer(customer_id, "email", status=PreferenceStatus.OPTED_IN, limits=one)
 
     def opted_in_marketing(self, customer_id: str, channel: str = "email") -> None:
         """What an EU marketing email needs: marketing consent and the channel opted in."""

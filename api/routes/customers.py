@@ -22,13 +22,7 @@ from consent.changes import (
     set_preference,
 )
 from consent.customers import CustomerProfile, ProfileView, read_profile, upsert_customer
-from consent.preferences import (
-    ChannelPreference,
-    Limit,
-    QuietHours,
-    limits_to_json,
-    quiet_hours_to_json,
-)
+from consent.preferences import ChannelPreference, Limit, QuietHours, preference_to_json
 from consent.store.database import transaction
 from policy.facts import Relationship
 from policy.periods import Period
@@ -145,15 +139,8 @@ def _profile_document(view: ProfileView) -> dict[str, Any]:
         },
         "contact_points": {kind: list(values) for kind, values in view.contact_points.items()},
         "preferences": {
-            str(channel): {
-                "status": str(pref.status),
-                "direction": str(pref.direction),
-                "limits": limits_to_json(pref.limits),
-                "quiet_hours": quiet_hours_to_json(pref.quiet_hours),
-                "source": pref.source,
-            }
+            str(channel): preference_to_json(state.preference(channel))
             for channel in PreferenceChannel
-            for pref in [state.preference(channel)]
         },
         "consents": {
             str(purpose): {

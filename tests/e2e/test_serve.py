@@ -1,6 +1,5 @@
 """The service as a CRM meets it: `consent serve` on a free port, real HTTP, both stores."""
 
-import threading
 import uuid
 from collections.abc import Iterator
 from pathlib import Path
@@ -8,6 +7,7 @@ from pathlib import Path
 import httpx
 import pytest
 
+from tests.concurrency import run_together
 from tests.e2e.server import Server, cli, running_server
 from tests.stores import postgres_url
 
@@ -31,46 +31,40 @@ def server(
         yield running
 
 
+def _phone_customer(server: Server, crm: dict[str, str], preference: dict[str, object]) -> str:
+    customer_id = f"C-{uuid.uuid4().hex[:10]}"
+    body = {"jurisdictions": ["US-TX"], "contact_points": {"phone": ["+1 214 555 0100"]}}
+    with httpx.Client(base_url=server.base_url, headers=crm, timeout=30) as client:
+        assert client.put(f"/v1/customers/{customer_id}", json=body).status_code == 201
+        path = f"/v1/customers/{customer_id}/preferences/phone"
+        assert client.put(path, json=preference).status_code == 200
+    return customer_id
+
+
+def _post_check(server: Server, crm: dict[str, str], key: str, customer_id: str) -> dict[str, str]:
+    check = {"customer_id": customer_id, "channel": "phone", "purpose": "marketing",
+             "source": "telemarketing"}  # fmt: skip
+    with httpx.Client(base_url=server.base_url, headers=crm, timeout=30) as client:
+        response = client.post("/v1/checks", headers={"Idempotency-Key": key}, json=check)
+    assert response.status_code == 200, response.text
+    answer: dict[str, str] = response.json()
+    return answer
+
+
 def test_limit_of_one_allows_exactly_one_of_32_concurrent_http_callers(server: Server) -> None:
     crm = {"Authorization": f"Bearer {server.key('crm_service', 'dialer')}"}
-    customer_id = f"C-{uuid.uuid4().hex[:10]}"
-    with httpx.Client(base_url=server.base_url, headers=crm, timeout=30) as client:
-        assert (
-            client.put(
-                f"/v1/customers/{customer_id}",
-                json={"jurisdictions": ["US-TX"], "contact_points": {"phone": ["+1 214 555 0100"]}},
-            ).status_code
-            == 201
-        )
-        limit = {"status": "opted_in", "limits": [{"count": 1, "period": "P1D"}]}
-        assert (
-            client.put(f"/v1/customers/{customer_id}/preferences/phone", json=limit).status_code
-            == 200
-        )
-    decisions: list[str] = []
-    barrier = threading.Barrier(32)
+    one_a_day = {"status": "opted_in", "limits": [{"count": 1, "period": "P1D"}]}
+    customer_id = _phone_customer(server, crm, one_a_day)
+    answers = run_together(32, lambda: _post_check(server, crm, uuid.uuid4().hex, customer_id))
+    assert sorted(a["decision"] for a in answers) == ["allow"] + ["deny"] * 31
 
-    def call() -> None:
-        with httpx.Client(base_url=server.base_url, headers=crm, timeout=30) as client:
-            barrier.wait()
-            response = client.post(
-                "/v1/checks",
-                headers={"Idempotency-Key": uuid.uuid4().hex},
-                json={
-                    "customer_id": customer_id,
-                    "channel": "phone",
-                    "purpose": "marketing",
-                    "source": "telemarketing",
-                },
-            )
-            decisions.append(response.json()["decision"])
 
-    threads = [threading.Thread(target=call) for _ in range(32)]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join(timeout=60)
-    assert sorted(decisions) == ["allow"] + ["deny"] * 31
+def test_32_concurrent_http_retries_with_one_key_are_one_check(server: Server) -> None:
+    crm = {"Authorization": f"Bearer {server.key('crm_service', 'retrier')}"}
+    customer_id = _phone_customer(server, crm, {"status": "opted_in"})
+    key = uuid.uuid4().hex
+    answers = run_together(32, lambda: _post_check(server, crm, key, customer_id))
+    assert len({a["check_id"] for a in answers}) == 1
 
 
 def test_check_decided_over_http_is_recorded_and_readable(server: Server) -> None:
@@ -115,39 +109,3 @@ def test_development_defaults_serve_on_a_fresh_sqlite_file(tmp_path: Path) -> No
         response = httpx.put(f"{server.base_url}/v1/customers/C-1001", json=body, headers=crm)
         assert response.status_code == 201
     assert (tmp_path / "consent.db").is_file()
-
-
-def test_32_concurrent_http_retries_with_one_key_are_one_check(server: Server) -> None:
-    crm = {"Authorization": f"Bearer {server.key('crm_service', 'retrier')}"}
-    customer_id = f"C-{uuid.uuid4().hex[:10]}"
-    body = {"jurisdictions": ["US-TX"], "contact_points": {"phone": ["+1 214 555 0100"]}}
-    with httpx.Client(base_url=server.base_url, headers=crm, timeout=30) as client:
-        assert client.put(f"/v1/customers/{customer_id}", json=body).status_code == 201
-        opted_in = {"status": "opted_in"}
-        assert (
-            client.put(f"/v1/customers/{customer_id}/preferences/phone", json=opted_in).status_code
-            == 200
-        )
-    check = {
-        "customer_id": customer_id,
-        "channel": "phone",
-        "purpose": "marketing",
-        "source": "telemarketing",
-    }
-    key = uuid.uuid4().hex
-    check_ids: list[str] = []
-    barrier = threading.Barrier(32)
-
-    def call() -> None:
-        with httpx.Client(base_url=server.base_url, headers=crm, timeout=30) as client:
-            barrier.wait()
-            response = client.post("/v1/checks", headers={"Idempotency-Key": key}, json=check)
-            check_ids.append(response.json()["check_id"])
-
-    threads = [threading.Thread(target=call) for _ in range(32)]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join(timeout=60)
-    assert len(check_ids) == 32
-    assert len(set(check_ids)) == 1

@@ -135,12 +135,7 @@ def test_quiet_hours_deny_with_the_time_they_end(
 def test_frequency_limit_counts_allowed_contacts_and_names_the_next_slot(
     gate: Gate, customers: CustomerFactory, eu_customer: str
 ) -> None:
-    customers.prefer(
-        eu_customer,
-        "email",
-        status=PreferenceStatus.OPTED_IN,
-        limits=(Limit(1, Period.parse("P1D")),),
-    )
+    customers.one_email_a_day(eu_customer)
     assert rules(gate, command(eu_customer)) == []
     later = NOW + timedelta(hours=23, minutes=59, seconds=59)
     answer = gate.check(command(eu_customer, send_at=later), ACTOR, NOW).answer
@@ -161,12 +156,7 @@ def test_customer_wide_limit_spans_channels(
 def test_service_messages_are_not_counted_against_limits(
     gate: Gate, customers: CustomerFactory, eu_customer: str
 ) -> None:
-    customers.prefer(
-        eu_customer,
-        "email",
-        status=PreferenceStatus.OPTED_IN,
-        limits=(Limit(1, Period.parse("P1D")),),
-    )
+    customers.one_email_a_day(eu_customer)
     service = command(eu_customer, purpose=Purpose.SERVICE, source=Source.TRANSACTIONAL)
     assert rules(gate, service) == []
     assert rules(gate, command(eu_customer)) == []
@@ -175,12 +165,7 @@ def test_service_messages_are_not_counted_against_limits(
 def test_retry_with_the_same_key_replays_and_counts_nothing(
     gate: Gate, customers: CustomerFactory, eu_customer: str, engine: Engine
 ) -> None:
-    customers.prefer(
-        eu_customer,
-        "email",
-        status=PreferenceStatus.OPTED_IN,
-        limits=(Limit(1, Period.parse("P1D")),),
-    )
+    customers.one_email_a_day(eu_customer)
     first = gate.check(command(eu_customer, idempotency_key="k-1"), ACTOR, NOW)
     entries = audit_count(engine, eu_customer)
     again = gate.check(
@@ -208,12 +193,7 @@ def test_second_check_for_the_same_campaign_is_a_duplicate(gate: Gate, eu_custom
 def test_failed_outcome_gives_the_slot_back_and_keeps_both_entries(
     gate: Gate, customers: CustomerFactory, eu_customer: str, engine: Engine
 ) -> None:
-    customers.prefer(
-        eu_customer,
-        "email",
-        status=PreferenceStatus.OPTED_IN,
-        limits=(Limit(1, Period.parse("P1D")),),
-    )
+    customers.one_email_a_day(eu_customer)
     first = gate.check(command(eu_customer, campaign_id="c-1"), ACTOR, NOW).answer
     entries = audit_count(engine, eu_customer)
     outcome = gate.outcome(first.check_id, "failed", ACTOR, NOW + timedelta(minutes=1))
@@ -225,12 +205,7 @@ def test_failed_outcome_gives_the_slot_back_and_keeps_both_entries(
 def test_sent_outcome_keeps_the_slot(
     gate: Gate, customers: CustomerFactory, eu_customer: str
 ) -> None:
-    customers.prefer(
-        eu_customer,
-        "email",
-        status=PreferenceStatus.OPTED_IN,
-        limits=(Limit(1, Period.parse("P1D")),),
-    )
+    customers.one_email_a_day(eu_customer)
     first = gate.check(command(eu_customer), ACTOR, NOW).answer
     gate.outcome(first.check_id, "sent", ACTOR, NOW)
     assert rules(gate, command(eu_customer)) == ["customer.frequency_limit"]
@@ -265,12 +240,7 @@ def test_denied_check_has_no_outcome(gate: Gate) -> None:
 def test_dry_run_decides_and_audits_without_reserving(
     gate: Gate, customers: CustomerFactory, eu_customer: str, engine: Engine
 ) -> None:
-    customers.prefer(
-        eu_customer,
-        "email",
-        status=PreferenceStatus.OPTED_IN,
-        limits=(Limit(1, Period.parse("P1D")),),
-    )
+    customers.one_email_a_day(eu_customer)
     before = audit_count(engine, eu_customer)
     dry = gate.check(command(eu_customer, dry_run=True, campaign_id="c-2"), ACTOR, NOW).answer
     assert dry.decision == "allow"

@@ -1,6 +1,5 @@
 """What the store guarantees whatever the code above it does."""
 
-import threading
 import uuid
 from datetime import UTC, datetime
 
@@ -16,6 +15,7 @@ from consent.store.database import make_engine, transaction
 from policy.engine import PolicyEngine
 from policy.periods import Period
 from policy.vocabulary import Channel, PreferenceStatus, Purpose, Source
+from tests.concurrency import run_together
 from tests.conftest import ACTOR, CustomerFactory
 
 NOW = datetime(2026, 11, 26, 11, 0, tzinfo=UTC)
@@ -70,28 +70,15 @@ def test_32_concurrent_callers_and_a_limit_of_one_allow_exactly_one(
 ) -> None:
     customer_id = customers.create()
     customers.opted_in_marketing(customer_id)
-    customers.prefer(
-        customer_id,
-        "email",
-        status=PreferenceStatus.OPTED_IN,
-        limits=(Limit(1, Period.parse("P1D")),),
-    )
-    decisions: list[str] = []
-    barrier = threading.Barrier(32)
+    one_a_day = (Limit(1, Period.parse("P1D")),)
+    customers.prefer(customer_id, "email", status=PreferenceStatus.OPTED_IN, limits=one_a_day)
 
-    def call() -> None:
-        barrier.wait()
-        cmd = CheckCommand(
-            customer_id, Purpose.MARKETING, Source.CAMPAIGN, uuid.uuid4().hex, Channel.EMAIL
-        )
-        decisions.append(gate.check(cmd, ACTOR, NOW).answer.decision)
+    def call() -> str:
+        key = uuid.uuid4().hex
+        cmd = CheckCommand(customer_id, Purpose.MARKETING, Source.CAMPAIGN, key, Channel.EMAIL)
+        return gate.check(cmd, ACTOR, NOW).answer.decision
 
-    threads = [threading.Thread(target=call) for _ in range(32)]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join(timeout=60)
-    assert sorted(decisions) == ["allow"] + ["deny"] * 31
+    assert sorted(run_together(32, call)) == ["allow"] + ["deny"] * 31
 
 
 def test_32_concurrent_retries_with_one_key_are_counted_once(
@@ -99,27 +86,10 @@ def test_32_concurrent_retries_with_one_key_are_counted_once(
 ) -> None:
     customer_id = customers.create()
     customers.opted_in_marketing(customer_id)
-    check_ids: list[str] = []
-    barrier = threading.Barrier(32)
-
-    def call() -> None:
-        barrier.wait()
-        cmd = CheckCommand(
-            customer_id,
-            Purpose.MARKETING,
-            Source.CAMPAIGN,
-            "one-key",
-            Channel.EMAIL,
-            campaign_id="c",
-        )
-        check_ids.append(gate.check(cmd, ACTOR, NOW).answer.check_id)
-
-    threads = [threading.Thread(target=call) for _ in range(32)]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join(timeout=60)
-    assert len(check_ids) == 32
+    cmd = CheckCommand(
+        customer_id, Purpose.MARKETING, Source.CAMPAIGN, "one-key", Channel.EMAIL, campaign_id="c"
+    )
+    check_ids = run_together(32, lambda: gate.check(cmd, ACTOR, NOW).answer.check_id)
     assert len(set(check_ids)) == 1
 
 
@@ -129,5 +99,8 @@ def test_an_unreachable_store_is_unavailable_not_allow(
     down = make_engine("postgresql+psycopg://nobody@127.0.0.1:1/none?connect_timeout=1")
     gate = Gate(down, policy, keyring, GateSettings())
     cmd = CheckCommand("C-1", Purpose.MARKETING, Source.CAMPAIGN, "k", Channel.EMAIL)
-    with pytest.raises(StoreUnavailableError):
-        gate.check(cmd, ACTOR, NOW)
+    try:
+        with pytest.raises(StoreUnavailableError):
+            gate.check(cmd, ACTOR, NOW)
+    finally:
+        gate.close()
