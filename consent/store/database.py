@@ -45,6 +45,7 @@ def make_engine(url: str, *, pool_size: int = 10) -> Engine:
         # than one (see PERFORMANCE.md).
         engine = create_engine(
             url,
+            hide_parameters=True,  # errors must not carry contact details into logs
             pool_size=1,
             max_overflow=0,
             pool_timeout=30,
@@ -52,7 +53,13 @@ def make_engine(url: str, *, pool_size: int = 10) -> Engine:
         )
         _configure_sqlite(engine)
         return engine
-    return create_engine(url, pool_size=pool_size, max_overflow=pool_size, pool_pre_ping=True)
+    return create_engine(
+        url,
+        hide_parameters=True,  # errors must not carry contact details into logs
+        pool_size=pool_size,
+        max_overflow=pool_size,
+        pool_pre_ping=True,
+    )
 
 
 def is_sqlite(engine: Engine) -> bool:

@@ -237,3 +237,13 @@ def test_openapi_has_an_example_for_each_body(client: TestClient) -> None:
     schemas = client.get("/openapi.json").json()["components"]["schemas"]
     for name in ("CustomerIn", "PreferenceIn", "ConsentIn", "NoticeIn", "CheckIn", "OutcomeIn"):
         assert schemas[name].get("examples"), name
+
+
+def test_nul_characters_are_a_validation_error_not_a_store_error(
+    client: TestClient, crm: dict[str, str]
+) -> None:
+    customer_id = new_customer(client, crm)
+    path = f"/v1/customers/{customer_id}/preferences/email"
+    response = client.put(path, json={"status": "opted_in", "source": "por\u0000tal"}, headers=crm)
+    assert response.status_code == 422
+    assert [e["field"] for e in response.json()["errors"]] == ["body.source"]
