@@ -20,29 +20,36 @@ from consent.store.database import transaction
 
 
 class KeyCache:
-    """Presented key -> caller, for ``ttl`` seconds; misses are not cached."""
+    """Presented key -> caller (or None for a refused key), for ``ttl`` seconds.
+
+    Refusals are remembered too, so that a flood of bad keys does not reach the store; that
+    is safe because a key that was refused never becomes valid (a new key has a new secret,
+    and a revoked one stays revoked).
+    """
 
     def __init__(self, engine: Engine, ttl: float, max_entries: int = 10_000) -> None:
         self._engine = engine
         self._ttl = ttl
         self._max = max_entries
-        self._entries: dict[str, tuple[float, Caller]] = {}
+        self._entries: dict[str, tuple[float, Caller | None]] = {}
         self._lock = threading.Lock()
 
-    def cached(self, presented: str) -> Caller | None:
+    def cached(self, presented: str) -> tuple[bool, Caller | None]:
+        """(known, caller): ``known`` is False when the store has to be asked."""
         hit = self._entries.get(presented)
-        return hit[1] if hit is not None and hit[0] > time.monotonic() else None
+        if hit is None or hit[0] <= time.monotonic():
+            return False, None
+        return True, hit[1]
 
     def caller(self, presented: str) -> Caller | None:
-        """Verify against the store (blocking) and remember a valid key."""
+        """Verify against the store (blocking) and remember the answer."""
         now = time.monotonic()
         with transaction(self._engine) as conn:
             caller = authenticate(conn, presented)
-        if caller is not None:
-            with self._lock:
-                if len(self._entries) >= self._max:
-                    self._entries.clear()
-                self._entries[presented] = (now + self._ttl, caller)
+        with self._lock:
+            if len(self._entries) >= self._max:
+                self._entries.clear()
+            self._entries[presented] = (now + self._ttl, caller)
         return caller
 
 

@@ -44,7 +44,9 @@ async def current_caller(
     # async, so that the per-request check costs no thread hop; only a cache miss waits on
     # the store, in the thread pool.
     presented = bearer_token(authorization)
-    caller = svc.keys.cached(presented) or await run_in_threadpool(svc.keys.caller, presented)
+    known, caller = svc.keys.cached(presented)
+    if not known:
+        caller = await run_in_threadpool(svc.keys.caller, presented)
     if caller is None:
         raise ApiProblem(401, "unauthenticated", "Unauthenticated", "unknown or revoked API key")
     route = getattr(request.scope.get("route"), "path", request.url.path)
