@@ -1,28 +1,36 @@
 """Appending to the audit log, inside the caller's transaction."""
 
+from typing import Any
+
 from sqlalchemy import Connection, insert, select
 
 from audit.entry import AuditEntry, format_instant
 from audit.schema import audit_entries
 
+# The row an entry becomes, in column order: shared by this Core path and the gate's raw one.
+COLUMNS = ("entry_id", "at", "actor_name", "actor_role", "action", "subject", "document",
+           "leaf_hash")  # fmt: skip
+
+
+def row_values(entry: AuditEntry) -> tuple[Any, ...]:
+    """The values of ``COLUMNS``: the hashed document is stored verbatim beside its hash."""
+    data, leaf = entry.encoded()
+    return (
+        entry.entry_id,
+        format_instant(entry.at),
+        entry.actor.name,
+        entry.actor.role,
+        entry.action,
+        entry.subject,
+        data.decode(),
+        leaf,
+    )
+
 
 def append(conn: Connection, entry: AuditEntry) -> int:
     """Write the entry in the caller's transaction and return its sequence number."""
-    data, leaf = entry.encoded()
-    statement = (
-        insert(audit_entries)
-        .values(
-            entry_id=entry.entry_id,
-            at=format_instant(entry.at),
-            actor_name=entry.actor.name,
-            actor_role=entry.actor.role,
-            action=entry.action,
-            subject=entry.subject,
-            document=data.decode(),
-            leaf_hash=leaf,
-        )
-        .returning(audit_entries.c.seq)
-    )
+    values = dict(zip(COLUMNS, row_values(entry), strict=True))
+    statement = insert(audit_entries).values(**values).returning(audit_entries.c.seq)
     return int(conn.execute(statement).scalar_one())
 
 

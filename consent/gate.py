@@ -12,12 +12,12 @@ import uuid
 from concurrent.futures import Future
 from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
+from typing import Any
 
 from sqlalchemy import Engine
 
 from audit.canonical import canonical_bytes
 from audit.entry import Actor, AuditEntry
-from audit.log import append
 from consent.answers import CheckAnswer, instant
 from consent.contacts import contact_kind_for_channel, normalise
 from consent.crypto import KeyRing
@@ -29,17 +29,9 @@ from consent.decide import (
     reasons_against,
     unknown_customer,
 )
-from consent.errors import (
-    CheckNotFoundError,
-    IdempotencyConflictError,
-    InvalidContactPointError,
-    OutcomeConflictError,
-)
+from consent.errors import IdempotencyConflictError, InvalidContactPointError
 from consent.state import CustomerState
-from consent.store import checks as check_rows
 from consent.store.async_postgres import AsyncPostgresRunner
-from consent.store.customers import lock_customer
-from consent.store.database import transaction
 from consent.store.gate_sql import CheckRow, PriorCheck
 from consent.store.runners import GateRunner, runner_for
 from consent.store.steps import Begin, LoadReservations, Record, Steps, drive
@@ -158,9 +150,10 @@ class Gate:
             if reasons:
                 earliest = earliest_allowed(state, request, history, self._policy, reasons)
         answer = self._answer(command, send_at, now, reasons, earliest)
+        document = answer.document()
         seq: int = yield Record(
-            _decision_entry(answer, command, actor),
-            _check_row(answer, command, request_hash, state, actor),
+            _decision_entry(answer, document, command, actor),
+            _check_row(answer, document, command, request_hash, state, actor),
         )
         return CheckResult(answer=replace(answer, audit_entry_id=seq), replayed=False)
 
@@ -227,62 +220,6 @@ class Gate:
         )
         return max(now, send_at) + validity
 
-    def outcome(
-        self, check_id: str, outcome: str, actor: Actor, now: datetime
-    ) -> dict[str, object]:
-        with transaction(self._engine) as conn:
-            stored = check_rows.by_id(conn, check_id)
-            if stored is None:
-                raise CheckNotFoundError(f"no check {check_id}")
-            if stored.customer_pk is not None:
-                lock_customer(conn, stored.customer_pk)
-                stored = check_rows.by_id(conn, check_id) or stored  # re-read under the lock
-            if stored.outcome is not None:
-                if stored.outcome != outcome:
-                    raise OutcomeConflictError(
-                        f"the outcome of this check was already recorded as {stored.outcome}"
-                    )
-                return _outcome_document(
-                    stored.id, stored.outcome, stored.outcome_at, stored.outcome_late
-                )
-            if stored.decision != Decision.ALLOW or stored.dry_run:
-                raise OutcomeConflictError(
-                    "only an allowed contact that was not a dry run has an outcome"
-                )
-            late = outcome == "sent" and stored.valid_until is not None and now > stored.valid_until
-            release = outcome in ("failed", "cancelled")
-            document = _outcome_document(check_id, outcome, now, late)
-            answer = json.loads(stored.response)
-            entry = AuditEntry(
-                entry_id=str(uuid.uuid4()),
-                at=now,
-                actor=actor,
-                action="check.outcome",
-                subject=f"customer:{answer['customer_id']}",
-                payload={**document, "slot_released": release},
-            )
-            seq = append(conn, entry)
-            check_rows.record_outcome(
-                conn, check_id, outcome, now, late=late, release=release, audit_seq=seq
-            )
-        return {**document, "audit_entry_id": seq}
-
-    def get(self, check_id: str) -> dict[str, object]:
-        with transaction(self._engine) as conn:
-            stored = check_rows.by_id(conn, check_id)
-        if stored is None:
-            raise CheckNotFoundError(f"no check {check_id}")
-        document: dict[str, object] = {
-            **json.loads(stored.response),
-            "audit_entry_id": stored.audit_seq,
-        }
-        document["outcome"] = (
-            _outcome_document(stored.id, stored.outcome, stored.outcome_at, stored.outcome_late)
-            if stored.outcome
-            else None
-        )
-        return document
-
 
 def _replay(prior: PriorCheck, request_hash: str) -> CheckResult:
     if prior.request_hash != request_hash:
@@ -294,6 +231,7 @@ def _replay(prior: PriorCheck, request_hash: str) -> CheckResult:
 
 def _check_row(
     answer: CheckAnswer,
+    document: dict[str, Any],
     command: CheckCommand,
     request_hash: str,
     state: CustomerState | None,
@@ -319,19 +257,8 @@ def _check_row(
         counts_toward_limits=command.channel is not None and command.purpose is not Purpose.SERVICE,
         valid_until=answer.valid_until,
         policy_version=answer.policy_version,
-        response=json.dumps(answer.document()),
+        response=json.dumps(document),
     )
-
-
-def _outcome_document(
-    check_id: str, outcome: str, at: datetime | None, late: bool | None
-) -> dict[str, object]:
-    return {
-        "check_id": check_id,
-        "outcome": outcome,
-        "recorded_at": instant(at),
-        "late": bool(late),
-    }
 
 
 def _lookback(state: CustomerState, request: ContactRequest) -> datetime:
@@ -356,8 +283,10 @@ def _invalid_destination(detail: str) -> Reason:
     )
 
 
-def _decision_entry(answer: CheckAnswer, command: CheckCommand, actor: Actor) -> AuditEntry:
-    payload = {k: v for k, v in answer.document().items() if k != "audit_entry_id"}
+def _decision_entry(
+    answer: CheckAnswer, document: dict[str, Any], command: CheckCommand, actor: Actor
+) -> AuditEntry:
+    payload = {k: v for k, v in document.items() if k != "audit_entry_id"}
     # The destination is personal data: the log keeps only that one was given.
     payload["destination_given"] = command.destination is not None
     payload["idempotency_key"] = command.idempotency_key

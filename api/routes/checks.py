@@ -10,6 +10,7 @@ from api.deps import CurrentCaller, ServicesDep, actor_of, utc_now
 from api.errors import ApiProblem
 from api.schemas.checks import CheckIn, CheckOut, OutcomeIn, OutcomeOut, RecordedCheckOut
 from consent.gate import CheckCommand
+from consent.outcomes import record_outcome, recorded_check
 
 router = APIRouter(prefix="/v1/checks", tags=["gate"])
 log = structlog.get_logger()
@@ -70,10 +71,10 @@ def post_outcome(
     check_id: str, body: OutcomeIn, caller: CurrentCaller, svc: ServicesDep
 ) -> dict[str, Any]:
     """Report what happened: ``failed`` or ``cancelled`` gives the frequency slot back."""
-    return svc.gate.outcome(check_id, body.outcome, actor_of(caller), utc_now())
+    return record_outcome(svc.engine, check_id, body.outcome, actor_of(caller), utc_now())
 
 
 @router.get("/{check_id}", response_model=RecordedCheckOut)
 def get_check(check_id: str, caller: CurrentCaller, svc: ServicesDep) -> dict[str, Any]:
     """The decision as recorded, with its outcome once reported."""
-    return svc.gate.get(check_id)
+    return recorded_check(svc.engine, check_id)

@@ -12,6 +12,7 @@ import psycopg
 from psycopg_pool import AsyncConnectionPool
 from sqlalchemy import Engine
 
+from audit import log as audit_log
 from audit.entry import AuditEntry
 from consent.decide import Reservation
 from consent.errors import StoreUnavailableError
@@ -23,7 +24,6 @@ from consent.store.gate_sql import (
     RESERVATIONS_SQL,
     CheckRow,
     PriorCheck,
-    audit_values,
     check_values,
     pg_stamp,
     prior_check,
@@ -66,7 +66,7 @@ class AsyncPostgresTransaction:
         async with self._conn.cursor() as cur:
             async with self._conn.pipeline():
                 await cur.execute(
-                    PG_RECORD_SQL, (*audit_values(entry), *check_values(row, pg_stamp))
+                    PG_RECORD_SQL, (*audit_log.row_values(entry), *check_values(row, pg_stamp))
                 )
                 await self._conn.commit()
             found = await cur.fetchone()

@@ -21,7 +21,8 @@ from typing import Any, Protocol
 
 from sqlalchemy import Engine
 
-from audit.entry import AuditEntry, format_instant
+from audit import log as audit_log
+from audit.entry import AuditEntry
 from consent.decide import Reservation
 from consent.errors import StoreUnavailableError
 from consent.state import CustomerState, decode_state
@@ -71,8 +72,8 @@ class GateTransaction(Protocol):
     def record(self, entry: AuditEntry, row: CheckRow) -> int:
         """Append the audit entry and insert the check; the entry's sequence number.
 
-        On PostgreSQL the COMMIT is pipelined with the insert; on SQLite the writer commits
-        the whole batch. Either way no answer is released before its commit.
+        On PostgreSQL the transaction commits right after; on SQLite the writer commits the
+        whole batch. Either way no answer is released before its commit.
         """
 
 
@@ -81,21 +82,7 @@ _CHECK_COLUMNS = (
     "purpose, source, campaign_id, send_at, decided_at, decision, dry_run, reserved, "
     "counts_toward_limits, valid_until, policy_version, response"
 )
-_AUDIT_COLUMNS = "entry_id, at, actor_name, actor_role, action, subject, document, leaf_hash"
-
-
-def audit_values(entry: AuditEntry) -> tuple[Any, ...]:
-    data, leaf = entry.encoded()
-    return (
-        entry.entry_id,
-        format_instant(entry.at),
-        entry.actor.name,
-        entry.actor.role,
-        entry.action,
-        entry.subject,
-        data.decode(),
-        leaf,
-    )
+_AUDIT_COLUMNS = ", ".join(audit_log.COLUMNS)
 
 
 def check_values(row: CheckRow, stamp: Any) -> tuple[Any, ...]:
@@ -203,7 +190,7 @@ class SqliteTransaction:
 
     def record(self, entry: AuditEntry, row: CheckRow) -> int:
         cur = self._cursor
-        cur.execute(_SQLITE_AUDIT_SQL, audit_values(entry))
+        cur.execute(_SQLITE_AUDIT_SQL, audit_log.row_values(entry))
         seq = int(cur.fetchone()[0])
         cur.execute(_SQLITE_CHECK_SQL, (*check_values(row, _sqlite_stamp), seq))
         return seq
@@ -255,7 +242,7 @@ class PostgresTransaction:
 
     def record(self, entry: AuditEntry, row: CheckRow) -> int:
         with self._conn.cursor() as cur:
-            cur.execute(PG_RECORD_SQL, (*audit_values(entry), *check_values(row, pg_stamp)))
+            cur.execute(PG_RECORD_SQL, (*audit_log.row_values(entry), *check_values(row, pg_stamp)))
             seq = int(cur.fetchone()[0])
         self._conn.commit()
         return seq

@@ -10,6 +10,7 @@ from audit.schema import audit_entries
 from consent.customers import erase_customer
 from consent.errors import IdempotencyConflictError, OutcomeConflictError
 from consent.gate import CheckCommand, Gate
+from consent.outcomes import record_outcome
 from consent.preferences import Limit, QuietHours
 from consent.store.database import transaction
 from policy.periods import Period
@@ -196,45 +197,47 @@ def test_failed_outcome_gives_the_slot_back_and_keeps_both_entries(
     customers.one_email_a_day(eu_customer)
     first = gate.check(command(eu_customer, campaign_id="c-1"), ACTOR, NOW).answer
     entries = audit_count(engine, eu_customer)
-    outcome = gate.outcome(first.check_id, "failed", ACTOR, NOW + timedelta(minutes=1))
+    outcome = record_outcome(engine, first.check_id, "failed", ACTOR, NOW + timedelta(minutes=1))
     assert outcome["outcome"] == "failed"
     assert audit_count(engine, eu_customer) == entries + 1
     assert rules(gate, command(eu_customer, campaign_id="c-1")) == []
 
 
 def test_sent_outcome_keeps_the_slot(
-    gate: Gate, customers: CustomerFactory, eu_customer: str
+    gate: Gate, customers: CustomerFactory, eu_customer: str, engine: Engine
 ) -> None:
     customers.one_email_a_day(eu_customer)
     first = gate.check(command(eu_customer), ACTOR, NOW).answer
-    gate.outcome(first.check_id, "sent", ACTOR, NOW)
+    record_outcome(engine, first.check_id, "sent", ACTOR, NOW)
     assert rules(gate, command(eu_customer)) == ["customer.frequency_limit"]
 
 
 def test_event_trigger_allow_is_valid_for_one_hour_and_a_later_send_is_late(
-    gate: Gate, eu_customer: str
+    gate: Gate, eu_customer: str, engine: Engine
 ) -> None:
     answer = gate.check(command(eu_customer, source=Source.EVENT_TRIGGER), ACTOR, NOW).answer
     assert answer.valid_until == NOW + timedelta(hours=1)
-    on_time = gate.outcome(answer.check_id, "sent", ACTOR, NOW + timedelta(hours=1))
+    on_time = record_outcome(engine, answer.check_id, "sent", ACTOR, NOW + timedelta(hours=1))
     assert on_time["late"] is False
     second = gate.check(command(eu_customer, source=Source.EVENT_TRIGGER), ACTOR, NOW).answer
-    late = gate.outcome(second.check_id, "sent", ACTOR, NOW + timedelta(hours=1, seconds=1))
+    late = record_outcome(
+        engine, second.check_id, "sent", ACTOR, NOW + timedelta(hours=1, seconds=1)
+    )
     assert late["late"] is True
 
 
-def test_outcome_cannot_change_once_recorded(gate: Gate, eu_customer: str) -> None:
+def test_outcome_cannot_change_once_recorded(gate: Gate, eu_customer: str, engine: Engine) -> None:
     answer = gate.check(command(eu_customer), ACTOR, NOW).answer
-    gate.outcome(answer.check_id, "sent", ACTOR, NOW)
-    assert gate.outcome(answer.check_id, "sent", ACTOR, NOW)["outcome"] == "sent"
+    record_outcome(engine, answer.check_id, "sent", ACTOR, NOW)
+    assert record_outcome(engine, answer.check_id, "sent", ACTOR, NOW)["outcome"] == "sent"
     with pytest.raises(OutcomeConflictError):
-        gate.outcome(answer.check_id, "cancelled", ACTOR, NOW)
+        record_outcome(engine, answer.check_id, "cancelled", ACTOR, NOW)
 
 
-def test_denied_check_has_no_outcome(gate: Gate) -> None:
+def test_denied_check_has_no_outcome(gate: Gate, engine: Engine) -> None:
     answer = gate.check(command("nobody-" + uuid.uuid4().hex), ACTOR, NOW).answer
     with pytest.raises(OutcomeConflictError):
-        gate.outcome(answer.check_id, "sent", ACTOR, NOW)
+        record_outcome(engine, answer.check_id, "sent", ACTOR, NOW)
 
 
 def test_dry_run_decides_and_audits_without_reserving(

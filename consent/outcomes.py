@@ -1,0 +1,91 @@
+"""After the gate: the outcome a caller reports, and the decision as recorded.
+
+A ``failed`` or ``cancelled`` contact gives its frequency slot back; a ``sent`` reported
+after the decision's ``valid_until`` is recorded as late. Both the decision and the outcome
+stay in the audit log. An outcome is final: the same report again is answered as recorded,
+a different one is a conflict.
+"""
+
+import json
+import uuid
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import Engine
+
+from audit.entry import Actor, AuditEntry
+from audit.log import append
+from consent.answers import instant
+from consent.errors import CheckNotFoundError, OutcomeConflictError
+from consent.store import checks as check_rows
+from consent.store.customers import lock_customer
+from consent.store.database import transaction
+from policy.vocabulary import Decision
+
+RELEASING = ("failed", "cancelled")
+
+
+def record_outcome(
+    engine: Engine, check_id: str, outcome: str, actor: Actor, now: datetime
+) -> dict[str, Any]:
+    with transaction(engine) as conn:
+        stored = check_rows.by_id(conn, check_id)
+        if stored is None:
+            raise CheckNotFoundError(f"no check {check_id}")
+        if stored.customer_pk is not None:
+            lock_customer(conn, stored.customer_pk)  # a released slot changes what the gate counts
+            stored = check_rows.by_id(conn, check_id) or stored  # re-read under the lock
+        if stored.outcome is not None:
+            if stored.outcome != outcome:
+                raise OutcomeConflictError(
+                    f"the outcome of this check was already recorded as {stored.outcome}"
+                )
+            return _outcome_document(
+                stored.id, stored.outcome, stored.outcome_at, stored.outcome_late
+            )
+        if stored.decision != Decision.ALLOW or stored.dry_run:
+            raise OutcomeConflictError(
+                "only an allowed contact that was not a dry run has an outcome"
+            )
+        late = outcome == "sent" and stored.valid_until is not None and now > stored.valid_until
+        release = outcome in RELEASING
+        document = _outcome_document(check_id, outcome, now, late)
+        customer_id = json.loads(stored.response)["customer_id"]
+        entry = AuditEntry(
+            entry_id=str(uuid.uuid4()),
+            at=now,
+            actor=actor,
+            action="check.outcome",
+            subject=f"customer:{customer_id}",
+            payload={**document, "slot_released": release},
+        )
+        seq = append(conn, entry)
+        check_rows.record_outcome(
+            conn, check_id, outcome, now, late=late, release=release, audit_seq=seq
+        )
+    return {**document, "audit_entry_id": seq}
+
+
+def recorded_check(engine: Engine, check_id: str) -> dict[str, Any]:
+    """The answer as it was sent, with its outcome once reported."""
+    with transaction(engine) as conn:
+        stored = check_rows.by_id(conn, check_id)
+    if stored is None:
+        raise CheckNotFoundError(f"no check {check_id}")
+    outcome = (
+        _outcome_document(stored.id, stored.outcome, stored.outcome_at, stored.outcome_late)
+        if stored.outcome
+        else None
+    )
+    return {**json.loads(stored.response), "audit_entry_id": stored.audit_seq, "outcome": outcome}
+
+
+def _outcome_document(
+    check_id: str, outcome: str, at: datetime | None, late: bool | None
+) -> dict[str, Any]:
+    return {
+        "check_id": check_id,
+        "outcome": outcome,
+        "recorded_at": instant(at),
+        "late": bool(late),
+    }
