@@ -8,7 +8,9 @@ durability, one fsync for many checks). A check that fails rolls back to its sav
 and fails alone.
 
 PostgreSQL serialises per customer with row locks and commits concurrently, so each check
-runs in its own transaction on a pooled connection, in a small thread pool.
+runs in its own transaction on a pooled connection: here in a small thread pool, for
+blocking callers (tests, scripts); the API runs them in its event loop instead
+(``async_postgres.py``).
 """
 
 import fcntl
