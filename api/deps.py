@@ -41,8 +41,15 @@ async def current_caller(
     svc: ServicesDep,
     authorization: Annotated[str | None, Header(include_in_schema=False)] = None,
 ) -> Caller:
-    # async, so that the per-request check costs no thread hop; only a cache miss waits on
-    # the store, in the thread pool.
+    return await caller_of(request, svc, authorization)
+
+
+async def caller_of(request: Request, svc: Services, authorization: str | None) -> Caller:
+    """Who is calling, and may they call this route (401 / 403 otherwise).
+
+    async, so that the per-request check costs no thread hop; only a cache miss waits on
+    the store, in the thread pool.
+    """
     presented = bearer_token(authorization)
     known, caller = svc.keys.cached(presented)
     if not known:

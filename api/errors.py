@@ -5,17 +5,19 @@ clients branch on ``type``, never on ``title`` or ``detail``.
 """
 
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, TypeVar
 
 import structlog
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
+from pydantic import BaseModel, ValidationError
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from consent import errors as domain
 
 PROBLEM_JSON = "application/problem+json"
+M = TypeVar("M", bound=BaseModel)
 log = structlog.get_logger()
 
 
@@ -76,6 +78,15 @@ class ApiProblem(Exception):
     def __init__(self, status: int, code: str, title: str, detail: str | None = None) -> None:
         super().__init__(detail or title)
         self.status, self.code, self.title, self.detail = status, code, title, detail
+
+
+def parse_body(model: type[M], raw: bytes) -> M:
+    """Validate a JSON body as FastAPI would, with the same 400 / 422 problems on failure."""
+    try:
+        return model.model_validate_json(raw)
+    except ValidationError as exc:
+        errors = [{**error, "loc": ("body", *error["loc"])} for error in exc.errors()]
+        raise RequestValidationError(errors) from exc
 
 
 def _field(loc: tuple[Any, ...]) -> str:
