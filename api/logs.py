@@ -92,8 +92,12 @@ class RequestLogMiddleware:
             await self.app(scope, receive, send_with_id)
         finally:
             route = scope.get("route")
+            # What the endpoint added through request.state (the gate's decision): one line
+            # a request. Starlette keeps request.state in scope["state"], a plain dict.
+            extra = scope.get("state", {}).get("log_fields", {})
             self.log.info(
                 "request.completed",
+                **extra,
                 method=scope["method"],
                 route=getattr(route, "path", "unmatched"),  # the template: ids stay out of logs
                 status=status,

@@ -181,7 +181,7 @@ def consent_env(database_url: str) -> dict[str, str]:
         "CONSENT_DATABASE_URL": database_url,
         "CONSENT_MASTER_KEY": base64.b64encode(secrets.token_bytes(32)).decode(),
         "CONSENT_ENVIRONMENT": "test",
-        "CONSENT_LOG_LEVEL": "warning",
+        "CONSENT_LOG_LEVEL": "info",  # as deployed: one JSON log line a request
     }
 
 

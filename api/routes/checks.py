@@ -2,7 +2,6 @@
 
 from typing import Any
 
-import structlog
 from fastapi import APIRouter, Request
 from fastapi.responses import JSONResponse
 
@@ -13,7 +12,6 @@ from consent.gate import CheckCommand
 from consent.outcomes import record_outcome, recorded_check
 
 router = APIRouter(prefix="/v1/checks", tags=["gate"])
-log = structlog.get_logger()
 
 _IDEMPOTENCY_KEY_DOC = {
     "name": "Idempotency-Key",
@@ -65,13 +63,13 @@ async def post_check(request: Request) -> JSONResponse:
     )
     result = await svc.gate.check_async(command, actor_of(caller), utc_now())
     answer = result.answer
-    log.info(
-        "check.decided",
-        check_id=answer.check_id,
-        decision=answer.decision,
-        rules=[r.rule for r in answer.reasons],
-        replayed=result.replayed,
-    )
+    # One log line a request: the decision rides on the request log's closing event.
+    request.state.log_fields = {
+        "check_id": answer.check_id,
+        "decision": str(answer.decision),
+        "rules": [r.rule for r in answer.reasons],
+        "replayed": result.replayed,
+    }
     # Already the contract's shape: answered as is, not re-validated against CheckOut.
     headers = {"Idempotent-Replayed": "true"} if result.replayed else None
     return JSONResponse(answer.document(), headers=headers)
