@@ -16,7 +16,7 @@ from audit import log as audit_log
 from audit.entry import AuditEntry
 from consent.decide import Reservation
 from consent.errors import StoreUnavailableError
-from consent.state import CustomerState, decode_state
+from consent.state import CustomerState
 from consent.store.gate_sql import (
     LOCK_SQL,
     PG_RECORD_SQL,
@@ -25,6 +25,7 @@ from consent.store.gate_sql import (
     CheckRow,
     PriorCheck,
     check_values,
+    customer_state,
     pg_stamp,
     prior_check,
     reservation,
@@ -46,11 +47,7 @@ class AsyncPostgresTransaction:
             found = await cur.fetchone()
             await cur.execute(PRIOR_SQL.format(p="%s"), (caller, key))  # after the lock
             earlier = await cur.fetchone()
-        state = (
-            None
-            if found is None
-            else decode_state(found[0], customer_id, found[1], erased=found[2] is not None)
-        )
+        state = customer_state(found, customer_id)
         return state, prior_check(earlier)
 
     async def reservations(self, customer_pk: int, since: datetime) -> list[Reservation]:

@@ -109,6 +109,14 @@ def check_values(row: CheckRow, stamp: Any) -> tuple[Any, ...]:
     )
 
 
+def customer_state(found: tuple[Any, ...] | None, customer_id: str) -> CustomerState | None:
+    """The state from a ``LOCK_SQL`` row (pk, state, erased_at), or None for no customer."""
+    if found is None:
+        return None
+    pk, raw_state, erased_at = found
+    return decode_state(pk, customer_id, raw_state, erased=erased_at is not None)
+
+
 def prior_check(found: tuple[Any, ...] | None) -> PriorCheck | None:
     if found is None:
         return None
@@ -173,11 +181,7 @@ class SqliteTransaction:
             "SELECT pk, state, erased_at FROM customers WHERE external_id = ?", (customer_id,)
         )
         found = cur.fetchone()
-        state = (
-            None
-            if found is None
-            else decode_state(found[0], customer_id, found[1], erased=found[2] is not None)
-        )
+        state = customer_state(found, customer_id)
         cur.execute(PRIOR_SQL.format(p="?"), (caller, key))
         return state, prior_check(cur.fetchone())
 
@@ -224,11 +228,7 @@ class PostgresTransaction:
             found = cur.fetchone()
             cur.execute(PRIOR_SQL.format(p="%s"), (caller, key))  # after the lock: a fresh snapshot
             earlier = cur.fetchone()
-        state = (
-            None
-            if found is None
-            else decode_state(found[0], customer_id, found[1], erased=found[2] is not None)
-        )
+        state = customer_state(found, customer_id)
         return state, prior_check(earlier)
 
     def reservations(self, customer_pk: int, since: datetime) -> list[Reservation]:
