@@ -9,6 +9,7 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass, replace
 from datetime import datetime
 
+from consent.contacts import contact_kind_for_channel
 from consent.frequency import exceeds, next_free_slot
 from consent.preferences import ChannelPreference
 from consent.quiet_hours import quiet_until
@@ -73,7 +74,7 @@ def _citation(pref: ChannelPreference) -> str:
     return f"Customer preference for {pref.channel}{source}"
 
 
-def _applies_to_contact(state: CustomerState, req: ContactRequest) -> bool:
+def _applies_to_contact(req: ContactRequest) -> bool:
     """Channel preferences govern contacts, not data use; service messages are exempt."""
     return req.channel is not None and req.purpose is not Purpose.SERVICE
 
@@ -83,7 +84,7 @@ def _destination(
 ) -> list[Reason]:
     if req.destination_hash is None or req.channel is None:
         return []
-    kind = "phone" if req.channel in (Channel.SMS, Channel.PHONE) else str(req.channel)
+    kind = contact_kind_for_channel(req.channel)
     if req.destination_hash in state.contact_hashes.get(kind, frozenset()):
         return []
     return [
@@ -99,7 +100,7 @@ def _destination(
 def _channel_choice(
     state: CustomerState, req: ContactRequest, _: Sequence[Reservation]
 ) -> list[Reason]:
-    if not _applies_to_contact(state, req):
+    if not _applies_to_contact(req):
         return []
     pref = state.preference(PreferenceChannel(str(req.channel)))
     reasons = []
@@ -153,7 +154,7 @@ def _purpose_choice(
 def _frequency(
     state: CustomerState, req: ContactRequest, history: Sequence[Reservation]
 ) -> list[Reason]:
-    if not _applies_to_contact(state, req):
+    if not _applies_to_contact(req):
         return []
     reasons = []
     for channel in (PreferenceChannel(str(req.channel)), PreferenceChannel.ANY):
@@ -184,7 +185,7 @@ def _frequency(
 def _quiet_hours(
     state: CustomerState, req: ContactRequest, _: Sequence[Reservation]
 ) -> list[Reason]:
-    if not _applies_to_contact(state, req):
+    if not _applies_to_contact(req):
         return []
     pref = state.preference(PreferenceChannel(str(req.channel)))
     windows = pref.quiet_hours + state.preference(PreferenceChannel.ANY).quiet_hours
