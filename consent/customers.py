@@ -19,7 +19,7 @@ from audit.log import append
 from consent.contacts import normalise, phone_time_zones
 from consent.crypto import DataKey, KeyRing
 from consent.errors import CustomerErasedError, CustomerNotFoundError
-from consent.state import CustomerState
+from consent.state import CustomerState, relationship_to_json
 from consent.store import customers as rows
 from consent.store.schema import consents
 from policy.facts import Relationship
@@ -83,6 +83,7 @@ def upsert_customer(
     current = rows.load_state(conn, external_id, lock=True)
     if current is not None and current.erased:
         raise CustomerErasedError(f"customer {external_id} was erased and cannot be re-created")
+    hashed = [(kind, keyring.lookup_hash(kind, value)) for kind, value in points]
     zones = tuple(
         dict.fromkeys(z for kind, v in points if kind == "phone" for z in phone_time_zones(v))
     )
@@ -98,9 +99,9 @@ def upsert_customer(
         phone_time_zones=zones,
         relationship=profile.relationship,
         contact_hashes={
-            kind: frozenset(keyring.lookup_hash(k, v) for k, v in points if k == kind)
+            kind: frozenset(h for k, h in hashed if k == kind)
             for kind in CONTACT_KINDS
-            if any(k == kind for k, _ in points)
+            if any(k == kind for k, _ in hashed)
         },
     )
     pii = _seal_pii(key, external_id, profile, points)
@@ -109,12 +110,8 @@ def upsert_customer(
     else:
         rows.save_state(conn, state, now, pii=pii)
     sealed = [
-        (
-            kind,
-            keyring.lookup_hash(kind, value),
-            key.encrypt(value.encode(), _aad(external_id, kind)),
-        )
-        for kind, value in points
+        (kind, lookup, key.encrypt(value.encode(), _aad(external_id, kind)))
+        for (kind, value), (_, lookup) in zip(points, hashed, strict=True)
     ]
     rows.replace_contact_points(conn, state.pk, sealed, now)
     payload = {
@@ -122,7 +119,7 @@ def upsert_customer(
         "created": current is None,
         "jurisdictions": sorted(profile.jurisdictions),
         "time_zone": profile.time_zone,
-        "relationship": _relationship_document(profile.relationship),
+        "relationship": relationship_to_json(profile.relationship),
         "contact_points": {kind: sum(1 for k, _ in points if k == kind) for kind in CONTACT_KINDS},
         "sealed_pii": base64.b64encode(pii).decode(),
     }
@@ -141,14 +138,6 @@ def customer_entry(
         subject=f"customer:{external_id}",
         payload=payload,
     )
-
-
-def _relationship_document(rel: Relationship) -> dict[str, str | None]:
-    return {
-        "customer_since": rel.customer_since.isoformat() if rel.customer_since else None,
-        "last_purchase_at": rel.last_purchase_at.isoformat() if rel.last_purchase_at else None,
-        "last_inquiry_at": rel.last_inquiry_at.isoformat() if rel.last_inquiry_at else None,
-    }
 
 
 def require_customer(conn: Connection, external_id: str, *, lock: bool) -> CustomerState:

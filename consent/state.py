@@ -50,11 +50,21 @@ class CustomerState:
 
 
 def _iso(value: datetime | date | None) -> str | None:
-    return value.isoformat() if value is not None else None
+    """ISO 8601, UTC instants with "Z", as the API writes them everywhere."""
+    return value.isoformat().replace("+00:00", "Z") if value is not None else None
 
 
 def _dt(value: str | None) -> datetime | None:
     return datetime.fromisoformat(value) if value is not None else None
+
+
+def relationship_to_json(rel: Relationship) -> dict[str, str | None]:
+    """As stored in the state, shown in the profile and written to the audit log."""
+    return {
+        "customer_since": _iso(rel.customer_since),
+        "last_purchase_at": _iso(rel.last_purchase_at),
+        "last_inquiry_at": _iso(rel.last_inquiry_at),
+    }
 
 
 def encode_state(state: CustomerState) -> str:
@@ -62,11 +72,7 @@ def encode_state(state: CustomerState) -> str:
         "jurisdictions": sorted(state.jurisdictions),
         "time_zone": state.time_zone,
         "phone_time_zones": list(state.phone_time_zones),
-        "relationship": {
-            "customer_since": _iso(state.relationship.customer_since),
-            "last_purchase_at": _iso(state.relationship.last_purchase_at),
-            "last_inquiry_at": _iso(state.relationship.last_inquiry_at),
-        },
+        "relationship": relationship_to_json(state.relationship),
         "preferences": {
             str(channel): preference_to_json(pref) for channel, pref in state.preferences.items()
         },

@@ -23,6 +23,7 @@ from consent.changes import (
 )
 from consent.customers import CustomerProfile, ProfileView, read_profile, upsert_customer
 from consent.preferences import ChannelPreference, Limit, QuietHours, preference_to_json
+from consent.state import relationship_to_json
 from consent.store.database import transaction
 from policy.facts import Relationship
 from policy.periods import Period
@@ -126,17 +127,12 @@ def post_notice(
 
 def _profile_document(view: ProfileView) -> dict[str, Any]:
     state = view.state
-    rel = state.relationship
     return {
         "customer_id": state.external_id,
         "jurisdictions": sorted(state.jurisdictions),
         "time_zone": state.time_zone,
         "birth_date": view.birth_date.isoformat() if view.birth_date else None,
-        "relationship": {
-            "customer_since": rel.customer_since.isoformat() if rel.customer_since else None,
-            "last_purchase_at": instant(rel.last_purchase_at),
-            "last_inquiry_at": instant(rel.last_inquiry_at),
-        },
+        "relationship": relationship_to_json(state.relationship),
         "contact_points": {kind: list(values) for kind, values in view.contact_points.items()},
         "preferences": {
             str(channel): preference_to_json(state.preference(channel))
@@ -151,4 +147,18 @@ def _profile_document(view: ProfileView) -> dict[str, Any]:
             for purpose, fact in state.consents.items()
         },
         "notices": {kind: [instant(at) for at in times] for kind, times in state.notices.items()},
+        # Every receipt, oldest first: a change is a new record, never an overwrite.
+        "consent_history": [
+            {
+                "purpose": row["purpose"],
+                "status": row["status"],
+                "legal_basis": row["legal_basis"],
+                "notice_version": row["notice_version"],
+                "source": row["source"],
+                "captured_at": instant(row["captured_at"]),
+                "expires_at": instant(row["expires_at"]),
+                "recorded_at": instant(row["recorded_at"]),
+            }
+            for row in view.consent_history
+        ],
     }

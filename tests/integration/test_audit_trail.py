@@ -62,6 +62,7 @@ def test_consent_changes_are_new_records_never_overwrites(
         )
     profile = client.get(f"/v1/customers/{customer_id}", headers=crm).json()
     assert profile["consents"]["marketing"]["status"] == "withdrawn"
+    assert [r["status"] for r in profile["consent_history"]] == ["granted", "withdrawn"]
     with transaction(engine) as conn:
         by_id = customers.c.external_id == customer_id
         customer_pk = conn.execute(select(customers.c.pk).where(by_id)).scalar_one()
