@@ -45,6 +45,7 @@ def build_services(settings: Settings) -> Services:
         GateSettings(
             event_trigger_validity=settings.event_trigger_validity,
             default_validity=settings.check_validity,
+            store_connections=settings.db_pool_size,
         ),
     )
     return Services(

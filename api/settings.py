@@ -34,7 +34,10 @@ class Settings(BaseSettings):
     event_trigger_validity: timedelta = timedelta(hours=1)
     check_validity: timedelta = timedelta(hours=24)
     auth_cache_seconds: float = 30.0  # a revoked key stops working within this time
-    db_pool_size: int = 10
+    # PostgreSQL connections per worker process: this many for the gate's async pool, and
+    # this many (plus as many again at peaks) for everything else. Workers x 3 x this must
+    # stay under the server's max_connections (100 by default).
+    db_pool_size: int = 8
     log_level: Literal["debug", "info", "warning", "error"] = "info"
     log_cache_loggers: bool = True  # tests turn it off so that capture_logs sees every logger
 

@@ -46,6 +46,7 @@ class GateSettings:
     default_validity: timedelta = timedelta(hours=24)
     # How long a check waits for a PostgreSQL connection before answering 503 (fail closed).
     store_timeout: timedelta = timedelta(seconds=5)
+    store_connections: int = 8  # the gate's own PostgreSQL connections per process
 
 
 @dataclass(frozen=True, slots=True)
@@ -99,7 +100,11 @@ class Gate:
         self._settings = settings
         self._runner: GateRunner = runner or runner_for(engine)
         self._async_runner = (
-            AsyncPostgresRunner(engine, timeout=settings.store_timeout.total_seconds())
+            AsyncPostgresRunner(
+                engine,
+                max_connections=settings.store_connections,
+                timeout=settings.store_timeout.total_seconds(),
+            )
             if engine.dialect.name != "sqlite"
             else None
         )
