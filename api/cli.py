@@ -1,4 +1,4 @@
-"""The ``consent`` command: serve, keys, migrate."""
+"""The ``consent`` command: serve, migrate, keys, policy."""
 
 from datetime import UTC, datetime
 from typing import Annotated
@@ -7,6 +7,7 @@ import typer
 import uvicorn
 from pydantic import ValidationError
 
+from api.cli_policy import policy_app
 from api.settings import InsecureSettingsError, Settings
 from consent.keys import Role, create_key
 from consent.store.database import make_engine, transaction
@@ -17,6 +18,7 @@ app = typer.Typer(
 )
 keys_app = typer.Typer(help="API keys.", no_args_is_help=True)
 app.add_typer(keys_app, name="keys")
+app.add_typer(policy_app, name="policy")
 
 
 def _settings() -> Settings:

@@ -1,0 +1,86 @@
+"""``consent policy``: check, list and explain the law the gate enforces, without serving."""
+
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Annotated
+
+import typer
+
+from api.settings import Settings
+from consent.errors import NotFoundError
+from consent.explain import explain_contact
+from consent.store.database import make_engine
+from policy.engine import PolicyEngine
+from policy.packs import PolicyLoadError
+from policy.vocabulary import Channel, Purpose, Source
+
+policy_app = typer.Typer(help="The regulatory packs in policies/.", no_args_is_help=True)
+
+PoliciesDir = Annotated[
+    Path | None, typer.Option("--dir", help="Packs folder (default: CONSENT_POLICIES_DIR).")
+]
+
+
+def _load(directory: Path | None) -> PolicyEngine:
+    try:
+        return PolicyEngine.load(directory or Settings().policies_dir)
+    except PolicyLoadError as error:
+        for problem in error.problems:
+            typer.echo(problem, err=True)
+        raise typer.Exit(1) from error
+
+
+@policy_app.command("check")
+def check(directory: PoliciesDir = None) -> None:
+    """Validate every pack; exit 1 naming file, line and field of each problem."""
+    engine = _load(directory)
+    regimes = sorted({rule.regime for rule in engine.rules})
+    typer.echo(f"{len(engine.rules)} rules ({', '.join(regimes)}), version {engine.version}")
+
+
+@policy_app.command("list")
+def list_rules(directory: PoliciesDir = None) -> None:
+    """Every rule with where it applies and its citation."""
+    for rule in _load(directory).rules:
+        channels = ",".join(rule.channels) or "any"
+        until = f" until {rule.effective_until}" if rule.effective_until else ""
+        typer.echo(
+            f"{rule.id}  [{rule.regime}]  {','.join(rule.jurisdictions)}  {channels}  "
+            f"{','.join(rule.purposes)}  from {rule.effective_from}{until}\n"
+            f"    {rule.citation}  ({Path(rule.source).name}:{rule.line})"
+        )
+
+
+@policy_app.command("explain")
+def explain(
+    customer: Annotated[str, typer.Option(help="The CRM's customer id.")],
+    purpose: Annotated[Purpose, typer.Option(help="What the contact or data use is for.")],
+    channel: Annotated[Channel | None, typer.Option(help="Omit for a data-use check.")] = None,
+    source: Annotated[Source, typer.Option(help="Where the contact comes from.")] = Source.CAMPAIGN,
+    at: Annotated[
+        datetime | None, typer.Option(help="When (UTC unless an offset is given).")
+    ] = None,
+    directory: PoliciesDir = None,
+) -> None:
+    """Every rule considered for a real customer in the store, whether it applied, and why."""
+    settings = Settings()
+    policy = _load(directory)
+    when = at or datetime.now(UTC)
+    if when.tzinfo is None:  # a time without an offset is read as UTC, as the help says
+        when = when.replace(tzinfo=UTC)
+    try:
+        explained = explain_contact(
+            make_engine(settings.database_url), policy, customer,
+            channel=channel, purpose=purpose, source=source, at=when,
+        )  # fmt: skip
+    except NotFoundError as error:
+        typer.echo(f"consent: {error.detail}", err=True)
+        raise typer.Exit(1) from error
+    typer.echo(f"{customer}: {channel or 'data use'} for {purpose} at {when.isoformat()}")
+    for item in explained:
+        verdict = ("DENY" if item.reason else "ok") if item.applies else "n/a"
+        typer.echo(f"{verdict:>4}  {item.rule.id}  {item.why}")
+        if item.reason:
+            typer.echo(f"      {item.reason.message}  ({item.reason.citation})")
+    denied = [item for item in explained if item.reason]
+    typer.echo(f"law: {'deny' if denied else 'allow'} ({len(denied)} rule(s) against)")

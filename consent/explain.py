@@ -1,0 +1,33 @@
+"""Why the law would allow or deny a contact to a real customer: every rule, and why."""
+
+from datetime import datetime
+
+from sqlalchemy import Engine
+
+from consent.decide import ContactRequest, facts_for
+from consent.errors import CustomerErasedError, CustomerNotFoundError
+from consent.store.customers import load_state
+from consent.store.database import transaction
+from policy.engine import Explanation, PolicyEngine
+from policy.vocabulary import Channel, Purpose, Source
+
+
+def explain_contact(
+    engine: Engine,
+    policy: PolicyEngine,
+    customer_id: str,
+    *,
+    channel: Channel | None,
+    purpose: Purpose,
+    source: Source,
+    at: datetime,
+) -> list[Explanation]:
+    """Read-only: the customer's current state judged by every loaded rule at ``at``."""
+    with transaction(engine) as conn:
+        state = load_state(conn, customer_id, lock=False)
+    if state is None:
+        raise CustomerNotFoundError(f"no customer {customer_id}")
+    if state.erased:
+        raise CustomerErasedError(f"customer {customer_id} was erased")
+    request = ContactRequest(channel=channel, purpose=purpose, source=source, send_at=at)
+    return policy.explain(facts_for(state, request))

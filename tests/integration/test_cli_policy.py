@@ -1,0 +1,65 @@
+"""`consent policy check | list | explain`, run as a person would, against a real store."""
+
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+
+import pytest
+from typer.testing import CliRunner
+
+from api.cli import app
+from tests.conftest import POLICIES, CustomerFactory
+
+runner = CliRunner()
+
+
+def test_check_names_the_rules_and_the_version() -> None:
+    result = runner.invoke(app, ["policy", "check", "--dir", str(POLICIES)])
+    assert result.exit_code == 0, result.output
+    assert "4 rules" in result.output
+    assert "version sha256:" in result.output
+
+
+def test_check_of_a_broken_pack_fails_naming_the_file(tmp_path: Path) -> None:
+    (tmp_path / "broken.toml").write_text('[pack]\nname = "x"\ntitle = "x"\n\n[[rules]]\nid = 3\n')
+    result = runner.invoke(app, ["policy", "check", "--dir", str(tmp_path)])
+    assert result.exit_code == 1
+    assert "broken.toml:5" in result.output
+
+
+def test_list_shows_each_rule_with_its_citation() -> None:
+    result = runner.invoke(app, ["policy", "list", "--dir", str(POLICIES)])
+    assert result.exit_code == 0
+    assert "glba.initial_notice.opt_out_window" in result.output
+    assert "Directive 2002/58/EC Art 13(1)" in result.output
+    assert "glba.toml:" in result.output
+
+
+@pytest.fixture
+def store_env(store_url: str, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("CONSENT_DATABASE_URL", store_url)
+
+
+@pytest.mark.usefixtures("store_env")
+def test_explain_shows_which_rules_applied_to_a_real_customer_and_why(
+    customers: CustomerFactory,
+) -> None:
+    customer_id = customers.create(("US-NY",), time_zone="America/New_York", phone="+12125550123")
+    delivered = datetime(2026, 11, 1, tzinfo=UTC)
+    customers.notice(customer_id, "glba_initial", delivered)
+    at = (delivered + timedelta(days=10)).isoformat()
+    args = ["policy", "explain", "--customer", customer_id, "--purpose", "share_third_parties",
+            "--at", at, "--dir", str(POLICIES)]  # fmt: skip
+    result = runner.invoke(app, args)
+    assert result.exit_code == 0, result.output
+    lines = result.output.splitlines()
+    assert any(line.startswith("DENY  glba.initial_notice.opt_out_window") for line in lines)
+    assert any(line.startswith(" n/a  eprivacy.art13_1.e_marketing_consent") for line in lines)
+    assert lines[-1] == "law: deny (1 rule(s) against)"
+
+
+@pytest.mark.usefixtures("store_env")
+def test_explain_of_an_unknown_customer_fails_clearly() -> None:
+    args = ["policy", "explain", "--customer", "nobody", "--purpose", "marketing"]
+    result = runner.invoke(app, args)
+    assert result.exit_code == 1
+    assert "no customer nobody" in result.output
