@@ -119,14 +119,15 @@ def sample_facts(rng: random.Random) -> Facts:
 
 def casbin_enforcers() -> dict[str, casbin.Enforcer]:
     """One enforcer per rule: casbin answers allow or deny, and the gate needs every reason."""
-    folder = Path(tempfile.mkdtemp(prefix="bench-policy-"))
-    (folder / "model.conf").write_text(MODEL)
     enforcers = {}
-    for line in POLICY.strip().splitlines():
-        rule = line.split(",")[1].strip()
-        policy_file = folder / f"{rule}.csv"
-        policy_file.write_text(line + "\n")
-        enforcers[rule] = casbin.Enforcer(str(folder / "model.conf"), str(policy_file))
+    with tempfile.TemporaryDirectory(prefix="bench-policy-") as directory:
+        folder = Path(directory)  # casbin reads its files once, at construction
+        (folder / "model.conf").write_text(MODEL)
+        for line in POLICY.strip().splitlines():
+            rule = line.split(",")[1].strip()
+            policy_file = folder / f"{rule}.csv"
+            policy_file.write_text(line + "\n")
+            enforcers[rule] = casbin.Enforcer(str(folder / "model.conf"), str(policy_file))
     return enforcers
 
 
