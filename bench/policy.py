@@ -18,7 +18,9 @@ import time
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
+from datetime import time as clock_time
 from pathlib import Path
+from zoneinfo import ZoneInfo
 
 import casbin
 
@@ -52,6 +54,8 @@ p, eprivacy.art13_1.e_marketing_consent, r.sub.eea and r.sub.purpose == 'marketi
 p, gdpr.art21.marketing_objection, r.sub.eea and r.sub.purpose in ('marketing', 'profiling') and r.sub.marketing_objected
 p, glba.opt_out.third_party_sharing, r.sub.us and r.sub.purpose == 'share_third_parties' and r.sub.sharing_opted_out
 p, glba.initial_notice.opt_out_window, r.sub.us and r.sub.purpose == 'share_third_parties' and not r.sub.notice_30_days
+p, tcpa.calling_hours, r.sub.us and r.sub.purpose == 'marketing' and r.sub.channel in ('phone', 'sms') and not r.sub.within_8_to_21
+p, us_fl.calling_hours, r.sub.florida and r.sub.purpose == 'marketing' and r.sub.channel in ('phone', 'sms') and not r.sub.within_8_to_20
 """  # noqa: E501 - one casbin policy line per rule
 
 
@@ -68,6 +72,9 @@ class Subject:
     opted_in: bool
     sharing_opted_out: bool
     notice_30_days: bool
+    florida: bool
+    within_8_to_21: bool  # casbin has no clock of its own: local hours come precomputed
+    within_8_to_20: bool
 
 
 def subject_of(facts: Facts) -> Subject:
@@ -85,6 +92,17 @@ def subject_of(facts: Facts) -> Subject:
         opted_in=facts.channel_status is PreferenceStatus.OPTED_IN,
         sharing_opted_out=sharing is not None and sharing.status is not ConsentStatus.GRANTED,
         notice_30_days=any(at + timedelta(days=30) <= facts.send_at for at in notices),
+        florida="US-FL" in places,
+        within_8_to_21=_within(facts, 21),
+        within_8_to_20=_within(facts, 20),
+    )
+
+
+def _within(facts: Facts, closing_hour: int) -> bool:
+    """From 08:00 up to the closing hour, local time, in every zone the customer may be in."""
+    return bool(facts.time_zones) and all(
+        clock_time(8) <= facts.send_at.astimezone(ZoneInfo(zone)).time() < clock_time(closing_hour)
+        for zone in facts.time_zones
     )
 
 

@@ -247,6 +247,7 @@ def facts_for(state: CustomerState, req: ContactRequest) -> Facts:
         channel_status=channel_status,
         notices=state.notices,
         relationship=state.relationship,
+        time_zones=state.known_time_zones(),
     )
 
 

@@ -39,11 +39,13 @@ class CustomerState:
     def preference(self, channel: PreferenceChannel) -> ChannelPreference:
         return self.preferences.get(channel) or ChannelPreference(channel=channel)
 
-    def time_zones(self) -> tuple[str, ...]:
+    def known_time_zones(self) -> tuple[str, ...]:
         """Where the customer may be: the stored zone, else every zone their phones ring in."""
-        if self.time_zone:
-            return (self.time_zone,)
-        return self.phone_time_zones or ("UTC",)
+        return (self.time_zone,) if self.time_zone else self.phone_time_zones
+
+    def time_zones(self) -> tuple[str, ...]:
+        """For the customer's own quiet hours: the known zones, else UTC."""
+        return self.known_time_zones() or ("UTC",)
 
     def with_changes(self, **changes: Any) -> "CustomerState":
         return replace(self, **changes)

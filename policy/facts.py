@@ -40,3 +40,6 @@ class Facts:
     channel_status: PreferenceStatus = PreferenceStatus.NOT_ASKED
     notices: Mapping[str, tuple[datetime, ...]] = field(default_factory=dict)  # kind -> deliveries
     relationship: Relationship = field(default_factory=Relationship)
+    # IANA zones the customer may be in: the stored one, else those of their phone numbers.
+    # Empty when unknown; a rule on local time then fails closed.
+    time_zones: tuple[str, ...] = ()

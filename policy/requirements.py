@@ -8,11 +8,20 @@ listed in ``REQUIREMENTS``; adding a kind is a code change, reviewed like one.
 
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import UTC, datetime, time, timedelta
 from enum import StrEnum
 from typing import Annotated, Any, Generic, Protocol, TypeVar
+from zoneinfo import ZoneInfo
 
-from pydantic import BaseModel, ConfigDict, Field, PlainSerializer, PlainValidator, Strict
+from pydantic import (
+    BaseModel,
+    ConfigDict,
+    Field,
+    PlainSerializer,
+    PlainValidator,
+    Strict,
+    model_validator,
+)
 
 from policy.facts import Facts
 from policy.periods import Period
@@ -25,6 +34,7 @@ class RequirementKind(StrEnum):
     NO_OBJECTION = "no_objection"
     NO_OPT_OUT = "no_opt_out"
     NOTICE_ELAPSED = "notice_elapsed"
+    LOCAL_HOURS = "local_hours"
 
 
 class RuleIdentity(Protocol):
@@ -78,6 +88,30 @@ class NoOptOutParams(Params):
 class NoticeElapsedParams(Params):
     notice_kinds: _NoticeKinds
     period: _Period
+
+
+def _time_from_text(value: object) -> time:
+    if isinstance(value, time):  # a TOML local time, 08:00:00
+        return value
+    if not isinstance(value, str):
+        raise ValueError(f"should be a local time such as 08:00, not {type(value).__name__}")
+    return time.fromisoformat(value)
+
+
+_LocalTime = Annotated[time, PlainValidator(_time_from_text), PlainSerializer(str)]
+
+
+class LocalHoursParams(Params):
+    """Contacts only from ``start`` up to (not including) ``end``, local time."""
+
+    start: _LocalTime
+    end: _LocalTime
+
+    @model_validator(mode="after")
+    def _start_before_end(self) -> "LocalHoursParams":
+        if not self.start < self.end:
+            raise ValueError("start must be before end (windows across midnight are not law here)")
+        return self
 
 
 def consent(facts: Facts, params: ConsentParams, rule: RuleIdentity) -> Reason | None:
@@ -149,6 +183,42 @@ def notice_elapsed(facts: Facts, params: NoticeElapsedParams, rule: RuleIdentity
     )
 
 
+def local_hours(facts: Facts, params: LocalHoursParams, rule: RuleIdentity) -> Reason | None:
+    """Within the hours in the called party's local time, in every zone they may be in.
+
+    Where the zone is uncertain (a number whose area spans zones) the most restrictive
+    reading wins: the contact must be within the hours in all of them. Where it is unknown
+    the rule fails closed. ``end`` itself is outside: "no calls after 9 pm" allows none at 21:00.
+    """
+    if not facts.time_zones:
+        return _deny(rule, ["the customer's local time is unknown (no time zone, no phone area)"])
+    outside = [
+        (zone, local)
+        for zone in facts.time_zones
+        if not params.start
+        <= (local := facts.send_at.astimezone(ZoneInfo(zone))).time()
+        < params.end
+    ]
+    if not outside:
+        return None
+    opens = max(_next_opening(local, params.start) for _, local in outside)
+    zone, local = outside[0]
+    return _deny(
+        rule,
+        [
+            f"it is {local:%H:%M} in {zone}, outside {params.start:%H:%M}-{params.end:%H:%M}; "
+            f"allowed from {_instant(opens)}"
+        ],
+        earliest_allowed_at=opens,
+    )
+
+
+def _next_opening(local: datetime, start: time) -> datetime:
+    """The next local ``start`` at or after ``local``, as a UTC instant (DST-aware)."""
+    day = local.date() if local.time() < start else local.date() + timedelta(days=1)
+    return datetime.combine(day, start, tzinfo=local.tzinfo).astimezone(UTC)
+
+
 def _consent_gap(facts: Facts, purpose: Purpose) -> str | None:
     record = facts.consents.get(purpose)
     if record is None:
@@ -213,4 +283,5 @@ REQUIREMENTS: Mapping[RequirementKind, Requirement[Any]] = {
     RequirementKind.NO_OBJECTION: Requirement(NoObjectionParams, no_objection),
     RequirementKind.NO_OPT_OUT: Requirement(NoOptOutParams, no_opt_out),
     RequirementKind.NOTICE_ELAPSED: Requirement(NoticeElapsedParams, notice_elapsed),
+    RequirementKind.LOCAL_HOURS: Requirement(LocalHoursParams, local_hours),
 }

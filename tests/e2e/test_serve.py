@@ -41,9 +41,13 @@ def _phone_customer(server: Server, crm: dict[str, str], preference: dict[str, o
     return customer_id
 
 
+# Noon in Dallas: inside the TCPA's 8 a.m. - 9 p.m., whenever the suite runs.
+SEND_AT = "2026-12-01T18:00:00Z"
+
+
 def _post_check(server: Server, crm: dict[str, str], key: str, customer_id: str) -> dict[str, str]:
     check = {"customer_id": customer_id, "channel": "phone", "purpose": "marketing",
-             "source": "telemarketing"}  # fmt: skip
+             "source": "telemarketing", "send_at": SEND_AT}  # fmt: skip
     with httpx.Client(base_url=server.base_url, headers=crm, timeout=30) as client:
         response = client.post("/v1/checks", headers={"Idempotency-Key": key}, json=check)
     assert response.status_code == 200, response.text

@@ -7,6 +7,7 @@ import pytest
 from typer.testing import CliRunner
 
 from api.cli import app
+from policy.engine import PolicyEngine
 from tests.conftest import POLICIES, CustomerFactory
 
 runner = CliRunner()
@@ -15,7 +16,8 @@ runner = CliRunner()
 def test_check_names_the_rules_and_the_version() -> None:
     result = runner.invoke(app, ["policy", "check", "--dir", str(POLICIES)])
     assert result.exit_code == 0, result.output
-    assert "4 rules" in result.output
+    assert f"{len(PolicyEngine.load(POLICIES).rules)} rules (" in result.output
+    assert "TCPA" in result.output
     assert "version sha256:" in result.output
 
 

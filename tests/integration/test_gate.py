@@ -1,6 +1,7 @@
 """Check-and-record on both stores: decisions, reservations, idempotency, outcomes."""
 
 import uuid
+from dataclasses import replace
 from datetime import UTC, datetime, time, timedelta
 
 import pytest
@@ -283,3 +284,18 @@ def test_glba_opt_out_denies_sharing(gate: Gate, customers: CustomerFactory) -> 
         customer_id, channel=None, purpose=Purpose.SHARE_THIRD_PARTIES, source=Source.DATA_USE
     )
     assert "glba.opt_out.third_party_sharing" in rules(gate, sharing)
+
+
+def test_tcpa_hours_and_the_customers_quiet_hours_combine_into_one_earliest_time(
+    gate: Gate, customers: CustomerFactory
+) -> None:
+    customer_id = customers.create(("US-NY",), time_zone="America/New_York", phone="+12125550123")
+    thursday_morning = QuietHours(days=frozenset({3}), start=time(8), end=time(10))
+    customers.prefer(customer_id, "phone", status=PreferenceStatus.OPTED_IN,
+                     quiet_hours=(thursday_morning,))  # fmt: skip
+    six_am_new_york = datetime(2026, 11, 26, 11, tzinfo=UTC)
+    call = command(customer_id, channel=Channel.PHONE, source=Source.TELEMARKETING)
+    answer = gate.check(replace(call, send_at=six_am_new_york), ACTOR, six_am_new_york).answer
+    assert [r.rule for r in answer.reasons] == ["tcpa.calling_hours"]
+    # 08:00 is the law's opening, but the customer's quiet hours run to 10:00 New York time.
+    assert answer.earliest_allowed_at == datetime(2026, 11, 26, 15, tzinfo=UTC)
