@@ -11,6 +11,10 @@ def instant(value: datetime | None) -> str | None:
     return value.isoformat().replace("+00:00", "Z") if value is not None else None
 
 
+def _local(value: datetime | None) -> str | None:
+    return value.isoformat() if value is not None else None
+
+
 def _parse(value: str | None) -> datetime | None:
     return datetime.fromisoformat(value) if value is not None else None
 
@@ -32,6 +36,9 @@ class CheckAnswer:
     valid_until: datetime | None
     earliest_allowed_at: datetime | None
     audit_entry_id: int
+    # The same instant on the customer's clock (their stored zone, else their phone's), so
+    # that a person reading the answer sees "tomorrow 08:00" rather than a UTC time.
+    earliest_allowed_at_local: datetime | None = None
 
     def document(self) -> dict[str, Any]:
         return {
@@ -49,6 +56,7 @@ class CheckAnswer:
             "policy_version": self.policy_version,
             "valid_until": instant(self.valid_until),
             "earliest_allowed_at": instant(self.earliest_allowed_at),
+            "earliest_allowed_at_local": _local(self.earliest_allowed_at_local),
             "audit_entry_id": self.audit_entry_id,
         }
 
@@ -78,6 +86,7 @@ class CheckAnswer:
             policy_version=doc["policy_version"],
             valid_until=_parse(doc["valid_until"]),
             earliest_allowed_at=_parse(doc["earliest_allowed_at"]),
+            earliest_allowed_at_local=_parse(doc.get("earliest_allowed_at_local")),
             audit_entry_id=doc["audit_entry_id"],
         )
 

@@ -13,6 +13,7 @@ from concurrent.futures import Future
 from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
 from typing import Any
+from zoneinfo import ZoneInfo
 
 from sqlalchemy import Engine
 
@@ -154,7 +155,7 @@ class Gate:
             reasons = reasons_against(state, request, history, self._policy)
             if reasons:
                 earliest = earliest_allowed(state, request, history, self._policy, reasons)
-        answer = self._answer(command, send_at, now, reasons, earliest)
+        answer = self._answer(command, state, send_at, now, reasons, earliest)
         document = answer.document()
         seq: int = yield Record(
             _decision_entry(answer, document, command, actor),
@@ -165,6 +166,7 @@ class Gate:
     def _answer(
         self,
         command: CheckCommand,
+        state: CustomerState | None,
         send_at: datetime,
         now: datetime,
         reasons: tuple[Reason, ...],
@@ -186,6 +188,7 @@ class Gate:
             policy_version=self._policy.version,
             valid_until=self._valid_until(command.source, send_at, now) if allowed else None,
             earliest_allowed_at=earliest,
+            earliest_allowed_at_local=_on_customer_clock(earliest, state),
             audit_entry_id=0,  # assigned by the store when the entry is appended
         )
 
@@ -264,6 +267,11 @@ def _check_row(
         policy_version=answer.policy_version,
         response=json.dumps(document),
     )
+
+
+def _on_customer_clock(at: datetime | None, state: CustomerState | None) -> datetime | None:
+    zones = state.known_time_zones() if state is not None else ()
+    return at.astimezone(ZoneInfo(zones[0])) if at is not None and zones else None
 
 
 def _lookback(state: CustomerState, request: ContactRequest) -> datetime:

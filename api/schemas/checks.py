@@ -53,6 +53,9 @@ class CheckOut(BaseModel):
     policy_version: str
     valid_until: datetime | None
     earliest_allowed_at: datetime | None
+    earliest_allowed_at_local: datetime | None = Field(
+        default=None, description="earliest_allowed_at on the customer's own clock"
+    )
     audit_entry_id: int
     customer_id: str
     channel: Channel | None

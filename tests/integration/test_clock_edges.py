@@ -84,6 +84,7 @@ def test_quiet_hours_start_is_denied_until_they_end(
     assert answer["decision"] == "deny"
     assert [r["rule"] for r in answer["reasons"]] == ["customer.quiet_hours"]
     assert answer["earliest_allowed_at"] == stamp(SATURDAY_1400_MADRID)
+    assert answer["earliest_allowed_at_local"] == "2026-11-28T14:00:00+01:00"
 
 
 def test_one_second_before_quiet_hours_end_is_denied(

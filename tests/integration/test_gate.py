@@ -299,3 +299,5 @@ def test_tcpa_hours_and_the_customers_quiet_hours_combine_into_one_earliest_time
     assert [r.rule for r in answer.reasons] == ["tcpa.calling_hours"]
     # 08:00 is the law's opening, but the customer's quiet hours run to 10:00 New York time.
     assert answer.earliest_allowed_at == datetime(2026, 11, 26, 15, tzinfo=UTC)
+    assert answer.earliest_allowed_at_local is not None
+    assert answer.earliest_allowed_at_local.isoformat() == "2026-11-26T10:00:00-05:00"
