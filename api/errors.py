@@ -44,7 +44,6 @@ DOMAIN_PROBLEMS: dict[type[domain.ConsentError], ProblemSpec] = {
     domain.OutcomeConflictError: ProblemSpec(409, "Outcome conflict"),
     domain.StoreUnavailableError: ProblemSpec(503, "Store unavailable"),
     domain.SchemaAheadError: ProblemSpec(503, "Database schema ahead of this release"),
-    domain.AuthenticationError: ProblemSpec(401, "Unauthenticated"),
 }
 
 _HTTP_CODES = {

@@ -2,7 +2,7 @@
 
 from typing import Any
 
-from sqlalchemy import Connection, insert, select
+from sqlalchemy import Connection, insert
 
 from audit.entry import AuditEntry, format_instant
 from audit.schema import audit_entries
@@ -32,13 +32,3 @@ def append(conn: Connection, entry: AuditEntry) -> int:
     values = dict(zip(COLUMNS, row_values(entry), strict=True))
     statement = insert(audit_entries).values(**values).returning(audit_entries.c.seq)
     return int(conn.execute(statement).scalar_one())
-
-
-def entries_for(conn: Connection, subject: str) -> list[dict[str, object]]:
-    """Every entry about one subject, in log order (for the customer's own view and tests)."""
-    rows = conn.execute(
-        select(audit_entries)
-        .where(audit_entries.c.subject == subject)
-        .order_by(audit_entries.c.seq)
-    )
-    return [dict(row._mapping) for row in rows]

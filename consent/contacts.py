@@ -5,7 +5,6 @@ Normalising first means "Ana@Example.com " and "ana@example.com" find the same c
 """
 
 import re
-from dataclasses import dataclass
 
 import phonenumbers
 from phonenumbers import timezone as phone_timezones
@@ -14,12 +13,6 @@ from consent.errors import InvalidContactPointError
 
 _EMAIL = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
 _UNKNOWN_ZONE = "Etc/Unknown"  # what phonenumbers answers when a number has no known zone
-
-
-@dataclass(frozen=True, slots=True)
-class ContactPoint:
-    kind: str  # email, phone, post, push
-    value: str  # normalised
 
 
 def normalise_email(address: str) -> str:

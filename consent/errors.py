@@ -49,7 +49,3 @@ class SchemaAheadError(ConsentError):
     """The database was migrated by a newer release: running against it could corrupt it."""
 
     code = "schema-ahead"
-
-
-class AuthenticationError(ConsentError):
-    code = "unauthenticated"

@@ -95,7 +95,6 @@ class Gate:
         settings: GateSettings,
         runner: GateRunner | None = None,
     ) -> None:
-        self._engine = engine
         self._policy = policy
         self._keyring = keyring
         self._settings = settings

@@ -86,15 +86,6 @@ def replace_contact_points(
         )
 
 
-def sealed_contact_points(conn: Connection, pk: int) -> list[tuple[str, bytes]]:
-    rows = conn.execute(
-        select(contact_points.c.kind, contact_points.c.sealed)
-        .where(contact_points.c.customer_pk == pk)
-        .order_by(contact_points.c.pk)
-    )
-    return [(row.kind, row.sealed) for row in rows]
-
-
 def erase(conn: Connection, pk: int, now: datetime) -> None:
     """Destroy the data key and the sealed data: the ciphertexts left anywhere are noise."""
     conn.execute(delete(contact_points).where(contact_points.c.customer_pk == pk))
