@@ -19,9 +19,10 @@ import structlog
 
 from policy.facts import Facts
 from policy.jurisdictions import expand, is_valid_code
+from policy.kinds.base import RuleIdentity
 from policy.packs import Pack, PolicyLoadError, read_pack
 from policy.reasons import Reason
-from policy.requirements import REQUIREMENTS, RuleIdentity
+from policy.requirements import REQUIREMENTS
 from policy.rules import Rule
 from policy.vocabulary import Channel, Purpose
 

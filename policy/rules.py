@@ -3,7 +3,8 @@
 from dataclasses import dataclass
 from datetime import date
 
-from policy.requirements import Params, RequirementKind
+from policy.kinds.base import Params
+from policy.requirements import RequirementKind
 from policy.vocabulary import Channel, Purpose
 
 

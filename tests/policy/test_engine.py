@@ -6,8 +6,9 @@ from pathlib import Path
 import pytest
 
 from policy.engine import POLICY_ERROR, UNKNOWN_JURISDICTION, PolicyEngine
+from policy.kinds.consents import ConsentParams
 from policy.reasons import Reason
-from policy.requirements import REQUIREMENTS, ConsentParams, Requirement, RequirementKind
+from policy.requirements import REQUIREMENTS, Requirement, RequirementKind
 from policy.vocabulary import Channel, Purpose
 from tests.policy.factories import (
     OPTED_IN,

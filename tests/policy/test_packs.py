@@ -3,8 +3,10 @@ from pathlib import Path
 import pytest
 
 from policy.engine import PolicyEngine
+from policy.kinds.consents import ConsentParams
+from policy.kinds.notices import NoticeElapsedParams
 from policy.packs import PolicyLoadError, read_pack
-from policy.requirements import ConsentParams, NoticeElapsedParams, RequirementKind
+from policy.requirements import RequirementKind
 from policy.vocabulary import Channel, Purpose
 
 # Two rules; the second one's [[rules]] header is on line 18, and the tests break it.

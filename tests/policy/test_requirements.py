@@ -1,15 +1,14 @@
 from datetime import timedelta
 
-from policy.requirements import (
+from policy.kinds.consents import (
     ConsentParams,
     NoObjectionParams,
     NoOptOutParams,
-    NoticeElapsedParams,
     consent,
     no_objection,
     no_opt_out,
-    notice_elapsed,
 )
+from policy.kinds.notices import NoticeElapsedParams, notice_elapsed
 from policy.vocabulary import PreferenceStatus, Purpose
 from tests.policy.factories import (
     LONG_AGO,
