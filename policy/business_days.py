@@ -1,0 +1,48 @@
+"""Business days: weekdays that are not public holidays where the customer is.
+
+Deadlines such as "honour an opt-out within 10 business days" (47 CFR 64.1200(d)(3),
+15 USC 7704(a)(4), CASL s.11(3)) count these. Holidays come from the ``holidays`` package,
+by country and, where the code names one, subdivision (``US-FL`` adds Florida's days).
+"""
+
+from collections.abc import Iterable
+from datetime import date, timedelta
+from functools import lru_cache
+
+import holidays
+
+_SATURDAY = 5
+
+
+@lru_cache(maxsize=256)
+def _calendar(code: str) -> holidays.HolidayBase | None:
+    """The holiday calendar of an ISO 3166 code; None where the package has none."""
+    country, _, subdivision = code.partition("-")
+    try:
+        return holidays.country_holidays(country, subdiv=subdivision or None)
+    except NotImplementedError:  # the package raises it for unknown countries and subdivisions
+        # A subdivision it does not know still has its country's days.
+        return _calendar(country) if subdivision else None
+
+
+def is_business_day(day: date, code: str) -> bool:
+    calendar = _calendar(code)
+    return day.weekday() < _SATURDAY and (calendar is None or day not in calendar)
+
+
+def add_business_days(start: date, days: int, code: str) -> date:
+    """The ``days``-th business day after ``start`` (the day of receipt does not count)."""
+    if days < 1:
+        raise ValueError("days must be at least 1")
+    day, counted = start, 0
+    while counted < days:
+        day += timedelta(days=1)
+        counted += is_business_day(day, code)
+    return day
+
+
+def deadline(start: date, days: int, codes: Iterable[str]) -> date:
+    """The earliest of the deadlines in each jurisdiction: where calendars differ, the
+    stricter reading (fewer holidays, an earlier date) holds. Weekends only if none."""
+    found = [add_business_days(start, days, code) for code in codes]
+    return min(found) if found else add_business_days(start, days, "ZZ")
