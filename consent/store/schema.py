@@ -3,6 +3,7 @@
 from sqlalchemy import (
     Boolean,
     Column,
+    Date,
     ForeignKey,
     Index,
     Integer,
@@ -27,6 +28,9 @@ __all__ = [
     "metadata",
     "notices",
     "preferences",
+    "revocations",
+    "suppression_entries",
+    "suppression_lists",
 ]
 
 customers = Table(
@@ -83,6 +87,9 @@ consents = Table(
     Column("expires_at", UTCDateTime, nullable=True),
     Column("recorded_at", UTCDateTime, nullable=False),
     Column("recorded_by", String(128), nullable=False),
+    # How it was given: "written" is the TCPA's prior express written consent (47 CFR
+    # 64.1200(f)(9)), needed for autodialed or prerecorded marketing calls and texts.
+    Column("form", String(16), nullable=True),
     Index(None, "customer_pk", "purpose", "captured_at"),
 )
 
@@ -152,4 +159,41 @@ api_keys = Table(
     Column("customer_external_id", String(128), nullable=True),  # a customer key's own record
     Column("created_at", UTCDateTime, nullable=False),
     Column("revoked_at", UTCDateTime, nullable=True),
+)
+
+suppression_lists = Table(
+    "suppression_lists",
+    metadata,
+    Column("name", String(64), primary_key=True),  # internal_dnc, national_dnc, lista_robinson, ...
+    Column("source_date", Date, nullable=False),  # the date of the copy, e.g. the registry's
+    Column("entry_count", Integer, nullable=False),
+    Column("content_hash", String(64), nullable=False),  # SHA-256 over the sorted entry hashes
+    Column("loaded_at", UTCDateTime, nullable=False),
+    Column("loaded_by", String(128), nullable=False),
+)
+
+suppression_entries = Table(
+    "suppression_entries",
+    metadata,
+    Column("list_name", String(64), ForeignKey("suppression_lists.name"), primary_key=True),
+    Column("lookup_hash", LargeBinary(32), primary_key=True),  # HMAC, as contact_points'
+    Column("kind", String(8), nullable=False),  # phone or email
+    Column("listed_on", Date, nullable=True),  # when the identifier was put on the list, if known
+    Index(None, "lookup_hash"),
+)
+
+revocations = Table(
+    "revocations",
+    metadata,
+    Column("pk", Integer, primary_key=True, autoincrement=True),
+    Column("customer_pk", Integer, ForeignKey("customers.pk"), nullable=False),
+    Column("channel", String(8), nullable=False),
+    Column("words", String(160), nullable=False),  # what the customer said: "STOP", ...
+    Column("destination_hash", LargeBinary(32), nullable=True),
+    Column("received_at", UTCDateTime, nullable=False),
+    Column("honour_by", Date, nullable=False),  # the law's deadline, in business days
+    Column("recorded_at", UTCDateTime, nullable=False),
+    Column("recorded_by", String(128), nullable=False),
+    Column("audit_seq", SequenceNumber, nullable=False),
+    Index(None, "customer_pk", "channel"),
 )
