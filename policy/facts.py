@@ -14,6 +14,12 @@ class ConsentFact:
     status: ConsentStatus
     captured_at: datetime
     expires_at: datetime | None = None
+    # A signed written agreement (E-SIGN signatures count): the TCPA's prior express
+    # written consent, 47 CFR 64.1200(f)(9).
+    written: bool = False
+    # The customer's age in whole years when it was given; None if the birth date is unknown.
+    # Age rules (LOPDGDD Art 7: 14 in Spain) judge a consent by it.
+    age_at_capture: int | None = None
 
     def in_force(self, at: datetime) -> bool:
         """A grant counts only until it expires; withdrawals and objections never expire."""
@@ -25,6 +31,34 @@ class Relationship:
     customer_since: date | None = None
     last_purchase_at: datetime | None = None
     last_inquiry_at: datetime | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class ListFact:
+    """One loaded suppression list, as it bears on this contact."""
+
+    source_date: date  # the date of the copy loaded (a registry's download date)
+    listed: bool  # the contact's identifier (or, with no destination, any of theirs) is on it
+    listed_on: date | None = None  # when it was put on the list, where the list says
+
+
+@dataclass(frozen=True, slots=True)
+class RevocationFact:
+    """A STOP reply or do-not-call request, honoured from when it was recorded."""
+
+    channel: Channel
+    words: str
+    received_at: datetime
+    recorded_at: datetime
+
+
+@dataclass(frozen=True, slots=True)
+class PastContact:
+    """A contact already allowed and not given back (failed or cancelled)."""
+
+    channel: Channel | None
+    purpose: Purpose
+    send_at: datetime
 
 
 @dataclass(frozen=True, slots=True)
@@ -43,3 +77,9 @@ class Facts:
     # IANA zones the customer may be in: the stored one, else those of their phone numbers.
     # Empty when unknown; a rule on local time then fails closed.
     time_zones: tuple[str, ...] = ()
+    # Autodialed, prerecorded or artificial voice (TCPA 47 CFR 64.1200(a)(2)); a caller
+    # must say a call is manual for it to count as not automated, so the default is True.
+    automated: bool = True
+    lists: Mapping[str, ListFact] = field(default_factory=dict)  # every loaded list, by name
+    revocations: tuple[RevocationFact, ...] = ()
+    recent_contacts: tuple[PastContact, ...] = ()  # the customer's, over the rules' lookback
