@@ -15,7 +15,7 @@ from consent.preferences import ChannelPreference
 from consent.quiet_hours import quiet_until
 from consent.state import CustomerState
 from policy.engine import PolicyEngine
-from policy.facts import Facts
+from policy.facts import Facts, PastContact
 from policy.reasons import Reason
 from policy.vocabulary import (
     Channel,
@@ -49,6 +49,7 @@ class Reservation:
     channel: Channel | None
     campaign_id: str | None
     counts: bool = True  # False for service messages, which no frequency limit counts
+    purpose: Purpose = Purpose.MARKETING
 
 
 def unknown_customer(customer_id: str) -> Reason:
@@ -231,7 +232,9 @@ _CHECKS: tuple[_Check, ...] = (
 )
 
 
-def facts_for(state: CustomerState, req: ContactRequest) -> Facts:
+def facts_for(
+    state: CustomerState, req: ContactRequest, history: Sequence[Reservation] = ()
+) -> Facts:
     channel_status = (
         state.preference(PreferenceChannel(str(req.channel))).status
         if req.channel is not None
@@ -248,6 +251,9 @@ def facts_for(state: CustomerState, req: ContactRequest) -> Facts:
         notices=state.notices,
         relationship=state.relationship,
         time_zones=state.known_time_zones(),
+        recent_contacts=tuple(
+            PastContact(r.channel, r.purpose, r.send_at) for r in history if r.counts
+        ),
     )
 
 
@@ -258,7 +264,7 @@ def reasons_against(
     found: list[Reason] = []
     for check in _CHECKS:
         found.extend(check(state, req, history))
-    found.extend(engine.evaluate(facts_for(state, req)))
+    found.extend(engine.evaluate(facts_for(state, req, history)))
     return tuple(found)
 
 

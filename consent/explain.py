@@ -6,6 +6,7 @@ from sqlalchemy import Engine
 
 from consent.decide import ContactRequest, facts_for
 from consent.errors import CustomerErasedError, CustomerNotFoundError
+from consent.store.checks import live_contacts
 from consent.store.customers import load_state
 from consent.store.database import transaction
 from policy.engine import Explanation, PolicyEngine
@@ -25,9 +26,11 @@ def explain_contact(
     """Read-only: the customer's current state judged by every loaded rule at ``at``."""
     with transaction(engine) as conn:
         state = load_state(conn, customer_id, lock=False)
-    if state is None:
-        raise CustomerNotFoundError(f"no customer {customer_id}")
-    if state.erased:
-        raise CustomerErasedError(f"customer {customer_id} was erased")
+        if state is None:
+            raise CustomerNotFoundError(f"no customer {customer_id}")
+        if state.erased:
+            raise CustomerErasedError(f"customer {customer_id} was erased")
+        since = min((period.subtract_from(at) for period in policy.lookbacks), default=at)
+        history = live_contacts(conn, state.pk, since)
     request = ContactRequest(channel=channel, purpose=purpose, source=source, send_at=at)
-    return policy.explain(facts_for(state, request))
+    return policy.explain(facts_for(state, request, history))

@@ -37,6 +37,7 @@ from consent.store.gate_sql import CheckRow, PriorCheck
 from consent.store.runners import GateRunner, runner_for
 from consent.store.steps import Begin, LoadReservations, Record, Steps, drive
 from policy.engine import PolicyEngine
+from policy.periods import Period
 from policy.reasons import Reason
 from policy.vocabulary import Channel, Decision, PreferenceChannel, Purpose, Source
 
@@ -150,7 +151,8 @@ class Gate:
             reasons = (request,)
         else:
             assert state is not None  # noqa: S101 - a request exists only for a known customer
-            history: list[Reservation] = yield LoadReservations(state.pk, _lookback(state, request))
+            since = _lookback(state, request, self._policy.lookbacks)
+            history: list[Reservation] = yield LoadReservations(state.pk, since)
             reasons = reasons_against(state, request, history, self._policy)
             if reasons:
                 earliest = earliest_allowed(state, request, history, self._policy, reasons)
@@ -273,11 +275,11 @@ def _on_customer_clock(at: datetime | None, state: CustomerState | None) -> date
     return at.astimezone(ZoneInfo(zones[0])) if at is not None and zones else None
 
 
-def _lookback(state: CustomerState, request: ContactRequest) -> datetime:
-    """How far back reservations can still count: the longest limit that applies."""
+def _lookback(state: CustomerState, request: ContactRequest, law: tuple[Period, ...]) -> datetime:
+    """How far back reservations can still count: the longest limit or rule that applies."""
     if request.channel is None:
         return request.send_at
-    starts = [request.send_at]
+    starts = [request.send_at, *(period.subtract_from(request.send_at) for period in law)]
     for channel in (PreferenceChannel(request.channel), PreferenceChannel.ANY):
         starts.extend(
             limit.period.subtract_from(request.send_at)

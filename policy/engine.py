@@ -21,6 +21,7 @@ from policy.facts import Facts
 from policy.jurisdictions import expand, is_valid_code
 from policy.kinds.base import RuleIdentity
 from policy.packs import Pack, PolicyLoadError, read_pack
+from policy.periods import Period
 from policy.reasons import Reason
 from policy.requirements import REQUIREMENTS
 from policy.rules import Rule
@@ -60,6 +61,11 @@ class PolicyEngine:
             for order, rule in enumerate(self.rules)
         )
         self._index = _index(self._compiled)
+        # How far back any rule looks at past contacts (the state laws' 24 hours): the gate
+        # loads at least that much history for every check.
+        self.lookbacks: tuple[Period, ...] = tuple(
+            {period for rule in self.rules if (period := rule.params.lookback()) is not None}
+        )
 
     @classmethod
     def load(cls, directory: Path) -> Self:

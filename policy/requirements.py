@@ -20,6 +20,7 @@ from policy.kinds.consents import (
     no_objection,
     no_opt_out,
 )
+from policy.kinds.history import MaxContactsParams, max_contacts
 from policy.kinds.hours import LocalHoursParams, local_hours
 from policy.kinds.notices import NoticeElapsedParams, notice_elapsed
 from policy.reasons import Reason
@@ -31,6 +32,7 @@ class RequirementKind(StrEnum):
     NO_OPT_OUT = "no_opt_out"
     NOTICE_ELAPSED = "notice_elapsed"
     LOCAL_HOURS = "local_hours"
+    MAX_CONTACTS = "max_contacts"
 
 
 P = TypeVar("P", bound=Params)
@@ -48,4 +50,5 @@ REQUIREMENTS: Mapping[RequirementKind, Requirement[Any]] = {
     RequirementKind.NO_OPT_OUT: Requirement(NoOptOutParams, no_opt_out),
     RequirementKind.NOTICE_ELAPSED: Requirement(NoticeElapsedParams, notice_elapsed),
     RequirementKind.LOCAL_HOURS: Requirement(LocalHoursParams, local_hours),
+    RequirementKind.MAX_CONTACTS: Requirement(MaxContactsParams, max_contacts),
 }

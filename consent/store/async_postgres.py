@@ -55,8 +55,8 @@ class AsyncPostgresTransaction:
             await cur.execute(RESERVATIONS_SQL.format(p="%s"), (customer_pk, pg_stamp(since)))
             rows = await cur.fetchall()
         return [
-            reservation(at.replace(tzinfo=UTC), channel, campaign, counts, since)
-            for at, channel, campaign, counts in rows
+            reservation(at.replace(tzinfo=UTC), channel, campaign, counts, purpose, since)
+            for at, channel, campaign, counts, purpose in rows
         ]
 
     async def record(self, entry: AuditEntry, row: CheckRow) -> int:

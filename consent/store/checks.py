@@ -9,7 +9,9 @@ from typing import Any
 
 from sqlalchemy import Connection, select, update
 
+from consent.decide import Reservation
 from consent.store.schema import checks
+from policy.vocabulary import Channel, Purpose
 
 
 @dataclass(frozen=True, slots=True)
@@ -72,3 +74,30 @@ def record_outcome(
     if release:
         values["reserved"] = False  # a failed or cancelled contact gives its slot back
     conn.execute(update(checks).where(checks.c.id == check_id).values(**values))
+
+
+def live_contacts(conn: Connection, customer_pk: int, since: datetime) -> list[Reservation]:
+    """Allowed contacts still holding their slot, sent or scheduled after ``since``.
+
+    For read-only questions (``consent policy explain``); the gate reads the same rows on
+    its own transaction.
+    """
+    rows = conn.execute(
+        select(
+            checks.c.send_at,
+            checks.c.channel,
+            checks.c.campaign_id,
+            checks.c.counts_toward_limits,
+            checks.c.purpose,
+        ).where(checks.c.customer_pk == customer_pk, checks.c.reserved, checks.c.send_at > since)
+    )
+    return [
+        Reservation(
+            send_at=row.send_at,
+            channel=Channel(row.channel) if row.channel else None,
+            campaign_id=row.campaign_id,
+            counts=row.counts_toward_limits,
+            purpose=Purpose(row.purpose),
+        )
+        for row in rows
+    ]

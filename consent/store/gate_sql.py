@@ -26,7 +26,7 @@ from audit.entry import AuditEntry
 from consent.decide import Reservation
 from consent.errors import StoreUnavailableError
 from consent.state import CustomerState, decode_state
-from policy.vocabulary import Channel
+from policy.vocabulary import Channel, Purpose
 
 
 @dataclass(frozen=True, slots=True)
@@ -125,13 +125,19 @@ def prior_check(found: tuple[Any, ...] | None) -> PriorCheck | None:
 
 
 def reservation(
-    send_at: datetime, channel: str | None, campaign: str | None, counts: Any, since: datetime
+    send_at: datetime,
+    channel: str | None,
+    campaign: str | None,
+    counts: Any,
+    purpose: str,
+    since: datetime,
 ) -> Reservation:
     return Reservation(
         send_at=send_at,
         channel=Channel(channel) if channel else None,
         campaign_id=campaign,
         counts=bool(counts) and send_at > since,
+        purpose=Purpose(purpose),
     )
 
 
@@ -142,7 +148,7 @@ PRIOR_SQL = (
 )
 LOCK_SQL = "SELECT pk, state, erased_at FROM customers WHERE external_id = {p} FOR UPDATE"
 RESERVATIONS_SQL = (
-    "SELECT send_at, channel, campaign_id, counts_toward_limits FROM checks "
+    "SELECT send_at, channel, campaign_id, counts_toward_limits, purpose FROM checks "
     "WHERE customer_pk = {p} AND reserved AND (send_at > {p} OR campaign_id IS NOT NULL)"
 )
 
@@ -188,8 +194,8 @@ class SqliteTransaction:
     def reservations(self, customer_pk: int, since: datetime) -> list[Reservation]:
         self._cursor.execute(RESERVATIONS_SQL.format(p="?"), (customer_pk, _sqlite_stamp(since)))
         return [
-            reservation(_sqlite_instant(at), channel, campaign, counts, since)
-            for at, channel, campaign, counts in self._cursor.fetchall()
+            reservation(_sqlite_instant(at), channel, campaign, counts, purpose, since)
+            for at, channel, campaign, counts, purpose in self._cursor.fetchall()
         ]
 
     def record(self, entry: AuditEntry, row: CheckRow) -> int:
@@ -236,8 +242,8 @@ class PostgresTransaction:
             cur.execute(RESERVATIONS_SQL.format(p="%s"), (customer_pk, pg_stamp(since)))
             rows = cur.fetchall()
         return [
-            reservation(at.replace(tzinfo=UTC), channel, campaign, counts, since)
-            for at, channel, campaign, counts in rows
+            reservation(at.replace(tzinfo=UTC), channel, campaign, counts, purpose, since)
+            for at, channel, campaign, counts, purpose in rows
         ]
 
     def record(self, entry: AuditEntry, row: CheckRow) -> int:

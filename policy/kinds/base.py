@@ -33,6 +33,10 @@ class Params(BaseModel):
 
     model_config = ConfigDict(extra="forbid", strict=True, frozen=True)
 
+    def lookback(self) -> Period | None:
+        """How far back the contact history must reach for this rule; None: not at all."""
+        return None
+
 
 def _period_from_text(value: object) -> Period:
     if isinstance(value, Period):

@@ -6,6 +6,7 @@ from pathlib import Path
 import pytest
 
 from policy.engine import POLICY_ERROR, UNKNOWN_JURISDICTION, PolicyEngine
+from policy.facts import PastContact
 from policy.kinds.consents import ConsentParams
 from policy.reasons import Reason
 from policy.requirements import REQUIREMENTS, Requirement, RequirementKind
@@ -43,17 +44,13 @@ def sharing(**overrides: object) -> dict[str, object]:
     return fields
 
 
-def test_the_packs_hold_the_rules_we_encode(policy: PolicyEngine) -> None:
-    assert [rule.id for rule in policy.rules] == [
-        EPRIVACY,
-        GDPR_OBJECTION,
-        GLBA_OPT_OUT,
-        GLBA_NOTICE,
-        "tcpa.calling_hours",
-        "us_fl.calling_hours",
-        "us_ok.calling_hours",
-        "us_md.calling_hours",
-    ]
+def test_the_packs_hold_the_rules_we_encode_in_file_order(policy: PolicyEngine) -> None:
+    ids = [rule.id for rule in policy.rules]
+    encoded = [EPRIVACY, GDPR_OBJECTION, GLBA_OPT_OUT, GLBA_NOTICE, "tcpa.calling_hours"]
+    encoded += [f"us_{state}.calling_hours" for state in ("fl", "ok", "md")]
+    assert [rule_id for rule_id in ids if rule_id in encoded] == encoded
+    sources = [rule.source for rule in policy.rules]
+    assert sources == sorted(sources), "packs load in file-name order, rules in file order"
 
 
 def test_eu_email_marketing_without_consent_is_denied_by_eprivacy(policy: PolicyEngine) -> None:
@@ -314,11 +311,17 @@ def test_explain_and_evaluate_agree_on_every_channel_purpose_place_and_date(
         for purpose in Purpose:
             for places in ({"ES-MD"}, {"NO"}, {"US-FL"}, {"CH"}, {"ES", "US"}):
                 for year in (2001, 2010, 2024):
+                    send_at = SEND_AT.replace(year=year)
+                    caps_full = tuple(
+                        PastContact(Channel.PHONE, purpose, send_at - timedelta(hours=hours))
+                        for hours in (1, 2, 3)
+                    )
                     facts = make_facts(
                         channel=channel,
                         purpose=purpose,
                         jurisdictions=places,
-                        send_at=SEND_AT.replace(year=year),
+                        send_at=send_at,
+                        recent_contacts=caps_full,
                         **everything_missing,
                     )
                     explained = policy.explain(facts)
