@@ -13,7 +13,7 @@ from api import errors
 from api.auth import KeyCache, load_enforcer
 from api.deps import Services
 from api.logs import RequestLogMiddleware, configure_logging
-from api.routes import checks, customers
+from api.routes import checks, customers, revocations, suppression_lists
 from api.schemas.checks import CheckIn
 from api.settings import Settings
 from consent.crypto import KeyRing
@@ -90,6 +90,8 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     errors.install(app)
     app.include_router(checks.router)
     app.include_router(customers.router)
+    app.include_router(suppression_lists.router)
+    app.include_router(revocations.router)
     app.add_middleware(RequestLogMiddleware)
 
     app.openapi = partial(_openapi_with, app, extra_models=(CheckIn,))  # type: ignore[method-assign]

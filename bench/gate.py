@@ -191,10 +191,10 @@ def consent_env(database_url: str) -> dict[str, str]:
     }
 
 
-def create_key(env: dict[str, str]) -> str:
-    done = subprocess.run(
-        [sys.executable, "-m", "api.cli", "keys", "create", "--role", "crm_service",
-         "--name", "bench"],
+def create_key(env: dict[str, str], role: str = "crm_service", name: str = "bench") -> str:
+    done = subprocess.run(  # noqa: S603 - our own interpreter; role and name are ours
+        [sys.executable, "-m", "api.cli", "keys", "create", "--role", role,
+         "--name", name],
         cwd=ROOT, env=env, capture_output=True, text=True, timeout=120, check=False,
     )  # fmt: skip
     if done.returncode != 0:
@@ -227,15 +227,26 @@ def _expect_ok(response: httpx.Response) -> None:
         )
 
 
+# The dialer's calls count as automated, so TCPA 47 CFR 64.1200(a)(2) asks for written consent.
+WRITTEN_CONSENT = {
+    "purpose": "marketing",
+    "status": "granted",
+    "form": "written",
+    "captured_at": "2026-01-01T00:00:00Z",
+}
+
+
 async def _seed_one(client: httpx.AsyncClient, index: int, customer_id: str) -> None:
     customer = {"jurisdictions": ["US-TX"], "contact_points": {"phone": [f"+1214555{index:04d}"]}}
     preference = {"status": "opted_in", "limits": [{"count": DAILY_LIMIT, "period": "P1D"}]}
     _expect_ok(await client.put(f"/v1/customers/{customer_id}", json=customer))
+    _expect_ok(await client.post(f"/v1/customers/{customer_id}/consents", json=WRITTEN_CONSENT))
     _expect_ok(await client.put(f"/v1/customers/{customer_id}/preferences/phone", json=preference))
 
 
 async def seed(base_url: str, api_key: str, ids: list[str]) -> None:
-    """Create every customer with an opted-in phone and a generous daily limit."""
+    """Create every customer with written marketing consent, an opted-in phone and a
+    generous daily limit."""
     semaphore = asyncio.Semaphore(SEED_CONCURRENCY)
     headers = {"Authorization": f"Bearer {api_key}"}
 
@@ -245,6 +256,26 @@ async def seed(base_url: str, api_key: str, ids: list[str]) -> None:
 
     async with httpx.AsyncClient(base_url=base_url, headers=headers, timeout=60.0) as client:
         await asyncio.gather(*(one(i, cid) for i, cid in enumerate(ids)))
+
+
+REGISTRY_NUMBERS = 10_000  # +1214556XXXX: a registry copy of some size, none a customer's
+
+
+def load_registry(base_url: str, admin_key: str) -> None:
+    """A national do-not-call copy dated today, as an operator loads it before calling.
+
+    Every US marketing call is checked against it (47 CFR 64.1200(c)(2)), so the bench
+    pays for the look-up as production does; without a copy the checks would deny.
+    """
+    body = "".join(f"214,556{i:04d}\n" for i in range(REGISTRY_NUMBERS))  # the registry's form
+    response = httpx.put(
+        f"{base_url}/v1/suppression-lists/national_dnc",
+        params={"source_date": time.strftime("%Y-%m-%d", time.gmtime())},
+        content=body.encode(),
+        headers={"Authorization": f"Bearer {admin_key}", "Content-Type": "text/csv"},
+        timeout=120,
+    )
+    _expect_ok(response)
 
 
 # --- load: wrk ----------------------------------------------------------------------------
@@ -450,11 +481,13 @@ def run_consent(name: str, database_url: str, workers: int, options: Options) ->
     env = consent_env(database_url)
     progress(f"{name}: creating an API key (migrates the database)")
     api_key = create_key(env)
+    admin_key = create_key(env, "admin", "bench-admin")
     with server(consent_command(workers), env) as base_url:
         ids = customer_ids(options.customers)
         progress(f"{name}: seeding {len(ids)} customers")
         started = time.perf_counter()
         asyncio.run(seed(base_url, api_key, ids))
+        load_registry(base_url, admin_key)
         progress(f"{name}: seeded in {time.perf_counter() - started:.1f}s")
         return measure(Target(name, base_url, api_key, ids), options)
 

@@ -8,13 +8,15 @@ receipt), and the current one per purpose is the latest captured.
 import json
 from dataclasses import dataclass
 from datetime import datetime
+from enum import StrEnum
 
 from sqlalchemy import Connection, insert
 
 from audit.entry import Actor
 from audit.log import append
 from consent.answers import instant
-from consent.customers import customer_entry, require_customer
+from consent.crypto import KeyRing
+from consent.customers import age_on, birth_date_of, customer_entry, require_customer
 from consent.preferences import ChannelPreference, preference_to_json
 from consent.store import customers as rows
 from consent.store.schema import consents, notices, preferences
@@ -55,6 +57,18 @@ def _json(value: object) -> str:
     return json.dumps(value, separators=(",", ":"))
 
 
+class ConsentForm(StrEnum):
+    """How a consent was given, as the receipt says (GDPR Art 7(1): it must be provable)."""
+
+    # A signed written agreement, on paper or signed electronically under the E-SIGN Act
+    # (15 USC 7001): the TCPA's prior express written consent, 47 CFR 64.1200(f)(9).
+    WRITTEN = "written"
+    WEB_FORM = "web_form"  # a box ticked or a button pressed, with no signature
+    VERBAL = "verbal"  # said on a call or in person
+    SMS_KEYWORD = "sms_keyword"  # a keyword texted in reply ("JOIN")
+    EMAIL = "email"  # a reply or a confirmed link in an email
+
+
 @dataclass(frozen=True, slots=True)
 class ConsentRecord:
     purpose: Purpose
@@ -64,10 +78,16 @@ class ConsentRecord:
     notice_version: str | None = None
     source: str | None = None
     expires_at: datetime | None = None
+    form: ConsentForm | None = None  # None: not said, so not written
 
 
 def record_consent(
-    conn: Connection, external_id: str, record: ConsentRecord, actor: Actor, now: datetime
+    conn: Connection,
+    keyring: KeyRing,
+    external_id: str,
+    record: ConsentRecord,
+    actor: Actor,
+    now: datetime,
 ) -> int:
     state = require_customer(conn, external_id, lock=True)
     conn.execute(
@@ -82,14 +102,22 @@ def record_consent(
             expires_at=record.expires_at,
             recorded_at=now,
             recorded_by=actor.name,
+            form=str(record.form) if record.form is not None else None,
         )
     )
     current = state.consents.get(record.purpose)
     # A receipt captured earlier than the current one (a late back-fill) joins the history
     # but does not override what the customer said since.
     if current is None or record.captured_at >= current.captured_at:
+        born = birth_date_of(conn, keyring, state)
         fact = ConsentFact(
-            status=record.status, captured_at=record.captured_at, expires_at=record.expires_at
+            status=record.status,
+            captured_at=record.captured_at,
+            expires_at=record.expires_at,
+            written=record.form is ConsentForm.WRITTEN,
+            age_at_capture=(
+                age_on(born, record.captured_at, state.known_time_zones()) if born else None
+            ),
         )
         rows.save_state(
             conn, state.with_changes(consents={**state.consents, record.purpose: fact}), now
@@ -103,6 +131,7 @@ def record_consent(
         "source": record.source,
         "captured_at": instant(record.captured_at),
         "expires_at": instant(record.expires_at),
+        "form": str(record.form) if record.form is not None else None,
     }
     return append(conn, customer_entry(external_id, "consent.recorded", payload, actor, now))
 

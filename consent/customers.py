@@ -8,9 +8,10 @@ import base64
 import json
 import uuid
 from collections.abc import Mapping
-from dataclasses import dataclass, field
-from datetime import date, datetime
+from dataclasses import dataclass, field, replace
+from datetime import UTC, date, datetime
 from typing import Any
+from zoneinfo import ZoneInfo
 
 from sqlalchemy import Connection, select
 
@@ -21,8 +22,10 @@ from consent.crypto import DataKey, KeyRing
 from consent.errors import CustomerErasedError, CustomerNotFoundError
 from consent.state import CustomerState, relationship_to_json
 from consent.store import customers as rows
+from consent.store.revocations import forget_words
 from consent.store.schema import consents
-from policy.facts import Relationship
+from policy.facts import ConsentFact, Relationship
+from policy.vocabulary import Purpose
 
 CONTACT_KINDS = ("email", "phone", "post", "push")
 
@@ -104,6 +107,8 @@ def upsert_customer(
             if any(k == kind for k, _ in hashed)
         },
     )
+    # A birth date given, corrected or removed changes the age every consent was given at.
+    state = state.with_changes(consents=with_ages(state, profile.birth_date))
     pii = _seal_pii(key, external_id, profile, points)
     if current is None:
         state = state.with_changes(pk=rows.insert_customer(conn, state, wrapped, pii, now))
@@ -125,6 +130,52 @@ def upsert_customer(
     }
     seq = append(conn, customer_entry(external_id, "customer.upserted", payload, actor, now))
     return UpsertResult(created=current is None, audit_entry_id=seq)
+
+
+def age_on(birth_date: date, at: datetime, zones: tuple[str, ...]) -> int:
+    """Whole years at ``at`` by the calendar where the customer is; where they may be in
+    several zones, the youngest reading (an age rule then fails closed). UTC if unknown."""
+    return min(_whole_years(birth_date, local_date(at, zone)) for zone in zones or ("UTC",))
+
+
+def local_date(at: datetime, zone: str) -> date:
+    """The calendar day of ``at`` in ``zone``; at the very ends of the calendar (year 1,
+    year 9999), where the shift would leave it, the UTC day: no real record lies there."""
+    try:
+        return at.astimezone(ZoneInfo(zone)).date()
+    except OverflowError:
+        return at.astimezone(UTC).date()
+
+
+def _whole_years(born: date, on: date) -> int:
+    # Born on 29 February: a year older on 1 March in common years.
+    return on.year - born.year - ((on.month, on.day) < (born.month, born.day))
+
+
+def with_ages(state: CustomerState, birth_date: date | None) -> dict[Purpose, ConsentFact]:
+    """The state's consents with ``age_at_capture`` recomputed from ``birth_date``."""
+    zones = state.known_time_zones()
+    return {
+        purpose: replace(
+            fact,
+            age_at_capture=age_on(birth_date, fact.captured_at, zones) if birth_date else None,
+        )
+        for purpose, fact in state.consents.items()
+    }
+
+
+def birth_date_of(conn: Connection, keyring: KeyRing, state: CustomerState) -> date | None:
+    """The customer's birth date, unsealed from their PII."""
+    found = _unsealed_pii(conn, keyring, state)["birth_date"]
+    return date.fromisoformat(found) if found else None
+
+
+def _unsealed_pii(conn: Connection, keyring: KeyRing, state: CustomerState) -> dict[str, Any]:
+    wrapped, sealed = rows.sealed_record(conn, state.pk)
+    pii: dict[str, Any] = json.loads(
+        keyring.unwrap(wrapped).decrypt(sealed, _aad(state.external_id, "pii"))
+    )
+    return pii
 
 
 def customer_entry(
@@ -159,8 +210,7 @@ class ProfileView:
 
 def read_profile(conn: Connection, keyring: KeyRing, external_id: str) -> ProfileView:
     state = require_customer(conn, external_id, lock=False)
-    wrapped, sealed = rows.sealed_record(conn, state.pk)
-    pii = json.loads(keyring.unwrap(wrapped).decrypt(sealed, _aad(external_id, "pii")))
+    pii = _unsealed_pii(conn, keyring, state)
     points: dict[str, list[str]] = {}
     for kind, value in pii["contact_points"]:
         points.setdefault(kind, []).append(value)
@@ -181,6 +231,7 @@ def erase_customer(conn: Connection, external_id: str, actor: Actor, now: dateti
     """GDPR Art 17: destroy the data key; the log keeps the entries, now unreadable."""
     state = require_customer(conn, external_id, lock=True)
     rows.erase(conn, state.pk, now)
+    forget_words(conn, state.pk)  # what they said may name them
     rows.save_state(
         conn, CustomerState(pk=state.pk, external_id=external_id, jurisdictions=frozenset()), now
     )

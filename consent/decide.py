@@ -5,8 +5,8 @@ learns everything that stands in the way. The law comes from the policy engine; 
 decided here is what the customer chose and what the gate itself guarantees.
 """
 
-from collections.abc import Callable, Sequence
-from dataclasses import dataclass, replace
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass, field, replace
 from datetime import datetime
 
 from consent.contacts import contact_kind_for_channel
@@ -15,7 +15,8 @@ from consent.preferences import ChannelPreference
 from consent.quiet_hours import quiet_until
 from consent.state import CustomerState
 from policy.engine import PolicyEngine
-from policy.facts import Facts, PastContact
+from policy.facts import Facts, ListFact, PastContact
+from policy.kinds.revocations import standing_revocations
 from policy.reasons import Reason
 from policy.vocabulary import (
     Channel,
@@ -39,6 +40,11 @@ class ContactRequest:
     send_at: datetime
     campaign_id: str | None = None
     destination_hash: bytes | None = None  # keyed hash of the normalised destination
+    # Autodialed, prerecorded or artificial voice, unless the caller says it is manual.
+    automated: bool = True
+    # Every loaded suppression list and whether this contact is on it; read by the gate
+    # only when a rule consults lists (see Gate._reads_lists).
+    lists: Mapping[str, ListFact] = field(default_factory=dict)
 
 
 @dataclass(frozen=True, slots=True)
@@ -152,6 +158,28 @@ def _purpose_choice(
     ]
 
 
+def _revoked(state: CustomerState, req: ContactRequest, _: Sequence[Reservation]) -> list[Reason]:
+    """A STOP or do-not-call request on this channel stops every purpose but service, until
+    a consent granted later for the purpose supersedes it."""
+    if not _applies_to_contact(req) or req.channel is None:
+        return []
+    found = standing_revocations(
+        state.revocations, (req.channel,), req.purpose, state.consents, req.send_at
+    )
+    if not found:
+        return []
+    latest = found[-1]
+    return [
+        Reason(
+            rule="customer.revoked",
+            regime=CUSTOMER,
+            citation=f"Customer revocation by {latest.channel} recorded "
+            f"{latest.recorded_at:%Y-%m-%d %H:%M:%S} UTC",
+            message=f"The customer asked us to stop contacting them by {req.channel}.",
+        )
+    ]
+
+
 def _frequency(
     state: CustomerState, req: ContactRequest, history: Sequence[Reservation]
 ) -> list[Reason]:
@@ -226,6 +254,7 @@ _CHECKS: tuple[_Check, ...] = (
     _destination,
     _channel_choice,
     _purpose_choice,
+    _revoked,
     _frequency,
     _quiet_hours,
     _duplicate,
@@ -251,6 +280,9 @@ def facts_for(
         notices=state.notices,
         relationship=state.relationship,
         time_zones=state.known_time_zones(),
+        automated=req.automated,
+        revocations=state.revocations,
+        lists=req.lists,
         recent_contacts=tuple(
             PastContact(r.channel, r.purpose, r.send_at) for r in history if r.counts
         ),

@@ -9,6 +9,7 @@ from consent.errors import CustomerErasedError, CustomerNotFoundError
 from consent.store.checks import live_contacts
 from consent.store.customers import load_state
 from consent.store.database import transaction
+from consent.suppression import consult
 from policy.engine import Explanation, PolicyEngine
 from policy.vocabulary import Channel, Purpose, Source
 
@@ -32,5 +33,8 @@ def explain_contact(
             raise CustomerErasedError(f"customer {customer_id} was erased")
         since = min((period.subtract_from(at) for period in policy.lookbacks), default=at)
         history = live_contacts(conn, state.pk, since)
-    request = ContactRequest(channel=channel, purpose=purpose, source=source, send_at=at)
+        lists = consult(conn, state, channel)
+    request = ContactRequest(
+        channel=channel, purpose=purpose, source=source, send_at=at, lists=lists
+    )
     return policy.explain(facts_for(state, request, history))

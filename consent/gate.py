@@ -35,10 +35,13 @@ from consent.state import CustomerState
 from consent.store.async_postgres import AsyncPostgresRunner
 from consent.store.gate_sql import CheckRow, PriorCheck
 from consent.store.runners import GateRunner, runner_for
-from consent.store.steps import Begin, LoadReservations, Record, Steps, drive
+from consent.store.steps import Begin, LoadLists, LoadReservations, Record, Steps, drive
+from consent.suppression import hashes_to_consult
 from policy.engine import PolicyEngine
+from policy.facts import ListFact
 from policy.periods import Period
 from policy.reasons import Reason
+from policy.requirements import RequirementKind
 from policy.vocabulary import Channel, Decision, PreferenceChannel, Purpose, Source
 
 
@@ -62,6 +65,7 @@ class CheckCommand:
     destination: str | None = None
     send_at: datetime | None = None
     dry_run: bool = False
+    automated: bool = True  # TCPA 47 CFR 64.1200(a)(2): fail closed, a caller says "manual"
 
     def request_hash(self) -> str:
         """What "the same request" means for an idempotency key: the body as sent."""
@@ -75,6 +79,10 @@ class CheckCommand:
             "send_at": instant(self.send_at),
             "dry_run": self.dry_run,
         }
+        if not self.automated:
+            # Only when not the default, so that a request hashed before the field existed
+            # (a retry across an upgrade) still matches its first answer.
+            body["automated"] = False
         return hashlib.sha256(canonical_bytes(body)).hexdigest()
 
 
@@ -100,6 +108,8 @@ class Gate:
         self._keyring = keyring
         self._settings = settings
         self._runner: GateRunner = runner or runner_for(engine)
+        # Only checks that a suppression-list rule governs pay for the list look-up.
+        self._reads_lists = _list_scopes(policy)
         self._async_runner = (
             AsyncPostgresRunner(
                 engine,
@@ -153,6 +163,11 @@ class Gate:
             assert state is not None  # noqa: S101 - a request exists only for a known customer
             since = _lookback(state, request, self._policy.lookbacks)
             history: list[Reservation] = yield LoadReservations(state.pk, since)
+            if (request.channel, request.purpose) in self._reads_lists:
+                lists: dict[str, ListFact] = yield LoadLists(
+                    hashes_to_consult(state, request.channel, request.destination_hash)
+                )
+                request = replace(request, lists=lists)
             reasons = reasons_against(state, request, history, self._policy)
             if reasons:
                 earliest = earliest_allowed(state, request, history, self._policy, reasons)
@@ -212,6 +227,7 @@ class Gate:
             send_at=send_at,
             campaign_id=command.campaign_id,
             destination_hash=destination_hash,
+            automated=command.automated,
         )
 
     def _destination_hash(self, command: CheckCommand, state: CustomerState) -> bytes | None:
@@ -288,6 +304,18 @@ def _lookback(state: CustomerState, request: ContactRequest, law: tuple[Period, 
     return min(starts)
 
 
+def _list_scopes(policy: PolicyEngine) -> frozenset[tuple[Channel | None, Purpose]]:
+    """The (channel, purpose) pairs that some rule on suppression lists governs."""
+    every_channel: tuple[Channel | None, ...] = (*Channel, None)
+    return frozenset(
+        (channel, purpose)
+        for rule in policy.rules
+        if rule.requires is RequirementKind.NOT_LISTED
+        for channel in rule.channels or every_channel
+        for purpose in rule.purposes
+    )
+
+
 def _invalid_destination(detail: str) -> Reason:
     return Reason(
         rule="gate.destination_invalid",
@@ -303,6 +331,7 @@ def _decision_entry(
     payload = {k: v for k, v in document.items() if k != "audit_entry_id"}
     # The destination is personal data: the log keeps only that one was given.
     payload["destination_given"] = command.destination is not None
+    payload["automated"] = command.automated  # what the caller said, on which TCPA rules turned
     payload["idempotency_key"] = command.idempotency_key
     return AuditEntry(
         entry_id=str(uuid.uuid4()),

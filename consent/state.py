@@ -18,8 +18,15 @@ from consent.preferences import (
     preference_to_json,
     quiet_hours_from_json,
 )
-from policy.facts import ConsentFact, Relationship
-from policy.vocabulary import ConsentStatus, Direction, PreferenceChannel, PreferenceStatus, Purpose
+from policy.facts import ConsentFact, Relationship, RevocationFact
+from policy.vocabulary import (
+    Channel,
+    ConsentStatus,
+    Direction,
+    PreferenceChannel,
+    PreferenceStatus,
+    Purpose,
+)
 
 
 @dataclass(frozen=True, slots=True)
@@ -34,6 +41,9 @@ class CustomerState:
     consents: Mapping[Purpose, ConsentFact] = field(default_factory=dict)
     notices: Mapping[str, tuple[datetime, ...]] = field(default_factory=dict)
     contact_hashes: Mapping[str, frozenset[bytes]] = field(default_factory=dict)
+    # STOP replies and do-not-call requests, oldest first. ``words`` holds only the standard
+    # keyword said ("STOP"), or "" for other words: free text stays in its table.
+    revocations: tuple[RevocationFact, ...] = ()
     erased: bool = False
 
     def preference(self, channel: PreferenceChannel) -> ChannelPreference:
@@ -83,9 +93,20 @@ def encode_state(state: CustomerState) -> str:
                 "status": str(fact.status),
                 "captured_at": fact.captured_at.isoformat(),
                 "expires_at": _iso(fact.expires_at),
+                "written": fact.written,
+                "age_at_capture": fact.age_at_capture,
             }
             for purpose, fact in state.consents.items()
         },
+        "revocations": [
+            {
+                "channel": str(r.channel),
+                "words": r.words,
+                "received_at": _iso(r.received_at),
+                "recorded_at": _iso(r.recorded_at),
+            }
+            for r in state.revocations
+        ],
         "notices": {kind: [_iso(at) for at in times] for kind, times in state.notices.items()},
         "contacts": {
             kind: sorted(h.hex() for h in hashes) for kind, hashes in state.contact_hashes.items()
@@ -128,6 +149,9 @@ def decode_state(pk: int, external_id: str, raw: str, *, erased: bool) -> Custom
                 status=ConsentStatus(fact["status"]),
                 captured_at=datetime.fromisoformat(fact["captured_at"]),
                 expires_at=_dt(fact["expires_at"]),
+                # Documents written before these keys existed: not written, age unknown.
+                written=fact.get("written", False),
+                age_at_capture=fact.get("age_at_capture"),
             )
             for purpose, fact in document["consents"].items()
         },
@@ -139,5 +163,14 @@ def decode_state(pk: int, external_id: str, raw: str, *, erased: bool) -> Custom
             kind: frozenset(bytes.fromhex(h) for h in hashes)
             for kind, hashes in document["contacts"].items()
         },
+        revocations=tuple(
+            RevocationFact(
+                channel=Channel(r["channel"]),
+                words=r["words"],
+                received_at=datetime.fromisoformat(r["received_at"]),
+                recorded_at=datetime.fromisoformat(r["recorded_at"]),
+            )
+            for r in document.get("revocations", ())  # none before revocations were stored
+        ),
         erased=erased,
     )

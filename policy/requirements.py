@@ -22,7 +22,14 @@ from policy.kinds.consents import (
 )
 from policy.kinds.history import MaxContactsParams, max_contacts
 from policy.kinds.hours import LocalHoursParams, local_hours
-from policy.kinds.notices import NoticeElapsedParams, notice_elapsed
+from policy.kinds.lists import NotListedParams, not_listed
+from policy.kinds.notices import (
+    NoticeElapsedParams,
+    NoticeWithinParams,
+    notice_elapsed,
+    notice_within,
+)
+from policy.kinds.revocations import NoRevocationParams, no_revocation
 from policy.reasons import Reason
 
 
@@ -31,7 +38,10 @@ class RequirementKind(StrEnum):
     NO_OBJECTION = "no_objection"
     NO_OPT_OUT = "no_opt_out"
     NOTICE_ELAPSED = "notice_elapsed"
+    NOTICE_WITHIN = "notice_within"
     LOCAL_HOURS = "local_hours"
+    NOT_LISTED = "not_listed"
+    NO_REVOCATION = "no_revocation"
     MAX_CONTACTS = "max_contacts"
 
 
@@ -49,6 +59,9 @@ REQUIREMENTS: Mapping[RequirementKind, Requirement[Any]] = {
     RequirementKind.NO_OBJECTION: Requirement(NoObjectionParams, no_objection),
     RequirementKind.NO_OPT_OUT: Requirement(NoOptOutParams, no_opt_out),
     RequirementKind.NOTICE_ELAPSED: Requirement(NoticeElapsedParams, notice_elapsed),
+    RequirementKind.NOTICE_WITHIN: Requirement(NoticeWithinParams, notice_within),
     RequirementKind.LOCAL_HOURS: Requirement(LocalHoursParams, local_hours),
+    RequirementKind.NOT_LISTED: Requirement(NotListedParams, not_listed),
+    RequirementKind.NO_REVOCATION: Requirement(NoRevocationParams, no_revocation),
     RequirementKind.MAX_CONTACTS: Requirement(MaxContactsParams, max_contacts),
 }

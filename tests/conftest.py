@@ -1,11 +1,12 @@
 """Shared fixtures: the policy packs, keys, both stores, and factories for customers."""
 
 import base64
+import json
 import os
 import uuid
 from collections.abc import Iterator
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import UTC, date, datetime
 from pathlib import Path
 from typing import Any
 
@@ -19,6 +20,7 @@ from api.app import create_app
 from api.settings import Settings
 from audit.entry import Actor
 from consent.changes import (
+    ConsentForm,
     ConsentRecord,
     NoticeRecord,
     record_consent,
@@ -31,6 +33,16 @@ from consent.gate import Gate, GateSettings
 from consent.keys import Role, create_key
 from consent.preferences import ChannelPreference, Limit
 from consent.store.database import transaction
+from consent.suppression import (
+    DEFAULT_REGIONS,
+    LISTA_ROBINSON,
+    NATIONAL_DNC,
+    ListFormat,
+    LoadedList,
+    drop_list,
+    read_entries,
+    replace_list,
+)
 from policy.engine import PolicyEngine
 from policy.periods import Period
 from policy.vocabulary import ConsentStatus, PreferenceChannel, PreferenceStatus, Purpose
@@ -145,11 +157,18 @@ class CustomerFactory:
         status: str = "granted",
         captured_at: datetime | None = None,
         expires_at: datetime | None = None,
+        form: str | None = None,
     ) -> None:
         at = captured_at or datetime.now(UTC)
-        record = ConsentRecord(Purpose(purpose), ConsentStatus(status), at, expires_at=expires_at)
+        record = ConsentRecord(
+            Purpose(purpose),
+            ConsentStatus(status),
+            at,
+            expires_at=expires_at,
+            form=ConsentForm(form) if form else None,
+        )
         with transaction(self.engine) as conn:
-            record_consent(conn, customer_id, record, ACTOR, at)
+            record_consent(conn, self.keyring, customer_id, record, ACTOR, at)
 
     def notice(self, customer_id: str, kind: str, delivered_at: datetime) -> None:
         with transaction(self.engine) as conn:
@@ -162,6 +181,13 @@ class CustomerFactory:
         one = (Limit(1, Period.parse("P1D")),)
         self.prefer(customer_id, "email", status=PreferenceStatus.OPTED_IN, limits=one)
 
+    def written_marketing(self, customer_id: str) -> None:
+        """What a US autodialed marketing call or text needs: a signed written consent
+        (TCPA 47 CFR 64.1200(a)(2)), given long before any send time in the tests."""
+        self.consent(
+            customer_id, "marketing", captured_at=datetime(2026, 1, 1, tzinfo=UTC), form="written"
+        )
+
     def opted_in_marketing(self, customer_id: str, channel: str = "email") -> None:
         """What an EU marketing email needs: marketing consent and the channel opted in."""
         self.consent(customer_id, "marketing", captured_at=datetime(2026, 1, 1, tzinfo=UTC))
@@ -171,6 +197,62 @@ class CustomerFactory:
 @pytest.fixture
 def customers(engine: Engine, keyring: KeyRing) -> CustomerFactory:
     return CustomerFactory(engine, keyring)
+
+
+@dataclass
+class SuppressionLists:
+    """Loads and removes suppression lists. A list outlives the test (the store is the
+    session's), so a test that depends on a list's state sets it itself."""
+
+    engine: Engine
+    keyring: KeyRing
+
+    def load(
+        self,
+        name: str,
+        source_date: date,
+        *,
+        phones: tuple[str, ...] = (),
+        emails: tuple[str, ...] = (),
+        listed_on: date | None = None,
+    ) -> LoadedList:
+        on = {"listed_on": listed_on.isoformat()} if listed_on else {}
+        lines = [{"phone": phone, **on} for phone in phones]
+        lines += [{"email": email, **on} for email in emails]
+        body = [json.dumps(line).encode() + b"\n" for line in lines]
+        read = read_entries(body, ListFormat.NDJSON, self.keyring, DEFAULT_REGIONS.get(name))
+        assert read.rejected == 0, read.rejections
+        try:
+            with transaction(self.engine) as conn:
+                return replace_list(
+                    conn, name, source_date, read, ACTOR, datetime.now(UTC),
+                    list_format=ListFormat.NDJSON, region=DEFAULT_REGIONS.get(name),
+                )  # fmt: skip
+        finally:
+            read.close()
+
+    def remove(self, name: str) -> None:
+        with transaction(self.engine) as conn:
+            drop_list(conn, name, ACTOR, datetime.now(UTC))
+
+
+@pytest.fixture
+def suppression(engine: Engine, keyring: KeyRing) -> SuppressionLists:
+    return SuppressionLists(engine, keyring)
+
+
+@pytest.fixture
+def fresh_national_dnc(suppression: SuppressionLists) -> None:
+    """An empty national do-not-call copy dated today: without one, every US phone and SMS
+    marketing check is denied (47 CFR 64.1200(c)(2): the registry must be consulted)."""
+    suppression.load(NATIONAL_DNC, datetime.now(UTC).date())
+
+
+@pytest.fixture
+def fresh_lista_robinson(suppression: SuppressionLists) -> None:
+    """An empty Lista Robinson copy dated today: without one, marketing to a customer in
+    Spain who has not consented is denied (LOPDGDD Art 23.4: consult it first)."""
+    suppression.load(LISTA_ROBINSON, datetime.now(UTC).date())
 
 
 @pytest.fixture(scope="session")

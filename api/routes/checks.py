@@ -60,6 +60,7 @@ async def post_check(request: Request) -> JSONResponse:
         destination=body.destination,
         send_at=body.send_at,
         dry_run=body.dry_run,
+        automated=body.automated,
     )
     result = await svc.gate.check_async(command, actor_of(caller), utc_now())
     answer = result.answer

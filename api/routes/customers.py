@@ -23,6 +23,7 @@ from consent.changes import (
 )
 from consent.customers import CustomerProfile, ProfileView, read_profile, upsert_customer
 from consent.preferences import ChannelPreference, Limit, QuietHours, preference_to_json
+from consent.revocations import revocation_history
 from consent.state import relationship_to_json
 from consent.store.database import transaction
 from policy.facts import Relationship
@@ -65,7 +66,12 @@ def get_customer(
     """The profile, every channel preference and the current consent per purpose."""
     with transaction(svc.engine) as conn:
         view = read_profile(conn, svc.keyring, customer_id)
-    return _profile_document(view)
+        revocations = revocation_history(conn, view.state)
+    return {
+        **_profile_document(view),
+        # STOP replies and do-not-call requests, oldest received first.
+        "revocations": [r.document() for r in revocations],
+    }
 
 
 @router.put("/{customer_id}/preferences/{channel}", response_model=Recorded)
@@ -108,9 +114,10 @@ def post_consent(
         notice_version=body.notice_version,
         source=body.source,
         expires_at=body.expires_at,
+        form=body.form,
     )
     with transaction(svc.engine) as conn:
-        seq = record_consent(conn, customer_id, record, actor_of(caller), now)
+        seq = record_consent(conn, svc.keyring, customer_id, record, actor_of(caller), now)
     return Recorded(audit_entry_id=seq)
 
 
@@ -143,6 +150,8 @@ def _profile_document(view: ProfileView) -> dict[str, Any]:
                 "status": str(fact.status),
                 "captured_at": instant(fact.captured_at),
                 "expires_at": instant(fact.expires_at),
+                "written": fact.written,
+                "age_at_capture": fact.age_at_capture,
             }
             for purpose, fact in state.consents.items()
         },
@@ -158,6 +167,7 @@ def _profile_document(view: ProfileView) -> dict[str, Any]:
                 "captured_at": instant(row["captured_at"]),
                 "expires_at": instant(row["expires_at"]),
                 "recorded_at": instant(row["recorded_at"]),
+                "form": row["form"],
             }
             for row in view.consent_history
         ],

@@ -23,6 +23,7 @@ class CheckIn(Body):
                     "destination": "ana@example.com",
                     "send_at": "2026-11-27T09:00:00Z",
                     "dry_run": False,
+                    "automated": True,
                 }
             ]
         }
@@ -36,6 +37,12 @@ class CheckIn(Body):
     destination: Annotated[str, StringConstraints(min_length=1, max_length=500)] | None = None
     send_at: Instant | None = None
     dry_run: bool = False
+    automated: bool = Field(
+        default=True,
+        description="Made with an autodialer, a prerecorded or an artificial voice, or sent "
+        "automatically (TCPA 47 CFR 64.1200(a)(2)). Unsaid, a contact counts as automated: "
+        "send false for a call a person dials by hand.",
+    )
 
 
 class ReasonOut(BaseModel):

@@ -1,16 +1,24 @@
 """Bodies of the customer, preference, consent and notice endpoints."""
 
-from datetime import date, time
+from datetime import date, datetime, time
 from typing import Annotated, Literal
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-from pydantic import AfterValidator, Field, StringConstraints, field_validator, model_validator
+from pydantic import (
+    AfterValidator,
+    BaseModel,
+    Field,
+    StringConstraints,
+    field_validator,
+    model_validator,
+)
 
 from api.schemas.base import Body, Instant
+from consent.changes import ConsentForm
 from consent.preferences import WEEKDAYS
 from policy.jurisdictions import is_valid_code
 from policy.periods import Period
-from policy.vocabulary import ConsentStatus, Direction, PreferenceStatus, Purpose
+from policy.vocabulary import Channel, ConsentStatus, Direction, PreferenceStatus, Purpose
 
 CustomerId = Annotated[
     str, StringConstraints(min_length=1, max_length=128, pattern=r"^[A-Za-z0-9._:@-]+$")
@@ -144,6 +152,7 @@ class ConsentIn(Body):
                     "source": "web-signup",
                     "captured_at": "2026-11-20T10:15:00Z",
                     "expires_at": "2028-11-20T10:15:00Z",
+                    "form": "web_form",
                 }
             ]
         }
@@ -166,6 +175,13 @@ class ConsentIn(Body):
     source: ShortText | None = None
     captured_at: Instant | None = None
     expires_at: Instant | None = None
+    form: ConsentForm | None = Field(
+        default=None,
+        description="How it was given. 'written': a signed written agreement, on paper or "
+        "signed electronically (E-SIGN), the TCPA's prior express written consent that "
+        "autodialed or prerecorded marketing calls and texts need; any other form, or none, "
+        "is not written.",
+    )
 
     @model_validator(mode="after")
     def _expiry_after_capture(self) -> "ConsentIn":
@@ -189,4 +205,40 @@ class NoticeIn(Body):
 
 
 class Recorded(Body):
+    audit_entry_id: int
+
+
+class RevocationIn(Body):
+    model_config = Body.model_config | {
+        "json_schema_extra": {
+            "examples": [
+                {
+                    "channel": "sms",
+                    "words": "STOP",
+                    "destination": "+1 214 555 0100",
+                    "received_at": "2026-11-26T15:04:05Z",
+                }
+            ]
+        }
+    }
+
+    channel: Channel
+    words: Annotated[str, StringConstraints(min_length=1, max_length=160)] = Field(
+        description="What the customer said or wrote; any words revoke (47 CFR 64.1200(a)(10))."
+    )
+    destination: Annotated[str, StringConstraints(min_length=1, max_length=500)] | None = Field(
+        default=None, description="The customer's number or address it came from."
+    )
+    received_at: Instant | None = Field(default=None, description="Default now; not later.")
+
+
+class RevocationOut(BaseModel):
+    customer_id: str
+    channel: Channel
+    words: str
+    recognised: bool = Field(description="one of the standard words: STOP, QUIT, END, ...")
+    destination_given: bool
+    received_at: datetime
+    recorded_at: datetime
+    honour_by: date = Field(description="the law's latest date: 10 business days after receipt")
     audit_entry_id: int

@@ -17,6 +17,7 @@ from audit.entry import AuditEntry
 from consent.decide import Reservation
 from consent.errors import StoreUnavailableError
 from consent.state import CustomerState
+from consent.store import suppression
 from consent.store.gate_sql import (
     LOCK_SQL,
     PG_RECORD_SQL,
@@ -31,6 +32,7 @@ from consent.store.gate_sql import (
     reservation,
 )
 from consent.store.steps import Steps, drive_async
+from policy.facts import ListFact
 
 T = TypeVar("T")
 
@@ -58,6 +60,11 @@ class AsyncPostgresTransaction:
             reservation(at.replace(tzinfo=UTC), channel, campaign, counts, purpose, since)
             for at, channel, campaign, counts, purpose in rows
         ]
+
+    async def lists(self, hashes: tuple[bytes, ...]) -> dict[str, ListFact]:
+        async with self._conn.cursor() as cur:
+            await cur.execute(suppression.membership_sql(len(hashes), postgres=True), hashes)
+            return suppression.list_facts(await cur.fetchall())
 
     async def record(self, entry: AuditEntry, row: CheckRow) -> int:
         async with self._conn.cursor() as cur:

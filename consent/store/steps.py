@@ -1,7 +1,8 @@
 """The gate's check as store requests, so one decision procedure serves every store.
 
 The gate writes the check as a generator that yields what it needs from the store (lock
-and look up, load reservations, record) and receives the answers; it does no I/O itself.
+and look up, load reservations, consult the suppression lists, record) and receives the
+answers; it does no I/O itself.
 ``drive`` performs the requests on a blocking transaction (the SQLite writer, PostgreSQL in
 a thread); ``drive_async`` on an asyncio one (PostgreSQL in the event loop).
 """
@@ -15,6 +16,7 @@ from audit.entry import AuditEntry
 from consent.decide import Reservation
 from consent.state import CustomerState
 from consent.store.gate_sql import CheckRow, GateTransaction, PriorCheck
+from policy.facts import ListFact
 
 T = TypeVar("T")
 
@@ -37,6 +39,13 @@ class LoadReservations:
 
 
 @dataclass(frozen=True, slots=True)
+class LoadLists:
+    """Every loaded suppression list, and whether any of ``hashes`` is on it: list -> ListFact."""
+
+    hashes: tuple[bytes, ...]
+
+
+@dataclass(frozen=True, slots=True)
 class Record:
     """Append the audit entry and insert the check: the entry's sequence number."""
 
@@ -44,7 +53,7 @@ class Record:
     row: CheckRow
 
 
-Step = Begin | LoadReservations | Record
+Step = Begin | LoadReservations | LoadLists | Record
 Steps = Generator[Step, Any, T]
 
 
@@ -55,6 +64,8 @@ class AsyncGateTransaction(Protocol):
 
     async def reservations(self, customer_pk: int, since: datetime) -> list[Reservation]: ...
 
+    async def lists(self, hashes: tuple[bytes, ...]) -> dict[str, ListFact]: ...
+
     async def record(self, entry: AuditEntry, row: CheckRow) -> int: ...
 
 
@@ -63,6 +74,8 @@ def _perform(tx: GateTransaction, step: Step) -> Any:
         return tx.begin(step.customer_id, step.caller, step.idempotency_key)
     if isinstance(step, LoadReservations):
         return tx.reservations(step.customer_pk, step.since)
+    if isinstance(step, LoadLists):
+        return tx.lists(step.hashes)
     return tx.record(step.entry, step.row)
 
 
@@ -71,6 +84,8 @@ async def _perform_async(tx: AsyncGateTransaction, step: Step) -> Any:
         return await tx.begin(step.customer_id, step.caller, step.idempotency_key)
     if isinstance(step, LoadReservations):
         return await tx.reservations(step.customer_pk, step.since)
+    if isinstance(step, LoadLists):
+        return await tx.lists(step.hashes)
     return await tx.record(step.entry, step.row)
 
 

@@ -1,7 +1,12 @@
 """Kinds about what the customer agreed to or refused: consent, objection, opt-out."""
 
-from policy.facts import Facts
+from typing import Annotated
+
+from pydantic import Field
+
+from policy.facts import ConsentFact, Facts
 from policy.kinds.base import Params, PurposeField, Purposes, RuleIdentity, day, deny
+from policy.kinds.relationships import RelationshipParams, relationship_gap
 from policy.reasons import Reason
 from policy.vocabulary import ConsentStatus, PreferenceStatus, Purpose
 
@@ -9,6 +14,18 @@ from policy.vocabulary import ConsentStatus, PreferenceStatus, Purpose
 class ConsentParams(Params):
     purpose: PurposeField
     channel_opt_in: bool = False
+    # Only a signed written agreement counts (E-SIGN signatures included): the TCPA's prior
+    # express written consent, 47 CFR 64.1200(f)(9).
+    written: bool = False
+    # The rule binds only autodialed, prerecorded or artificial-voice contacts, 47 CFR
+    # 64.1200(a)(2); a contact the caller says is manual is not judged by it.
+    only_automated: bool = False
+    # A consent given younger than this does not count (LOPDGDD Art 7: 14 in Spain). An
+    # unknown age (no birth date on record) is not held against the consent.
+    min_age: Annotated[int, Field(ge=1, le=21)] | None = None
+    # Consent, or else this relationship, which counts only while the customer has not
+    # opted out of the purpose or the channel (the soft opt-in; CASL implied consent).
+    or_relationship: RelationshipParams | None = None
 
 
 class NoObjectionParams(Params):
@@ -17,14 +34,48 @@ class NoObjectionParams(Params):
 
 class NoOptOutParams(Params):
     purpose: PurposeField
+    # The channel's own opt-out counts too: an unsubscribe from email is an opt-out of
+    # commercial email (15 USC 7704(a)(3)-(4); CASL s.11).
+    channel_opt_out: bool = False
+    # The opt-out does not bar a contact while this relationship holds (FCRA's pre-existing
+    # business relationship, 12 CFR 1022.21(c)(1)).
+    or_relationship: RelationshipParams | None = None
 
 
 def consent(facts: Facts, params: ConsentParams, rule: RuleIdentity) -> Reason | None:
     """A granted consent for the purpose, in force at send time; and the channel opted in."""
-    gaps = [consent_gap(facts, params.purpose)]
+    if params.only_automated and not facts.automated:
+        return None
+    gaps = [consent_gap(facts, params.purpose, params.min_age)]
+    if params.written and gaps[0] is None:
+        gaps.append(written_gap(facts, params.purpose))
     if params.channel_opt_in:
         gaps.append(channel_gap(facts))
-    return deny(rule, [gap for gap in gaps if gap is not None])
+    found = [gap for gap in gaps if gap is not None]
+    if found and params.or_relationship is not None:
+        # Where the rule allows it, a relationship is enough when consent is missing.
+        instead = _relationship_instead(facts, params.purpose, params.or_relationship)
+        if instead is None:
+            return None
+        found.append(instead)
+    return deny(rule, found)
+
+
+def _relationship_instead(
+    facts: Facts, purpose: Purpose, relationship: RelationshipParams
+) -> str | None:
+    """Why a relationship does not stand in for consent, or None if it does.
+
+    A refusal ends it: ePrivacy Art 13(2) and LSSI Art 21.2 hold only while the customer
+    has not objected, and under CASL s.11 an unsubscribe withdraws implied consent too.
+    """
+    record = facts.consents.get(purpose)
+    if record is not None and record.status is not ConsentStatus.GRANTED:
+        return f"no relationship exception once the customer refused {purpose}"
+    if facts.channel_status is PreferenceStatus.OPTED_OUT:
+        return "no relationship exception once the customer opted out of the channel"
+    gap = relationship_gap(facts, relationship)
+    return None if gap is None else f"no relationship in its place: {gap}"
 
 
 def no_objection(facts: Facts, params: NoObjectionParams, rule: RuleIdentity) -> Reason | None:
@@ -44,21 +95,26 @@ def no_opt_out(facts: Facts, params: NoOptOutParams, rule: RuleIdentity) -> Reas
     """No withdrawal or objection on record; an opt-out never expires on its own.
 
     12 CFR 1016.7(i)(1): the direction holds until the consumer revokes it, so the record's
-    expiry, if one was set, is ignored here.
+    expiry, if one was set, is ignored here. A later grant is the revocation.
     """
+    gaps = []
     record = facts.consents.get(params.purpose)
-    if record is None or record.status is ConsentStatus.GRANTED:
-        return None
-    return deny(
-        rule,
-        [
+    if record is not None and record.status is not ConsentStatus.GRANTED:
+        gaps.append(
             f"customer opted out of {params.purpose} on {day(record.captured_at)}, "
             "which holds until they revoke it"
-        ],
-    )
+        )
+    if params.channel_opt_out and facts.channel_status is PreferenceStatus.OPTED_OUT:
+        gaps.append(f"customer opted out of the {facts.channel} channel")
+    if gaps and params.or_relationship is not None:
+        gap = relationship_gap(facts, params.or_relationship)
+        if gap is None:
+            return None
+        gaps.append(f"and no relationship exception applies: {gap}")
+    return deny(rule, gaps)
 
 
-def consent_gap(facts: Facts, purpose: Purpose) -> str | None:
+def consent_gap(facts: Facts, purpose: Purpose, min_age: int | None = None) -> str | None:
     """Why there is no usable consent for the purpose at send time, or None if there is."""
     record = facts.consents.get(purpose)
     if record is None:
@@ -73,7 +129,26 @@ def consent_gap(facts: Facts, purpose: Purpose) -> str | None:
     if record.captured_at > facts.send_at:
         # Prior consent: a grant recorded after the send time did not exist at it.
         return f"consent for {purpose} only given on {day(record.captured_at)}, after send time"
-    return None
+    return _age_gap(record, purpose, min_age)
+
+
+def _age_gap(record: ConsentFact, purpose: Purpose, min_age: int | None) -> str | None:
+    """A consent given under the rule's minimum age is no consent (LOPDGDD Art 7)."""
+    age = record.age_at_capture
+    if min_age is None or age is None or age >= min_age:
+        return None
+    return f"consent for {purpose} was given at age {age}, younger than {min_age}"
+
+
+def written_gap(facts: Facts, purpose: Purpose) -> str | None:
+    """Why the consent on record is not a signed written agreement, or None if it is."""
+    record = facts.consents.get(purpose)
+    if record is None or record.written:
+        return None
+    return (
+        f"the consent for {purpose} given on {day(record.captured_at)} is not a signed "
+        "written agreement"
+    )
 
 
 def channel_gap(facts: Facts) -> str | None:

@@ -2,6 +2,7 @@
 
 import uuid
 from collections.abc import Iterator
+from datetime import UTC, datetime
 from pathlib import Path
 
 import httpx
@@ -31,11 +32,40 @@ def server(
         yield running
 
 
+@pytest.fixture(scope="module")
+def admin(server: Server) -> dict[str, str]:
+    return {"Authorization": f"Bearer {server.key('admin', 'lists')}"}
+
+
+def _load_national_dnc(server: Server, admin: dict[str, str], csv: str = "") -> None:
+    """A national do-not-call copy dated today, over HTTP as a dialer's operator loads it."""
+    today = datetime.now(UTC).date().isoformat()
+    response = httpx.put(
+        f"{server.base_url}/v1/suppression-lists/national_dnc",
+        params={"source_date": today},
+        content=csv.encode(),
+        headers={**admin, "Content-Type": "text/csv"},
+        timeout=30,
+    )
+    assert response.status_code in (200, 201), response.text
+
+
+@pytest.fixture
+def fresh_registry(server: Server, admin: dict[str, str]) -> None:
+    """US marketing calls are checked against the registry (47 CFR 64.1200(c)(2))."""
+    _load_national_dnc(server, admin)
+
+
 def _phone_customer(server: Server, crm: dict[str, str], preference: dict[str, object]) -> str:
     customer_id = f"C-{uuid.uuid4().hex[:10]}"
     body = {"jurisdictions": ["US-TX"], "contact_points": {"phone": ["+1 214 555 0100"]}}
     with httpx.Client(base_url=server.base_url, headers=crm, timeout=30) as client:
         assert client.put(f"/v1/customers/{customer_id}", json=body).status_code == 201
+        # TCPA 47 CFR 64.1200(a)(2): a dialer's marketing call needs written consent.
+        consent = {"purpose": "marketing", "status": "granted", "form": "written",
+                   "captured_at": "2026-01-01T00:00:00Z"}  # fmt: skip
+        path = f"/v1/customers/{customer_id}/consents"
+        assert client.post(path, json=consent).status_code == 201
         path = f"/v1/customers/{customer_id}/preferences/phone"
         assert client.put(path, json=preference).status_code == 200
     return customer_id
@@ -55,6 +85,7 @@ def _post_check(server: Server, crm: dict[str, str], key: str, customer_id: str)
     return answer
 
 
+@pytest.mark.usefixtures("fresh_registry")
 def test_limit_of_one_allows_exactly_one_of_32_concurrent_http_callers(server: Server) -> None:
     crm = {"Authorization": f"Bearer {server.key('crm_service', 'dialer')}"}
     one_a_day = {"status": "opted_in", "limits": [{"count": 1, "period": "P1D"}]}
@@ -63,12 +94,31 @@ def test_limit_of_one_allows_exactly_one_of_32_concurrent_http_callers(server: S
     assert sorted(a["decision"] for a in answers) == ["allow"] + ["deny"] * 31
 
 
+@pytest.mark.usefixtures("fresh_registry")
 def test_32_concurrent_http_retries_with_one_key_are_one_check(server: Server) -> None:
     crm = {"Authorization": f"Bearer {server.key('crm_service', 'retrier')}"}
     customer_id = _phone_customer(server, crm, {"status": "opted_in"})
     key = uuid.uuid4().hex
     answers = run_together(32, lambda: _post_check(server, crm, key, customer_id))
     assert len({a["check_id"] for a in answers}) == 1
+
+
+def test_a_manual_call_to_a_number_on_the_registry_is_denied_over_http(
+    server: Server, admin: dict[str, str]
+) -> None:
+    _load_national_dnc(server, admin, "214,5550199\n")  # the registry's own line format
+    crm = {"Authorization": f"Bearer {server.key('crm_service', 'manual-dialer')}"}
+    customer_id = f"C-{uuid.uuid4().hex[:10]}"
+    body = {"jurisdictions": ["US-TX"], "contact_points": {"phone": ["+1 214 555 0199"]}}
+    check = {"customer_id": customer_id, "channel": "phone", "purpose": "marketing",
+             "source": "telemarketing", "send_at": SEND_AT, "automated": False}  # fmt: skip
+    with httpx.Client(base_url=server.base_url, headers=crm, timeout=30) as client:
+        assert client.put(f"/v1/customers/{customer_id}", json=body).status_code == 201
+        opted_in = {"status": "opted_in"}
+        path = f"/v1/customers/{customer_id}/preferences/phone"
+        assert client.put(path, json=opted_in).status_code == 200
+        answer = client.post("/v1/checks", json=check, headers={"Idempotency-Key": "dnc-1"})
+    assert [r["rule"] for r in answer.json()["reasons"]] == ["tcpa.national_dnc"]
 
 
 def test_check_decided_over_http_is_recorded_and_readable(server: Server) -> None:

@@ -58,11 +58,15 @@ def test_phone_numbers_are_stored_in_e164(client: TestClient, crm: dict[str, str
     assert profile["contact_points"]["phone"] == ["+34600000001"]
 
 
+@pytest.mark.usefixtures("fresh_lista_robinson")
 def test_full_gate_flow_over_the_api(client: TestClient, crm: dict[str, str]) -> None:
     customer_id = new_customer(client, crm)
     denied = check(client, crm, customer_id=customer_id)
     assert denied["decision"] == "deny"
-    assert {r["rule"] for r in denied["reasons"]} == {"eprivacy.art13_1.e_marketing_consent"}
+    assert {r["rule"] for r in denied["reasons"]} == {
+        "eprivacy.art13_1.e_marketing_consent",
+        "lssi.art21.e_marketing_consent",
+    }
     assert all(r["citation"] and r["regime"] and r["message"] for r in denied["reasons"])
     consent = {
         "purpose": "marketing",

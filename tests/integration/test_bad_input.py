@@ -19,11 +19,12 @@ _FIELDS = {
     "customer": ["jurisdictions", "time_zone", "birth_date", "relationship", "contact_points"],
     "preference": ["status", "direction", "limits", "quiet_hours", "source"],
     "consent": ["purpose", "status", "legal_basis", "notice_version", "source", "captured_at",
-                "expires_at"],
+                "expires_at", "form"],
     "notice": ["kind", "delivered_at", "method"],
     "check": ["customer_id", "channel", "purpose", "source", "campaign_id", "destination",
-              "send_at", "dry_run"],
+              "send_at", "dry_run", "automated"],
     "outcome": ["outcome"],
+    "revocation": ["channel", "words", "destination", "received_at"],
 }  # fmt: skip
 
 _VALID = {
@@ -35,6 +36,7 @@ _VALID = {
     "check": {"customer_id": "C-fuzz", "channel": "email", "purpose": "marketing",
               "source": "campaign"},
     "outcome": {"outcome": "sent"},
+    "revocation": {"channel": "sms", "words": "STOP"},
 }  # fmt: skip
 
 
@@ -68,6 +70,7 @@ def _send(client: TestClient, kind: str, body: Any, headers: dict[str, str], che
         "notice": ("POST", "/v1/customers/C-fuzz/notices"),
         "check": ("POST", "/v1/checks"),
         "outcome": ("POST", f"/v1/checks/{check_id}/outcome"),
+        "revocation": ("POST", "/v1/customers/C-fuzz/revocations"),
     }
     method, path = paths[kind]
     return client.request(method, path, json=body, headers=headers)

@@ -290,6 +290,7 @@ def test_tcpa_hours_and_the_customers_quiet_hours_combine_into_one_earliest_time
     gate: Gate, customers: CustomerFactory
 ) -> None:
     customer_id = customers.create(("US-NY",), time_zone="America/New_York", phone="+12125550123")
+    customers.written_marketing(customer_id)
     thursday_morning = QuietHours(days=frozenset({3}), start=time(8), end=time(10))
     customers.prefer(customer_id, "phone", status=PreferenceStatus.OPTED_IN,
                      quiet_hours=(thursday_morning,))  # fmt: skip

@@ -15,6 +15,9 @@ from tests.policy.factories import make_facts
 
 NEW_YORK = ("America/New_York",)
 SECOND = timedelta(seconds=1)
+# Dialled by hand, so that only the hours are in question: the calling hours bind every
+# telephone solicitation, but an automated one also needs written consent (64.1200(a)(2)).
+MANUAL = {"automated": False}
 
 
 def rules_at(policy: PolicyEngine, at: datetime, **facts: object) -> list[str]:
@@ -23,6 +26,7 @@ def rules_at(policy: PolicyEngine, at: datetime, **facts: object) -> list[str]:
         "channel": Channel.PHONE,
         "send_at": at,
         "time_zones": NEW_YORK,
+        **MANUAL,
     }
     fields.update(facts)
     return [reason.rule for reason in policy.evaluate(make_facts(**fields))]
@@ -63,7 +67,7 @@ def test_tcpa_closes_at_9_pm_new_york_time(
 def test_a_call_before_hours_says_when_it_may_be_made(policy: PolicyEngine) -> None:
     at = datetime(2026, 11, 26, 11, tzinfo=UTC)  # 06:00 in New York
     (reason,) = policy.evaluate(make_facts(
-        jurisdictions={"US-NY"}, channel=Channel.SMS, send_at=at, time_zones=NEW_YORK
+        jurisdictions={"US-NY"}, channel=Channel.SMS, send_at=at, time_zones=NEW_YORK, **MANUAL
     ))  # fmt: skip
     assert reason.earliest_allowed_at == datetime(2026, 11, 26, 13, tzinfo=UTC)
     assert reason.citation == "47 CFR 64.1200(c)(1)"
@@ -72,7 +76,7 @@ def test_a_call_before_hours_says_when_it_may_be_made(policy: PolicyEngine) -> N
 def test_a_call_after_hours_may_be_made_next_morning(policy: PolicyEngine) -> None:
     at = datetime(2026, 11, 27, 3, tzinfo=UTC)  # 22:00 in New York on 26 Nov
     (reason,) = policy.evaluate(make_facts(
-        jurisdictions={"US-NY"}, channel=Channel.PHONE, send_at=at, time_zones=NEW_YORK
+        jurisdictions={"US-NY"}, channel=Channel.PHONE, send_at=at, time_zones=NEW_YORK, **MANUAL
     ))  # fmt: skip
     assert reason.earliest_allowed_at == datetime(2026, 11, 27, 13, tzinfo=UTC)
 
@@ -114,7 +118,7 @@ def test_an_uncertain_zone_is_read_the_strictest_way(policy: PolicyEngine) -> No
     at = datetime(2026, 11, 26, 14, tzinfo=UTC)  # 09:00 in New York, 06:00 in Los Angeles
     zones = ("America/New_York", "America/Los_Angeles")
     (reason,) = policy.evaluate(make_facts(
-        jurisdictions={"US"}, channel=Channel.PHONE, send_at=at, time_zones=zones
+        jurisdictions={"US"}, channel=Channel.PHONE, send_at=at, time_zones=zones, **MANUAL
     ))  # fmt: skip
     assert reason.earliest_allowed_at == datetime(2026, 11, 26, 16, tzinfo=UTC)  # 08:00 in LA
 
@@ -122,7 +126,7 @@ def test_an_uncertain_zone_is_read_the_strictest_way(policy: PolicyEngine) -> No
 def test_an_unknown_zone_fails_closed(policy: PolicyEngine) -> None:
     at = datetime(2026, 11, 26, 18, tzinfo=UTC)
     (reason,) = policy.evaluate(make_facts(
-        jurisdictions={"US"}, channel=Channel.PHONE, send_at=at, time_zones=()
+        jurisdictions={"US"}, channel=Channel.PHONE, send_at=at, time_zones=(), **MANUAL
     ))  # fmt: skip
     assert reason.rule == "tcpa.calling_hours"
     assert reason.earliest_allowed_at is None

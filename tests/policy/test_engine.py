@@ -5,8 +5,8 @@ from pathlib import Path
 
 import pytest
 
-from policy.engine import POLICY_ERROR, UNKNOWN_JURISDICTION, PolicyEngine
-from policy.facts import PastContact
+from policy.engine import POLICY_ERROR, UNKNOWN_JURISDICTION, Explanation, PolicyEngine
+from policy.facts import Facts, ListFact, PastContact
 from policy.kinds.consents import ConsentParams
 from policy.reasons import Reason
 from policy.requirements import REQUIREMENTS, Requirement, RequirementKind
@@ -25,11 +25,19 @@ EPRIVACY = "eprivacy.art13_1.e_marketing_consent"
 GDPR_OBJECTION = "gdpr.art21.marketing_objection"
 GLBA_OPT_OUT = "glba.opt_out.third_party_sharing"
 GLBA_NOTICE = "glba.initial_notice.opt_out_window"
+GLBA_ANNUAL = "glba.annual_notice"
+# An EU member state with no national pack, so that only the EU rules judge (ES has its own).
+FRANCE = {"FR"}
 SECOND = timedelta(seconds=1)
 
 
 def rule_ids(reasons: tuple[Reason, ...]) -> list[str]:
     return [reason.rule for reason in reasons]
+
+
+def explained(engine: PolicyEngine, facts: Facts, rule_id: str) -> Explanation:
+    (found,) = [e for e in engine.explain(facts) if e.rule.id == rule_id]
+    return found
 
 
 def sharing(**overrides: object) -> dict[str, object]:
@@ -54,7 +62,7 @@ def test_the_packs_hold_the_rules_we_encode_in_file_order(policy: PolicyEngine) 
 
 
 def test_eu_email_marketing_without_consent_is_denied_by_eprivacy(policy: PolicyEngine) -> None:
-    (reason,) = policy.evaluate(make_facts(channel_status=OPTED_IN))
+    (reason,) = policy.evaluate(make_facts(jurisdictions=FRANCE, channel_status=OPTED_IN))
     assert reason.rule == EPRIVACY
     assert reason.regime == "ePrivacy"
     assert reason.citation == "Directive 2002/58/EC Art 13(1)"
@@ -69,7 +77,9 @@ def test_eu_email_marketing_with_consent_and_opt_in_is_allowed(policy: PolicyEng
 def test_eu_sms_marketing_with_consent_but_never_asked_about_sms_is_denied(
     policy: PolicyEngine,
 ) -> None:
-    facts = make_facts(channel=Channel.SMS, consents={Purpose.MARKETING: granted()})
+    facts = make_facts(
+        jurisdictions=FRANCE, channel=Channel.SMS, consents={Purpose.MARKETING: granted()}
+    )
     assert rule_ids(policy.evaluate(facts)) == [EPRIVACY]
 
 
@@ -99,12 +109,14 @@ def test_objection_to_marketing_denies_profiling_in_the_eu(policy: PolicyEngine)
 
 
 def test_objection_to_marketing_denies_marketing_on_every_channel(policy: PolicyEngine) -> None:
-    facts = make_facts(channel=Channel.PHONE, consents={Purpose.MARKETING: objected()})
+    facts = make_facts(
+        jurisdictions=FRANCE, channel=Channel.PHONE, consents={Purpose.MARKETING: objected()}
+    )
     assert rule_ids(policy.evaluate(facts)) == [GDPR_OBJECTION]
 
 
 def test_objection_and_missing_opt_in_are_both_reported(policy: PolicyEngine) -> None:
-    facts = make_facts(consents={Purpose.MARKETING: objected()})
+    facts = make_facts(jurisdictions=FRANCE, consents={Purpose.MARKETING: objected()})
     assert rule_ids(policy.evaluate(facts)) == [EPRIVACY, GDPR_OBJECTION]
 
 
@@ -123,12 +135,12 @@ def test_glba_sharing_after_the_notice_window_without_opt_out_is_allowed(
 
 def test_data_use_check_with_no_channel_still_gets_glba_rules(policy: PolicyEngine) -> None:
     facts = make_facts(**sharing(notices={}))
-    assert rule_ids(policy.evaluate(facts)) == [GLBA_NOTICE]
+    assert rule_ids(policy.evaluate(facts)) == [GLBA_NOTICE, GLBA_ANNUAL]
 
 
 def test_glba_rules_apply_to_sharing_checks_on_a_channel_too(policy: PolicyEngine) -> None:
     facts = make_facts(**sharing(channel=Channel.POST, notices={}))
-    assert rule_ids(policy.evaluate(facts)) == [GLBA_NOTICE]
+    assert rule_ids(policy.evaluate(facts)) == [GLBA_NOTICE, GLBA_ANNUAL]
 
 
 def test_glba_sharing_denied_one_second_before_30_days_after_initial_notice(
@@ -171,10 +183,10 @@ def test_the_effective_date_is_the_utc_date_of_the_send_time(policy: PolicyEngin
 
 
 def test_eprivacy_does_not_apply_before_31_october_2003(policy: PolicyEngine) -> None:
-    assert policy.evaluate(make_facts(send_at=datetime(2003, 10, 30, tzinfo=UTC))) == ()
-    assert rule_ids(policy.evaluate(make_facts(send_at=datetime(2003, 10, 31, tzinfo=UTC)))) == [
-        EPRIVACY
-    ]
+    before = make_facts(jurisdictions=FRANCE, send_at=datetime(2003, 10, 30, tzinfo=UTC))
+    assert policy.evaluate(before) == ()
+    on_the_day = replace(before, send_at=datetime(2003, 10, 31, tzinfo=UTC))
+    assert rule_ids(policy.evaluate(on_the_day)) == [EPRIVACY]
 
 
 def test_a_rule_stops_applying_on_its_effective_until_date(tmp_path: Path) -> None:
@@ -232,12 +244,14 @@ def test_a_failing_requirement_denies_with_policy_error(
         Requirement(ConsentParams, broken),
     )
     engine = PolicyEngine.load(POLICIES)
-    facts = make_facts(consents={Purpose.MARKETING: granted()}, channel_status=OPTED_IN)
+    facts = make_facts(
+        jurisdictions=FRANCE, consents={Purpose.MARKETING: granted()}, channel_status=OPTED_IN
+    )
     (reason,) = engine.evaluate(facts)
     assert reason.rule == POLICY_ERROR
     assert (reason.regime, reason.citation) == ("ePrivacy", "Directive 2002/58/EC Art 13(1)")
     assert EPRIVACY in reason.message
-    assert engine.explain(facts)[0].reason == reason
+    assert explained(engine, facts, EPRIVACY).reason == reason
 
 
 def test_version_is_a_sha256_of_the_packs(policy: PolicyEngine) -> None:
@@ -266,11 +280,11 @@ def test_version_changes_when_a_pack_is_renamed(tmp_path: Path, policy: PolicyEn
 
 
 def test_explain_covers_every_rule_and_agrees_with_evaluate(policy: PolicyEngine) -> None:
-    facts = make_facts(consents={Purpose.MARKETING: objected()})
+    facts = make_facts(jurisdictions=FRANCE, consents={Purpose.MARKETING: objected()})
     explained = policy.explain(facts)
     assert [e.rule.id for e in explained] == [rule.id for rule in policy.rules]
     assert tuple(e.reason for e in explained if e.reason is not None) == policy.evaluate(facts)
-    assert [e.applies for e in explained] == [True, True] + [False] * (len(explained) - 2)
+    assert [e.rule.id for e in explained if e.applies] == [EPRIVACY, GDPR_OBJECTION]
 
 
 def test_explain_says_why_a_rule_does_not_apply(policy: PolicyEngine) -> None:
@@ -284,14 +298,14 @@ def test_explain_says_why_a_rule_does_not_apply(policy: PolicyEngine) -> None:
 
 def test_explain_says_when_a_rule_is_not_yet_in_force(policy: PolicyEngine) -> None:
     facts = make_facts(send_at=datetime(2003, 1, 1, tzinfo=UTC))
-    eprivacy = policy.explain(facts)[0]
+    eprivacy = explained(policy, facts, EPRIVACY)
     assert not eprivacy.applies
     assert eprivacy.why == "not in force on 2003-01-01: effective from 2003-10-31"
     assert eprivacy.reason is None
 
 
 def test_explain_says_why_a_rule_applies(policy: PolicyEngine) -> None:
-    eprivacy = policy.explain(make_facts(jurisdictions={"ES-MD"}))[0]
+    eprivacy = explained(policy, make_facts(jurisdictions={"ES-MD"}), EPRIVACY)
     assert eprivacy.applies
     assert eprivacy.why.startswith("applies: channel email, purpose marketing, customer in EEA")
     assert eprivacy.reason is not None
@@ -304,8 +318,14 @@ def test_explain_and_evaluate_agree_on_every_channel_purpose_place_and_date(
         "consents": {
             Purpose.MARKETING: objected(),
             Purpose.SHARE_THIRD_PARTIES: withdrawn(),
+            Purpose.SHARE_AFFILIATES: withdrawn(),
         },
         "notices": {},
+        # On every suppression list: a list rule denies only for a listed contact.
+        "lists": {
+            name: ListFact(source_date=SEND_AT.date(), listed=True)
+            for name in ("national_dnc", "internal_dnc", "lista_robinson")
+        },
     }
     for channel in (*Channel, None):
         for purpose in Purpose:
