@@ -9,7 +9,7 @@ calendar part is applied first, as XML Schema 1.1 adds a duration to a dateTime.
 
 import re
 from calendar import monthrange
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from typing import Self
 
@@ -37,6 +37,8 @@ class Period:
     hours: int = 0
     minutes: int = 0
     seconds: int = 0
+    # The exact part as a timedelta, computed once: windows add periods to every past contact.
+    _delta: timedelta = field(init=False, repr=False, compare=False, default=timedelta())
 
     def __post_init__(self) -> None:
         values = [getattr(self, name) for name in _FIELDS]
@@ -48,6 +50,7 @@ class Period:
             raise ValueError("a period must be longer than zero")
         if self._longest_seconds() > _LONGEST_SECONDS:
             raise ValueError(f"a period may be at most {_LONGEST_YEARS} years long")
+        object.__setattr__(self, "_delta", self._exact())
 
     @classmethod
     def parse(cls, text: str) -> Self:
@@ -73,12 +76,12 @@ class Period:
     def add_to(self, moment: datetime) -> datetime:
         """The instant one period after ``moment`` (months clamped to the month's end)."""
         shifted = _shift_months(_aware(moment), self.years * 12 + self.months)
-        return _shift_exactly(shifted, self._exact())
+        return _shift_exactly(shifted, self._delta)
 
     def subtract_from(self, moment: datetime) -> datetime:
         """The instant one period before ``moment`` (months clamped to the month's end)."""
         shifted = _shift_months(_aware(moment), -(self.years * 12 + self.months))
-        return _shift_exactly(shifted, -self._exact())
+        return _shift_exactly(shifted, -self._delta)
 
     def __str__(self) -> str:
         if self.weeks:
@@ -128,4 +131,6 @@ def _shift_months(moment: datetime, months: int) -> datetime:
 def _shift_exactly(moment: datetime, delta: timedelta) -> datetime:
     if not delta:
         return moment
+    if moment.tzinfo is UTC:  # the usual case: no wall clock to convert through
+        return moment + delta
     return (moment.astimezone(UTC) + delta).astimezone(moment.tzinfo)
