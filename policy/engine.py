@@ -10,7 +10,7 @@ import hashlib
 from collections import defaultdict
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
-from datetime import UTC, date, datetime
+from datetime import date, datetime
 from functools import lru_cache
 from pathlib import Path
 from typing import Any, NamedTuple, Self
@@ -20,6 +20,7 @@ import structlog
 from policy.facts import Facts
 from policy.jurisdictions import expand, is_valid_code
 from policy.kinds.base import RuleIdentity
+from policy.local_days import local_days, possible_days, zones_of
 from policy.packs import Pack, PolicyLoadError, read_pack
 from policy.periods import Period
 from policy.reasons import Reason
@@ -90,13 +91,13 @@ class PolicyEngine:
 
     def evaluate(self, facts: Facts) -> tuple[Reason, ...]:
         """Every reason from every rule that applies to these facts; empty means allowed."""
-        day = _utc_day(facts.send_at)
+        _require_aware(facts.send_at)
         scope = _scope(facts.jurisdictions)
         by_code = self._index.get((facts.channel, facts.purpose), {})
         # Unknown is deny, but only where some law governs this kind of contact at all.
         reasons = list(scope.unknown) if by_code else []
         for compiled in _candidates(by_code, scope.covering):
-            if compiled.rule.in_force_on(day):
+            if _in_force(compiled.rule, facts):
                 reason = _judge(compiled, facts)
                 if reason is not None:
                     reasons.append(reason)
@@ -104,15 +105,15 @@ class PolicyEngine:
 
     def explain(self, facts: Facts) -> list[Explanation]:
         """For every rule, whether it applies to these facts, why (not), and its reason."""
+        _require_aware(facts.send_at)
         scope = _scope(facts.jurisdictions)
-        day = _utc_day(facts.send_at)
         explained = []
         for compiled in self._compiled:
-            misses = _misses(compiled.rule, facts, scope.covering, day)
+            misses = _misses(compiled.rule, facts, scope.covering)
             if misses:
                 explained.append(Explanation(compiled.rule, False, "; ".join(misses), None))
             else:
-                why = _applies_because(compiled.rule, facts, scope.covering, day)
+                why = _applies_because(compiled.rule, facts, scope.covering)
                 explained.append(Explanation(compiled.rule, True, why, _judge(compiled, facts)))
         return explained
 
@@ -250,13 +251,30 @@ def _judge(compiled: _Compiled, facts: Facts) -> Reason | None:
         )
 
 
-def _utc_day(moment: datetime) -> date:
+def _require_aware(moment: datetime) -> None:
     if moment.tzinfo is None or moment.utcoffset() is None:
         raise ValueError("send_at must be timezone-aware")
-    return moment.astimezone(UTC).date()
 
 
-def _misses(rule: Rule, facts: Facts, covering: frozenset[str], day: date) -> list[str]:
+def _in_force(rule: Rule, facts: Facts) -> bool:
+    """In force on the customer's local date of send_at (any of them, if it is unsure)."""
+    first, last = possible_days(facts.send_at)
+    changes = (rule.effective_from, rule.effective_until)
+    if not any(day is not None and first < day <= last for day in changes):
+        return rule.in_force_on(first)  # the same on every date send_at can be anywhere
+    return any(rule.in_force_on(day) for day in _customer_days(facts))
+
+
+def _customer_days(facts: Facts) -> frozenset[date]:
+    zones = facts.time_zones or zones_of(facts.jurisdictions)
+    return local_days(facts.send_at, zones)
+
+
+def _days_text(facts: Facts) -> str:
+    return " / ".join(str(day) for day in sorted(_customer_days(facts)))
+
+
+def _misses(rule: Rule, facts: Facts, covering: frozenset[str]) -> list[str]:
     misses = []
     if not rule.covers_channel(facts.channel):
         channel = facts.channel or "none (a data-use check)"
@@ -266,17 +284,20 @@ def _misses(rule: Rule, facts: Facts, covering: frozenset[str], day: date) -> li
     if covering.isdisjoint(rule.jurisdictions):
         where = ", ".join(sorted(covering)) or "nowhere known"
         misses.append(f"customer is in {where}, not in {', '.join(rule.jurisdictions)}")
-    if day < rule.effective_from:
-        misses.append(f"not in force on {day}: effective from {rule.effective_from}")
-    elif rule.effective_until is not None and day >= rule.effective_until:
-        misses.append(f"not in force on {day}: in force only before {rule.effective_until}")
+    if not _in_force(rule, facts):
+        when = f"from {rule.effective_from}"
+        if rule.effective_until is not None:
+            when += f" until before {rule.effective_until}"
+        misses.append(
+            f"not in force on {_days_text(facts)} (customer's local date): in force {when}"
+        )
     return misses
 
 
-def _applies_because(rule: Rule, facts: Facts, covering: frozenset[str], day: date) -> str:
+def _applies_because(rule: Rule, facts: Facts, covering: frozenset[str]) -> str:
     channel = facts.channel or "none (a data-use check)"
     places = ", ".join(sorted(covering.intersection(rule.jurisdictions)))
     return (
         f"applies: channel {channel}, purpose {facts.purpose}, customer in {places}, "
-        f"in force on {day} (since {rule.effective_from})"
+        f"in force on {_days_text(facts)} (since {rule.effective_from})"
     )

@@ -15,7 +15,7 @@ class Rule:
     jurisdictions: tuple[str, ...]  # ISO 3166 codes or the groups "EU" / "EEA"
     channels: tuple[Channel, ...]  # empty: every channel, and checks with no channel
     purposes: tuple[Purpose, ...]
-    effective_from: date  # first day the rule applies (UTC date of send_at)
+    effective_from: date  # first day the rule applies (customer's local date of send_at)
     effective_until: date | None  # first day it no longer applies; None: still in force
     requires: RequirementKind
     params: Params

@@ -1,9 +1,10 @@
 """Factories for the policy tests: facts about one contact and a stand-in rule."""
 
 from dataclasses import dataclass
-from datetime import UTC, date, datetime
+from datetime import UTC, date, datetime, time
 from pathlib import Path
 from typing import Any
+from zoneinfo import ZoneInfo
 
 from policy.facts import ConsentFact, Facts, ListFact, Relationship
 from policy.vocabulary import Channel, ConsentStatus, PreferenceStatus, Purpose, Source
@@ -32,6 +33,12 @@ def make_facts(**overrides: Any) -> Facts:
         day = fields["send_at"].astimezone(UTC).date()
         fields["lists"] = clear_of(*SUPPRESSION_LISTS, source_date=day)
     return Facts(**fields)
+
+
+def local_midnight(day: date, zone: str) -> datetime:
+    """The first instant of ``day`` in ``zone``: when a rule dated ``day`` starts (or a rule
+    in force until ``day`` ends) for a customer there, since effective dates are local dates."""
+    return datetime.combine(day, time(), tzinfo=ZoneInfo(zone))
 
 
 def granted(captured_at: datetime = LONG_AGO, expires_at: datetime | None = None) -> ConsentFact:

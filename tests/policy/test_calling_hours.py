@@ -11,7 +11,7 @@ import pytest
 
 from policy.engine import PolicyEngine
 from policy.vocabulary import Channel
-from tests.policy.factories import make_facts
+from tests.policy.factories import local_midnight, make_facts
 
 NEW_YORK = ("America/New_York",)
 SECOND = timedelta(seconds=1)
@@ -102,16 +102,21 @@ def test_florida_is_stricter_than_federal_at_8_pm(policy: PolicyEngine) -> None:
 def test_state_hours_apply_from_their_effective_date(
     policy: PolicyEngine, state: str, zone: str, effective: date
 ) -> None:
-    """Judged on the UTC date of send_at (the engine's rule): 20:30 local is already the
-    next UTC day, so the evening before the effective day is covered too (fail closed)."""
-
-    def half_past_eight_pm(day: date) -> datetime:
-        return datetime.combine(day, time(20, 30), tzinfo=ZoneInfo(zone)).astimezone(UTC)
-
+    """Judged on the customer's local date of send_at: from midnight in the state's zone
+    (05:00 UTC), not from UTC midnight, which is still the evening before there."""
+    start = local_midnight(effective, zone)
     place = {"jurisdictions": {state}, "time_zones": (zone,)}
     rule = f"us_{state[-2:].lower()}.calling_hours"
-    assert rules_at(policy, half_past_eight_pm(effective - timedelta(days=2)), **place) == []
-    assert rules_at(policy, half_past_eight_pm(effective), **place) == [rule]
+    # Midnight is outside every calling window, so only whether the state rule is in force
+    # changes across it; the TCPA's 8 a.m. to 9 p.m. denies throughout.
+    assert rules_at(policy, start - SECOND, **place) == ["tcpa.calling_hours"]
+    assert rules_at(policy, start, **place) == ["tcpa.calling_hours", rule]
+    assert rules_at(policy, start + SECOND, **place) == ["tcpa.calling_hours", rule]
+    # 20:30 local, after the state's 8 p.m. but before the TCPA's 9 p.m.: allowed on the eve
+    # (already the effective date in UTC), denied by the state a day later.
+    half_past_eight_pm = datetime.combine(effective, time(20, 30), tzinfo=ZoneInfo(zone))
+    assert rules_at(policy, half_past_eight_pm - timedelta(days=1), **place) == []
+    assert rules_at(policy, half_past_eight_pm, **place) == [rule]
 
 
 def test_an_uncertain_zone_is_read_the_strictest_way(policy: PolicyEngine) -> None:

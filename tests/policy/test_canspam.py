@@ -1,11 +1,18 @@
 """CAN-SPAM, 15 USC 7704(a)(3)-(4): no commercial email after an opt-out, honoured at once
 rather than within the 10 business days the Act allows; no prior consent needed."""
 
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, date, datetime, timedelta
 
 from policy.engine import PolicyEngine
 from policy.vocabulary import Channel, PreferenceStatus, Purpose
-from tests.policy.factories import SEND_AT, granted, make_facts, objected, withdrawn
+from tests.policy.factories import (
+    SEND_AT,
+    granted,
+    local_midnight,
+    make_facts,
+    objected,
+    withdrawn,
+)
 
 CANSPAM = "canspam.opt_out"
 SECOND = timedelta(seconds=1)
@@ -63,11 +70,15 @@ def test_transactional_email_is_not_judged_by_can_spam(policy: PolicyEngine) -> 
 
 
 def test_can_spam_applies_from_1_january_2004(policy: PolicyEngine) -> None:
-    start = datetime(2004, 1, 1, tzinfo=UTC)
-    opted = {Purpose.MARKETING: withdrawn(datetime(2003, 6, 1, tzinfo=UTC))}
-    assert rules(policy, consents=opted, send_at=start - SECOND) == []
-    assert rules(policy, consents=opted, send_at=start) == [CANSPAM]
-    assert rules(policy, consents=opted, send_at=start + SECOND) == [CANSPAM]
+    # From midnight in New York (05:00 UTC): effective dates are the customer's local dates.
+    start = local_midnight(date(2004, 1, 1), "America/New_York")
+    facts = {
+        "consents": {Purpose.MARKETING: withdrawn(datetime(2003, 6, 1, tzinfo=UTC))},
+        "time_zones": ("America/New_York",),
+    }
+    assert rules(policy, send_at=start - SECOND, **facts) == []
+    assert rules(policy, send_at=start, **facts) == [CANSPAM]
+    assert rules(policy, send_at=start + SECOND, **facts) == [CANSPAM]
 
 
 def test_can_spam_does_not_apply_outside_the_us(policy: PolicyEngine) -> None:

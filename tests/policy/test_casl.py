@@ -3,7 +3,7 @@ an existing business relationship (s.10(9)-(10): a purchase within 2 years, an i
 within 6 months); an unsubscribe is honoured at once (s.11(3))."""
 
 from collections.abc import Callable
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, date, datetime, timedelta
 
 import pytest
 
@@ -16,6 +16,7 @@ from tests.policy.factories import (
     bought,
     granted,
     inquired,
+    local_midnight,
     make_facts,
     withdrawn,
 )
@@ -108,10 +109,12 @@ def test_casl_unsubscribe_is_honoured_from_the_second_it_is_recorded(
 
 
 def test_casl_applies_from_1_july_2014(policy: PolicyEngine) -> None:
-    start = datetime(2014, 7, 1, tzinfo=UTC)
-    assert rules(policy, send_at=start - SECOND) == []
-    assert rules(policy, send_at=start) == [CONSENT]
-    assert rules(policy, send_at=start + SECOND) == [CONSENT]
+    # From midnight in Toronto (04:00 UTC): effective dates are the customer's local dates.
+    start = local_midnight(date(2014, 7, 1), "America/Toronto")
+    in_toronto = {"time_zones": ("America/Toronto",)}
+    assert rules(policy, send_at=start - SECOND, **in_toronto) == []
+    assert rules(policy, send_at=start, **in_toronto) == [CONSENT]
+    assert rules(policy, send_at=start + SECOND, **in_toronto) == [CONSENT]
 
 
 def test_casl_does_not_judge_service_messages(policy: PolicyEngine) -> None:

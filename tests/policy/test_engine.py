@@ -1,6 +1,6 @@
 import shutil
 from dataclasses import replace
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 
 import pytest
@@ -16,6 +16,7 @@ from tests.policy.factories import (
     POLICIES,
     SEND_AT,
     granted,
+    local_midnight,
     make_facts,
     objected,
     withdrawn,
@@ -29,6 +30,7 @@ GLBA_ANNUAL = "glba.annual_notice"
 # An EU member state with no national pack, so that only the EU rules judge (ES has its own).
 FRANCE = {"FR"}
 SECOND = timedelta(seconds=1)
+MADRID = "Europe/Madrid"
 
 
 def rule_ids(reasons: tuple[Reason, ...]) -> list[str]:
@@ -158,28 +160,31 @@ def test_eu_customer_is_not_subject_to_glba(policy: PolicyEngine) -> None:
 
 
 def test_gdpr_objection_rule_does_not_apply_before_25_may_2018(policy: PolicyEngine) -> None:
-    last_second_before = datetime(2018, 5, 24, 23, 59, 59, tzinfo=UTC)
+    start = local_midnight(date(2018, 5, 25), MADRID)  # 22:00 UTC on 24 May (CEST)
     facts = make_facts(
         channel=None,
         purpose=Purpose.PROFILING,
         consents={Purpose.MARKETING: objected(captured_at=datetime(2018, 1, 1, tzinfo=UTC))},
-        send_at=last_second_before,
+        time_zones=(MADRID,),
+        send_at=start - SECOND,
     )
     assert policy.evaluate(facts) == ()
-    later = replace(facts, send_at=last_second_before + SECOND)
-    assert rule_ids(policy.evaluate(later)) == [GDPR_OBJECTION]
+    assert rule_ids(policy.evaluate(replace(facts, send_at=start))) == [GDPR_OBJECTION]
+    assert rule_ids(policy.evaluate(replace(facts, send_at=start + SECOND))) == [GDPR_OBJECTION]
 
 
-def test_the_effective_date_is_the_utc_date_of_the_send_time(policy: PolicyEngine) -> None:
-    # 24 May 2018, 23:30 in New York is already 25 May in UTC.
-    new_york_evening = datetime(2018, 5, 25, 3, 30, tzinfo=UTC)
+def test_the_effective_date_is_the_customers_local_date(policy: PolicyEngine) -> None:
+    # 22:30 UTC on 24 May 2018 is still 24 May in UTC and in the Canary Islands (WEST,
+    # UTC+1), but already 25 May in Madrid (CEST, UTC+2), where the GDPR applied by then.
     facts = make_facts(
         channel=None,
         purpose=Purpose.PROFILING,
         consents={Purpose.MARKETING: objected(captured_at=datetime(2018, 1, 1, tzinfo=UTC))},
-        send_at=new_york_evening,
+        send_at=datetime(2018, 5, 24, 22, 30, tzinfo=UTC),
+        time_zones=(MADRID,),
     )
     assert rule_ids(policy.evaluate(facts)) == [GDPR_OBJECTION]
+    assert policy.evaluate(replace(facts, time_zones=("Atlantic/Canary",))) == ()
 
 
 def test_eprivacy_does_not_apply_before_31_october_2003(policy: PolicyEngine) -> None:
@@ -196,11 +201,15 @@ def test_a_rule_stops_applying_on_its_effective_until_date(tmp_path: Path) -> No
     )
     (tmp_path / "gdpr.toml").write_text(ended, encoding="utf-8")
     engine = PolicyEngine.load(tmp_path)
-    last_day = SEND_AT - timedelta(hours=12, seconds=1)
-    assert rule_ids(engine.evaluate(make_facts(send_at=last_day))) == [EPRIVACY]
-    assert engine.evaluate(make_facts(send_at=SEND_AT.replace(hour=0))) == ()
-    assert engine.explain(make_facts())[0].why == (
-        "not in force on 2024-06-03: in force only before 2024-06-03"
+    # It ends at midnight in Madrid (22:00 UTC on 2 June, CEST), the customer's local date.
+    end = local_midnight(date(2024, 6, 3), MADRID)
+    in_madrid = {"time_zones": (MADRID,)}
+    assert rule_ids(engine.evaluate(make_facts(send_at=end - SECOND, **in_madrid))) == [EPRIVACY]
+    assert engine.evaluate(make_facts(send_at=end, **in_madrid)) == ()
+    assert engine.evaluate(make_facts(send_at=end + SECOND, **in_madrid)) == ()
+    assert explained(engine, make_facts(send_at=end, **in_madrid), EPRIVACY).why == (
+        "not in force on 2024-06-03 (customer's local date): "
+        "in force from 2003-10-31 until before 2024-06-03"
     )
 
 
@@ -297,10 +306,12 @@ def test_explain_says_why_a_rule_does_not_apply(policy: PolicyEngine) -> None:
 
 
 def test_explain_says_when_a_rule_is_not_yet_in_force(policy: PolicyEngine) -> None:
-    facts = make_facts(send_at=datetime(2003, 1, 1, tzinfo=UTC))
+    facts = make_facts(send_at=datetime(2003, 1, 1, 12, tzinfo=UTC), time_zones=(MADRID,))
     eprivacy = explained(policy, facts, EPRIVACY)
     assert not eprivacy.applies
-    assert eprivacy.why == "not in force on 2003-01-01: effective from 2003-10-31"
+    assert eprivacy.why == (
+        "not in force on 2003-01-01 (customer's local date): in force from 2003-10-31"
+    )
     assert eprivacy.reason is None
 
 

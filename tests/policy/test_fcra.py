@@ -4,7 +4,7 @@ business relationship: 18 months after a purchase, 3 months after an inquiry.
 """
 
 from collections.abc import Callable
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, date, datetime, timedelta
 
 import pytest
 
@@ -12,7 +12,15 @@ from policy.engine import PolicyEngine
 from policy.facts import Relationship
 from policy.reasons import Reason
 from policy.vocabulary import Purpose
-from tests.policy.factories import SEND_AT, bought, granted, inquired, make_facts, withdrawn
+from tests.policy.factories import (
+    SEND_AT,
+    bought,
+    granted,
+    inquired,
+    local_midnight,
+    make_facts,
+    withdrawn,
+)
 
 OPT_OUT = "fcra.affiliate_marketing.opt_out"
 NOTICE = "fcra.affiliate_marketing.notice"
@@ -140,10 +148,12 @@ def test_an_expired_relationship_reason_names_both_windows(policy: PolicyEngine)
 
 
 def test_fcra_affiliate_marketing_applies_from_1_october_2008(policy: PolicyEngine) -> None:
-    start = datetime(2008, 10, 1, tzinfo=UTC)
-    assert rules(policy, notices={}, send_at=start - SECOND) == []
-    assert rules(policy, notices={}, send_at=start) == [NOTICE]
-    assert rules(policy, notices={}, send_at=start + SECOND) == [NOTICE]
+    # From midnight in Los Angeles (07:00 UTC): effective dates are the customer's local dates.
+    start = local_midnight(date(2008, 10, 1), "America/Los_Angeles")
+    facts = {"notices": {}, "time_zones": ("America/Los_Angeles",)}
+    assert rules(policy, send_at=start - SECOND, **facts) == []
+    assert rules(policy, send_at=start, **facts) == [NOTICE]
+    assert rules(policy, send_at=start + SECOND, **facts) == [NOTICE]
 
 
 def test_fcra_does_not_apply_outside_the_us(policy: PolicyEngine) -> None:

@@ -2,16 +2,17 @@
 only while a glba_initial or glba_annual notice was delivered within the last 12 calendar
 months; tested at the edge from 29 February and from the 31st of a month."""
 
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, date, datetime, timedelta
 
 from policy.engine import PolicyEngine
 from policy.reasons import Reason
 from policy.vocabulary import Purpose
-from tests.policy.factories import make_facts
+from tests.policy.factories import local_midnight, make_facts
 
 ANNUAL = "glba.annual_notice"
 INITIAL = "glba.initial_notice.opt_out_window"
 SECOND = timedelta(seconds=1)
+DALLAS = "America/Chicago"  # Central time, as most of Texas
 
 
 def sharing(
@@ -20,6 +21,7 @@ def sharing(
     """What denies sharing a Texas customer's information with a nonaffiliated third party."""
     facts = make_facts(
         jurisdictions={"US-TX"},
+        time_zones=(DALLAS,),
         channel=None,
         purpose=Purpose.SHARE_THIRD_PARTIES,
         send_at=at,
@@ -104,7 +106,8 @@ def test_with_no_notice_at_all_both_notice_rules_deny(policy: PolicyEngine) -> N
 
 
 def test_the_annual_notice_rule_applies_from_1_july_2001(policy: PolicyEngine) -> None:
-    start = datetime(2001, 7, 1, tzinfo=UTC)
+    # From midnight in Texas (05:00 UTC): effective dates are the customer's local dates.
+    start = local_midnight(date(2001, 7, 1), DALLAS)
     assert rules(policy, start - SECOND) == []
     assert rules(policy, start) == [INITIAL, ANNUAL]
     assert rules(policy, start + SECOND) == [INITIAL, ANNUAL]

@@ -15,7 +15,7 @@ from policy.kinds.lists import NotListedParams, not_listed
 from policy.packs import PolicyLoadError, read_pack
 from policy.reasons import Reason
 from policy.vocabulary import Channel, ConsentStatus, Purpose
-from tests.policy.factories import RULE, granted, make_facts, withdrawn
+from tests.policy.factories import RULE, granted, local_midnight, make_facts, withdrawn
 
 SECOND = timedelta(seconds=1)
 NOON = datetime(2026, 11, 26, 17, tzinfo=UTC)  # 12:00 in New York, inside calling hours
@@ -262,13 +262,13 @@ def test_no_copy_of_our_own_list_means_no_request_on_it(policy: PolicyEngine) ->
     assert list_rules(policy, **us_call(lists=lists)) == []
 
 
+# Effective dates are the customer's local dates: from midnight in New York (05:00 UTC).
+TCPA_1992 = local_midnight(date(1992, 12, 20), NEW_YORK[0])
+
+
 @pytest.mark.parametrize(
     ("at", "expected"),
-    [
-        (datetime(1992, 12, 20, tzinfo=UTC) - SECOND, []),
-        (datetime(1992, 12, 20, tzinfo=UTC), [INTERNAL]),
-        (datetime(1992, 12, 20, tzinfo=UTC) + SECOND, [INTERNAL]),
-    ],
+    [(TCPA_1992 - SECOND, []), (TCPA_1992, [INTERNAL]), (TCPA_1992 + SECOND, [INTERNAL])],
 )
 def test_our_do_not_call_list_applies_from_the_1992_rules(
     policy: PolicyEngine, at: datetime, expected: list[str]
@@ -334,13 +334,13 @@ def test_lista_robinson_sets_no_age_for_its_copy(policy: PolicyEngine) -> None:
     assert list_rules(policy, **spanish_call(lists=lists)) == []
 
 
+# From midnight in Madrid (23:00 UTC on 6 December, CET), where spanish_call's customer is.
+LOPDGDD = local_midnight(date(2018, 12, 7), "Europe/Madrid")
+
+
 @pytest.mark.parametrize(
     ("at", "expected"),
-    [
-        (datetime(2018, 12, 7, tzinfo=UTC) - SECOND, []),
-        (datetime(2018, 12, 7, tzinfo=UTC), [ROBINSON]),
-        (datetime(2018, 12, 7, tzinfo=UTC) + SECOND, [ROBINSON]),
-    ],
+    [(LOPDGDD - SECOND, []), (LOPDGDD, [ROBINSON]), (LOPDGDD + SECOND, [ROBINSON])],
 )
 def test_lista_robinson_applies_from_the_lopdgdd(
     policy: PolicyEngine, at: datetime, expected: list[str]

@@ -4,7 +4,7 @@ Art 66.1.b (marketing calls from 2023-06-29) and the age of consent of LOPDGDD A
 Each period edge and effective date one second before, at and after.
 """
 
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, date, datetime, timedelta
 
 from policy.engine import PolicyEngine
 from policy.facts import Facts
@@ -18,6 +18,7 @@ from tests.policy.factories import (
     granted,
     granted_at_age,
     inquired,
+    local_midnight,
     make_facts,
     objected,
     withdrawn,
@@ -30,6 +31,9 @@ LSSI_2002 = "lssi.art21.e_marketing_consent_2002"
 LGTEL = "lgtel.art66_1_b.marketing_calls"
 SECOND = timedelta(seconds=1)
 OPTED_OUT = PreferenceStatus.OPTED_OUT
+# Effective dates are the customer's local dates: these tests put the customer in Madrid.
+MADRID = "Europe/Madrid"
+IN_MADRID: dict[str, object] = {"time_zones": (MADRID,)}
 
 
 def spanish(**facts: object) -> Facts:
@@ -131,33 +135,34 @@ def test_lssi_does_not_judge_service_messages(policy: PolicyEngine) -> None:
 
 
 def test_lssi_original_text_applies_from_12_october_2002(policy: PolicyEngine) -> None:
-    start = datetime(2002, 10, 12, tzinfo=UTC)
-    assert rules(policy, send_at=start - SECOND) == []
-    assert rules(policy, send_at=start) == [LSSI_2002]
-    assert rules(policy, send_at=start + SECOND) == [LSSI_2002]
+    start = local_midnight(date(2002, 10, 12), MADRID)  # 22:00 UTC on 11 October (CEST)
+    assert rules(policy, send_at=start - SECOND, **IN_MADRID) == []
+    assert rules(policy, send_at=start, **IN_MADRID) == [LSSI_2002]
+    assert rules(policy, send_at=start + SECOND, **IN_MADRID) == [LSSI_2002]
 
 
 def test_lssi_original_text_had_no_soft_opt_in(policy: PolicyEngine) -> None:
-    at = datetime(2003, 11, 4, 23, 59, 59, tzinfo=UTC)
+    at = local_midnight(date(2003, 11, 5), MADRID) - SECOND  # 23:59:59 on 4 November
     facts = {"send_at": at, "relationship": bought(datetime(2003, 1, 1, tzinfo=UTC))}
     # ePrivacy Art 13(2) already applied (from 31 October 2003); Spain's text did not yet.
-    assert rules(policy, **facts) == [LSSI_2002]
+    assert rules(policy, **facts, **IN_MADRID) == [LSSI_2002]
 
 
 def test_lssi_soft_opt_in_applies_from_5_november_2003(policy: PolicyEngine) -> None:
-    start = datetime(2003, 11, 5, tzinfo=UTC)
-    relationship = bought(datetime(2003, 1, 1, tzinfo=UTC))
-    assert rules(policy, send_at=start - SECOND, relationship=relationship) == [LSSI_2002]
-    assert rules(policy, send_at=start, relationship=relationship) == []
-    assert rules(policy, send_at=start + SECOND, relationship=relationship) == []
+    start = local_midnight(date(2003, 11, 5), MADRID)  # 23:00 UTC on 4 November (CET)
+    facts = {"relationship": bought(datetime(2003, 1, 1, tzinfo=UTC)), **IN_MADRID}
+    assert rules(policy, send_at=start - SECOND, **facts) == [LSSI_2002]
+    assert rules(policy, send_at=start, **facts) == []
+    assert rules(policy, send_at=start + SECOND, **facts) == []
 
 
 def test_lssi_current_text_replaces_the_original_on_5_november_2003(
     policy: PolicyEngine,
 ) -> None:
-    start = datetime(2003, 11, 5, tzinfo=UTC)
-    assert rules(policy, send_at=start - SECOND) == [EPRIVACY, LSSI_2002]
-    assert rules(policy, send_at=start) == [EPRIVACY, LSSI]
+    start = local_midnight(date(2003, 11, 5), MADRID)
+    assert rules(policy, send_at=start - SECOND, **IN_MADRID) == [EPRIVACY, LSSI_2002]
+    assert rules(policy, send_at=start, **IN_MADRID) == [EPRIVACY, LSSI]
+    assert rules(policy, send_at=start + SECOND, **IN_MADRID) == [EPRIVACY, LSSI]
 
 
 # LOPDGDD Art 7: consent from 14
@@ -218,10 +223,10 @@ def test_spain_marketing_call_with_consent_but_never_asked_about_calls_is_denied
 
 
 def test_lgtel_applies_from_29_june_2023(policy: PolicyEngine) -> None:
-    start = datetime(2023, 6, 29, tzinfo=UTC)
-    assert rules(policy, **call(send_at=start - SECOND)) == []
-    assert rules(policy, **call(send_at=start)) == [LGTEL]
-    assert rules(policy, **call(send_at=start + SECOND)) == [LGTEL]
+    start = local_midnight(date(2023, 6, 29), MADRID)  # 22:00 UTC on 28 June (CEST)
+    assert rules(policy, **call(send_at=start - SECOND, **IN_MADRID)) == []
+    assert rules(policy, **call(send_at=start, **IN_MADRID)) == [LGTEL]
+    assert rules(policy, **call(send_at=start + SECOND, **IN_MADRID)) == [LGTEL]
 
 
 def test_lgtel_allows_calls_to_a_customer_for_a_year_after_a_purchase(
