@@ -60,6 +60,13 @@ def explain(
     at: Annotated[
         datetime | None, typer.Option(help="When (UTC unless an offset is given).")
     ] = None,
+    automated: Annotated[
+        bool,
+        typer.Option(
+            "--automated/--manual",
+            help="Autodialed or prerecorded (the gate's default), or dialled by hand.",
+        ),
+    ] = True,
     directory: PoliciesDir = None,
 ) -> None:
     """Every rule considered for a real customer in the store, whether it applied, and why."""
@@ -71,12 +78,17 @@ def explain(
     try:
         explained = explain_contact(
             make_engine(settings.database_url), policy, customer,
-            channel=channel, purpose=purpose, source=source, at=when,
+            channel=channel, purpose=purpose, source=source, at=when, automated=automated,
         )  # fmt: skip
     except NotFoundError as error:
         typer.echo(f"consent: {error.detail}", err=True)
         raise typer.Exit(1) from error
-    typer.echo(f"{customer}: {channel or 'data use'} for {purpose} at {when.isoformat()}")
+    dialled = (
+        ""
+        if channel not in (Channel.PHONE, Channel.SMS)
+        else (" (automated)" if automated else " (manual)")
+    )
+    typer.echo(f"{customer}: {channel or 'data use'}{dialled} for {purpose} at {when.isoformat()}")
     for item in explained:
         verdict = ("DENY" if item.reason else "ok") if item.applies else "n/a"
         typer.echo(f"{verdict:>4}  {item.rule.id}  {item.why}")

@@ -23,6 +23,7 @@ def explain_contact(
     purpose: Purpose,
     source: Source,
     at: datetime,
+    automated: bool = True,
 ) -> list[Explanation]:
     """Read-only: the customer's current state judged by every loaded rule at ``at``."""
     with transaction(engine) as conn:
@@ -35,6 +36,7 @@ def explain_contact(
         history = live_contacts(conn, state.pk, since)
         lists = consult(conn, state, channel)
     request = ContactRequest(
-        channel=channel, purpose=purpose, source=source, send_at=at, lists=lists
-    )
+        channel=channel, purpose=purpose, source=source, send_at=at, lists=lists,
+        automated=automated,
+    )  # fmt: skip
     return policy.explain(facts_for(state, request, history))

@@ -65,3 +65,23 @@ def test_explain_of_an_unknown_customer_fails_clearly() -> None:
     result = runner.invoke(app, args)
     assert result.exit_code == 1
     assert "no customer nobody" in result.output
+
+
+@pytest.mark.usefixtures("store_env", "fresh_national_dnc")
+def test_explain_judges_an_automated_call_unless_told_it_is_manual(
+    customers: CustomerFactory,
+) -> None:
+    customer_id = customers.create(("US-NY",), time_zone="America/New_York", phone="+12125550124")
+    customers.consent(customer_id, "marketing", captured_at=datetime(2026, 1, 1, tzinfo=UTC))
+    noon = datetime.now(UTC).replace(hour=17, minute=0, second=0, microsecond=0).isoformat()
+    args = ["policy", "explain", "--customer", customer_id, "--purpose", "marketing",
+            "--channel", "phone", "--at", noon, "--dir", str(POLICIES)]  # fmt: skip
+
+    automated = runner.invoke(app, args).output.splitlines()
+    manual = runner.invoke(app, [*args, "--manual"]).output.splitlines()
+
+    assert "phone (automated) for marketing" in automated[0]
+    assert any(line.startswith("DENY  tcpa.written_consent") for line in automated)
+    assert "phone (manual) for marketing" in manual[0]
+    assert any(line.startswith("  ok  tcpa.written_consent") for line in manual)
+    assert manual[-1] == "law: allow (0 rule(s) against)"
