@@ -12,7 +12,7 @@ from consent.explain import explain_contact
 from consent.store.database import make_engine
 from policy.engine import PolicyEngine
 from policy.packs import PolicyLoadError
-from policy.vocabulary import Channel, Purpose, Source
+from policy.vocabulary import Channel, DataCategory, LegalException, Purpose, Source
 
 policy_app = typer.Typer(help="The regulatory packs in policies/.", no_args_is_help=True)
 
@@ -67,6 +67,14 @@ def explain(
             help="Autodialed or prerecorded (the gate's default), or dialled by hand.",
         ),
     ] = True,
+    exception: Annotated[
+        LegalException | None,
+        typer.Option(help="The named exception invoked (12 CFR 1016.13-15), if any."),
+    ] = None,
+    data_category: Annotated[
+        list[DataCategory] | None,
+        typer.Option(help="What the disclosure includes; repeat for several."),
+    ] = None,
     directory: PoliciesDir = None,
 ) -> None:
     """Every rule considered for a real customer in the store, whether it applied, and why."""
@@ -79,6 +87,7 @@ def explain(
         explained = explain_contact(
             make_engine(settings.database_url), policy, customer,
             channel=channel, purpose=purpose, source=source, at=when, automated=automated,
+            exception=exception, data_categories=frozenset(data_category or ()),
         )  # fmt: skip
     except NotFoundError as error:
         typer.echo(f"consent: {error.detail}", err=True)
@@ -88,7 +97,10 @@ def explain(
         if channel not in (Channel.PHONE, Channel.SMS)
         else (" (automated)" if automated else " (manual)")
     )
-    typer.echo(f"{customer}: {channel or 'data use'}{dialled} for {purpose} at {when.isoformat()}")
+    invoked = f" under {exception}" if exception is not None else ""
+    typer.echo(
+        f"{customer}: {channel or 'data use'}{dialled} for {purpose}{invoked} at {when.isoformat()}"
+    )
     for item in explained:
         verdict = ("DENY" if item.reason else "ok") if item.applies else "n/a"
         typer.echo(f"{verdict:>4}  {item.rule.id}  {item.why}")

@@ -21,7 +21,9 @@ from policy.reasons import Reason
 from policy.vocabulary import (
     Channel,
     ConsentStatus,
+    DataCategory,
     Direction,
+    LegalException,
     PreferenceChannel,
     PreferenceStatus,
     Purpose,
@@ -45,6 +47,9 @@ class ContactRequest:
     # Every loaded suppression list and whether this contact is on it; read by the gate
     # only when a rule consults lists (see Gate._reads_lists).
     lists: Mapping[str, ListFact] = field(default_factory=dict)
+    # The named exception the caller invokes and what the disclosure includes, as it says.
+    exception: LegalException | None = None
+    data_categories: frozenset[DataCategory] = frozenset()
 
 
 @dataclass(frozen=True, slots=True)
@@ -132,11 +137,21 @@ def _channel_choice(
     return reasons
 
 
+def _outside_the_opt_out(req: ContactRequest) -> bool:
+    """A sharing opt-out does not reach disclosures under a named exception: 12 CFR
+    1016.10(a)(2) defines it as a direction not to disclose "other than as permitted by
+    1016.13, 1016.14 and 1016.15" (a subpoena, fraud prevention, a service provider...).
+    The law's own rules still judge the disclosure (glba.toml); an objection still binds."""
+    return req.exception is not None and req.purpose is Purpose.SHARE_THIRD_PARTIES
+
+
 def _purpose_choice(
     state: CustomerState, req: ContactRequest, _: Sequence[Reservation]
 ) -> list[Reason]:
     fact = state.consents.get(req.purpose)
     if fact is None or fact.status is ConsentStatus.GRANTED:
+        return []
+    if _outside_the_opt_out(req) and fact.status is ConsentStatus.WITHDRAWN:
         return []
     if fact.status is ConsentStatus.OBJECTED:
         return [
@@ -286,6 +301,8 @@ def facts_for(
         recent_contacts=tuple(
             PastContact(r.channel, r.purpose, r.send_at) for r in history if r.counts
         ),
+        exception=req.exception,
+        data_categories=req.data_categories,
     )
 
 

@@ -11,7 +11,7 @@ from consent.store.customers import load_state
 from consent.store.database import transaction
 from consent.suppression import consult
 from policy.engine import Explanation, PolicyEngine
-from policy.vocabulary import Channel, Purpose, Source
+from policy.vocabulary import Channel, DataCategory, LegalException, Purpose, Source
 
 
 def explain_contact(
@@ -24,6 +24,8 @@ def explain_contact(
     source: Source,
     at: datetime,
     automated: bool = True,
+    exception: LegalException | None = None,
+    data_categories: frozenset[DataCategory] = frozenset(),
 ) -> list[Explanation]:
     """Read-only: the customer's current state judged by every loaded rule at ``at``."""
     with transaction(engine) as conn:
@@ -37,6 +39,6 @@ def explain_contact(
         lists = consult(conn, state, channel)
     request = ContactRequest(
         channel=channel, purpose=purpose, source=source, send_at=at, lists=lists,
-        automated=automated,
+        automated=automated, exception=exception, data_categories=data_categories,
     )  # fmt: skip
     return policy.explain(facts_for(state, request, history))

@@ -42,7 +42,15 @@ from policy.facts import ListFact
 from policy.periods import Period
 from policy.reasons import Reason
 from policy.requirements import RequirementKind
-from policy.vocabulary import Channel, Decision, PreferenceChannel, Purpose, Source
+from policy.vocabulary import (
+    Channel,
+    DataCategory,
+    Decision,
+    LegalException,
+    PreferenceChannel,
+    Purpose,
+    Source,
+)
 
 
 @dataclass(frozen=True, slots=True)
@@ -66,10 +74,14 @@ class CheckCommand:
     send_at: datetime | None = None
     dry_run: bool = False
     automated: bool = True  # TCPA 47 CFR 64.1200(a)(2): fail closed, a caller says "manual"
+    # The named exception invoked (12 CFR 1016.13-15) and what the disclosure includes, as
+    # the caller says; empty when unsaid.
+    exception: LegalException | None = None
+    data_categories: frozenset[DataCategory] = frozenset()
 
     def request_hash(self) -> str:
         """What "the same request" means for an idempotency key: the body as sent."""
-        body = {
+        body: dict[str, object] = {
             "customer_id": self.customer_id,
             "channel": self.channel,
             "purpose": self.purpose,
@@ -83,6 +95,11 @@ class CheckCommand:
             # Only when not the default, so that a request hashed before the field existed
             # (a retry across an upgrade) still matches its first answer.
             body["automated"] = False
+        # Likewise only when said, so that requests hashed before these fields still match.
+        if self.exception is not None:
+            body["exception"] = self.exception
+        if self.data_categories:
+            body["data_categories"] = sorted(self.data_categories)
         return hashlib.sha256(canonical_bytes(body)).hexdigest()
 
 
@@ -228,6 +245,8 @@ class Gate:
             campaign_id=command.campaign_id,
             destination_hash=destination_hash,
             automated=command.automated,
+            exception=command.exception,
+            data_categories=command.data_categories,
         )
 
     def _destination_hash(self, command: CheckCommand, state: CustomerState) -> bytes | None:
@@ -332,6 +351,12 @@ def _decision_entry(
     # The destination is personal data: the log keeps only that one was given.
     payload["destination_given"] = command.destination is not None
     payload["automated"] = command.automated  # what the caller said, on which TCPA rules turned
+    # The caller's claims the GLBA rules turned on (12 CFR 1016.12-15), only where it made
+    # them: no key means no exception invoked and no data category named.
+    if command.exception is not None:
+        payload["exception"] = command.exception
+    if command.data_categories:
+        payload["data_categories"] = sorted(command.data_categories)
     payload["idempotency_key"] = command.idempotency_key
     return AuditEntry(
         entry_id=str(uuid.uuid4()),

@@ -26,7 +26,7 @@ from policy.periods import Period
 from policy.reasons import Reason
 from policy.requirements import REQUIREMENTS
 from policy.rules import Rule
-from policy.vocabulary import Channel, Purpose
+from policy.vocabulary import Channel, LegalException, Purpose
 
 POLICY_ERROR = "policy.error"
 UNKNOWN_JURISDICTION = "policy.unknown_jurisdiction"
@@ -61,7 +61,10 @@ class PolicyEngine:
             _Compiled(order, rule, REQUIREMENTS[rule.requires].check)
             for order, rule in enumerate(self.rules)
         )
-        self._index = _index(self._compiled)
+        # A check that invokes no exception never meets a rule that only judges under one;
+        # a check that invokes one looks at every rule and skips those it lifts.
+        self._index = _index([c for c in self._compiled if c.rule.judges_under(None)])
+        self._index_invoked = _index(self._compiled)
         # How far back any rule looks at past contacts (the state laws' 24 hours): the gate
         # loads at least that much history for every check.
         self.lookbacks: tuple[Period, ...] = tuple(
@@ -93,10 +96,14 @@ class PolicyEngine:
         """Every reason from every rule that applies to these facts; empty means allowed."""
         _require_aware(facts.send_at)
         scope = _scope(facts.jurisdictions)
-        by_code = self._index.get((facts.channel, facts.purpose), {})
+        exception = facts.exception
+        index = self._index if exception is None else self._index_invoked
+        by_code = index.get((facts.channel, facts.purpose), {})
         # Unknown is deny, but only where some law governs this kind of contact at all.
         reasons = list(scope.unknown) if by_code else []
         for compiled in _candidates(by_code, scope.covering):
+            if exception is not None and not compiled.rule.judges_under(exception):
+                continue
             if _in_force(compiled.rule, facts):
                 reason = _judge(compiled, facts)
                 if reason is not None:
@@ -112,6 +119,9 @@ class PolicyEngine:
             misses = _misses(compiled.rule, facts, scope.covering)
             if misses:
                 explained.append(Explanation(compiled.rule, False, "; ".join(misses), None))
+            elif not compiled.rule.judges_under(facts.exception):
+                lifted = _lifted_because(compiled.rule, facts.exception)
+                explained.append(Explanation(compiled.rule, False, lifted, None))
             else:
                 why = _applies_because(compiled.rule, facts, scope.covering)
                 explained.append(Explanation(compiled.rule, True, why, _judge(compiled, facts)))
@@ -292,6 +302,14 @@ def _misses(rule: Rule, facts: Facts, covering: frozenset[str]) -> list[str]:
             f"not in force on {_days_text(facts)} (customer's local date): in force {when}"
         )
     return misses
+
+
+def _lifted_because(rule: Rule, exception: LegalException | None) -> str:
+    if exception is not None and exception in rule.exempt_under:
+        return f"not applied: the caller invoked exception {exception}"
+    invoked = f"exception {exception}" if exception is not None else "no exception"
+    only = " or ".join(sorted(rule.only_under))
+    return f"not applied: it judges only disclosures under {only}, and the caller invoked {invoked}"
 
 
 def _applies_because(rule: Rule, facts: Facts, covering: frozenset[str]) -> str:

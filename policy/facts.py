@@ -4,7 +4,15 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import date, datetime
 
-from policy.vocabulary import Channel, ConsentStatus, PreferenceStatus, Purpose, Source
+from policy.vocabulary import (
+    Channel,
+    ConsentStatus,
+    DataCategory,
+    LegalException,
+    PreferenceStatus,
+    Purpose,
+    Source,
+)
 
 
 @dataclass(frozen=True, slots=True)
@@ -83,3 +91,9 @@ class Facts:
     lists: Mapping[str, ListFact] = field(default_factory=dict)  # every loaded list, by name
     revocations: tuple[RevocationFact, ...] = ()
     recent_contacts: tuple[PastContact, ...] = ()  # the customer's, over the rules' lookback
+    # The named exception the caller invokes for this disclosure (12 CFR 1016.13-15), or
+    # None; a rule says in its pack which exceptions lift it (exempt_under, only_under).
+    exception: LegalException | None = None
+    # What the disclosure includes, as the caller says. Empty when unsaid, which reads as
+    # nonpublic personal information with none of the categories a rule singles out.
+    data_categories: frozenset[DataCategory] = frozenset()

@@ -28,7 +28,7 @@ from pydantic_core import ErrorDetails
 from policy.jurisdictions import is_valid_code
 from policy.requirements import REQUIREMENTS, Requirement, RequirementKind
 from policy.rules import Rule
-from policy.vocabulary import Channel, Purpose
+from policy.vocabulary import Channel, LegalException, Purpose
 
 RESERVED_RULE_PREFIX = "policy."  # the engine's own reasons, e.g. "policy.error"
 
@@ -96,6 +96,7 @@ _Jurisdiction = Annotated[str, AfterValidator(_jurisdiction)]
 _RuleId = Annotated[str, AfterValidator(_rule_id)]
 _Channel = Annotated[Channel, Strict(False)]
 _Purpose = Annotated[Purpose, Strict(False)]
+_Exceptions = Annotated[tuple[Annotated[LegalException, Strict(False)], ...], Strict(False)]
 _STRICT = ConfigDict(extra="forbid", strict=True, frozen=True)
 
 
@@ -127,6 +128,19 @@ class _RuleEntry(BaseModel):
     citation: _Text
     message: _Message
     params: dict[str, Any] = Field(default_factory=dict)
+    # Named exceptions (12 CFR 1016.13-15) that lift the rule, or outside which it is silent.
+    exempt_under: _Exceptions = ()
+    only_under: _Exceptions = ()
+
+    @field_validator("only_under")
+    @classmethod
+    def _not_also_exempt(
+        cls, only: tuple[LegalException, ...], info: ValidationInfo
+    ) -> tuple[LegalException, ...]:
+        both = sorted(set(only).intersection(info.data.get("exempt_under", ())))
+        if both:
+            raise ValueError(f"should not name {', '.join(both)}, which exempt_under names too")
+        return only
 
     @field_validator("effective_until")
     @classmethod
@@ -197,6 +211,8 @@ def _rule(source: str, raw: dict[str, Any], at: _Loc, line: int | None) -> Rule:
         message=entry.message,
         source=source,
         line=line,
+        exempt_under=frozenset(entry.exempt_under),
+        only_under=frozenset(entry.only_under),
     )
 
 

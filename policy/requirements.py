@@ -20,13 +20,16 @@ from policy.kinds.consents import (
     no_objection,
     no_opt_out,
 )
+from policy.kinds.disclosures import NotDisclosedParams, not_disclosed
 from policy.kinds.history import MaxContactsParams, max_contacts
 from policy.kinds.hours import LocalHoursParams, local_hours
 from policy.kinds.lists import NotListedParams, not_listed
 from policy.kinds.notices import (
     NoticeElapsedParams,
+    NoticeGivenParams,
     NoticeWithinParams,
     notice_elapsed,
+    notice_given,
     notice_within,
 )
 from policy.kinds.revocations import NoRevocationParams, no_revocation
@@ -39,10 +42,12 @@ class RequirementKind(StrEnum):
     NO_OPT_OUT = "no_opt_out"
     NOTICE_ELAPSED = "notice_elapsed"
     NOTICE_WITHIN = "notice_within"
+    NOTICE_GIVEN = "notice_given"
     LOCAL_HOURS = "local_hours"
     NOT_LISTED = "not_listed"
     NO_REVOCATION = "no_revocation"
     MAX_CONTACTS = "max_contacts"
+    NOT_DISCLOSED = "not_disclosed"
 
 
 P = TypeVar("P", bound=Params)
@@ -60,8 +65,10 @@ REQUIREMENTS: Mapping[RequirementKind, Requirement[Any]] = {
     RequirementKind.NO_OPT_OUT: Requirement(NoOptOutParams, no_opt_out),
     RequirementKind.NOTICE_ELAPSED: Requirement(NoticeElapsedParams, notice_elapsed),
     RequirementKind.NOTICE_WITHIN: Requirement(NoticeWithinParams, notice_within),
+    RequirementKind.NOTICE_GIVEN: Requirement(NoticeGivenParams, notice_given),
     RequirementKind.LOCAL_HOURS: Requirement(LocalHoursParams, local_hours),
     RequirementKind.NOT_LISTED: Requirement(NotListedParams, not_listed),
     RequirementKind.NO_REVOCATION: Requirement(NoRevocationParams, no_revocation),
     RequirementKind.MAX_CONTACTS: Requirement(MaxContactsParams, max_contacts),
+    RequirementKind.NOT_DISCLOSED: Requirement(NotDisclosedParams, not_disclosed),
 }

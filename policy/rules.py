@@ -5,7 +5,7 @@ from datetime import date
 
 from policy.kinds.base import Params
 from policy.requirements import RequirementKind
-from policy.vocabulary import Channel, Purpose
+from policy.vocabulary import Channel, LegalException, Purpose
 
 
 @dataclass(frozen=True, slots=True)
@@ -23,6 +23,10 @@ class Rule:
     message: str
     source: str  # the pack file, so that a person can find the rule
     line: int | None  # line of the rule's [[rules]] header in that file
+    # The named exceptions that lift the rule when the caller invokes one (12 CFR 1016.13-15).
+    exempt_under: frozenset[LegalException] = frozenset()
+    # If any: the rule judges only disclosures made under one of these exceptions.
+    only_under: frozenset[LegalException] = frozenset()
 
     def covers_channel(self, channel: Channel | None) -> bool:
         return not self.channels or channel in self.channels
@@ -31,3 +35,11 @@ class Rule:
         return self.effective_from <= day and (
             self.effective_until is None or day < self.effective_until
         )
+
+    def judges_under(self, exception: LegalException | None) -> bool:
+        """Whether the rule judges a contact made under this exception (None: none invoked)."""
+        if exception is None:
+            return not self.only_under
+        if self.only_under and exception not in self.only_under:
+            return False
+        return exception not in self.exempt_under

@@ -61,6 +61,8 @@ async def post_check(request: Request) -> JSONResponse:
         send_at=body.send_at,
         dry_run=body.dry_run,
         automated=body.automated,
+        exception=body.exception,
+        data_categories=frozenset(body.data_categories or ()),
     )
     result = await svc.gate.check_async(command, actor_of(caller), utc_now())
     answer = result.answer

@@ -7,7 +7,9 @@ from pydantic import BaseModel, Field, StringConstraints
 
 from api.schemas.base import Body, Instant
 from api.schemas.customers import CustomerId
-from policy.vocabulary import Channel, Decision, Purpose, Source
+from policy.vocabulary import Channel, DataCategory, Decision, LegalException, Purpose, Source
+
+_DataCategories = Annotated[list[DataCategory], Field(min_length=1, max_length=16)]
 
 
 class CheckIn(Body):
@@ -24,7 +26,14 @@ class CheckIn(Body):
                     "send_at": "2026-11-27T09:00:00Z",
                     "dry_run": False,
                     "automated": True,
-                }
+                },
+                {
+                    "customer_id": "C-2002",
+                    "purpose": "share_third_parties",
+                    "source": "data_use",
+                    "exception": "service_provider",
+                    "data_categories": ["nonpublic_personal_information"],
+                },
             ]
         }
     }
@@ -42,6 +51,20 @@ class CheckIn(Body):
         description="Made with an autodialer, a prerecorded or an artificial voice, or sent "
         "automatically (TCPA 47 CFR 64.1200(a)(2)). Unsaid, a contact counts as automated: "
         "send false for a call a person dials by hand.",
+    )
+    exception: LegalException | None = Field(
+        default=None,
+        description="The named exception of Regulation P under which this disclosure is made "
+        "(12 CFR 1016.13-15): service_provider, joint_marketing (1016.13), "
+        "processing_servicing (1016.14), or a 1016.15(a) exception. It lifts the rules its "
+        "pack says it lifts; the claim is recorded with the decision. Omit for none.",
+    )
+    data_categories: _DataCategories | None = Field(
+        default=None,
+        description="What the disclosure includes, e.g. account_number (an account number or "
+        "access code for a credit card, deposit or transaction account, 12 CFR 1016.12). "
+        "Omitted, a disclosure is read as nonpublic personal information without account "
+        "numbers; the claim is recorded with the decision.",
     )
 
 

@@ -1,4 +1,4 @@
-"""Kinds about privacy notices: how long ago one was delivered."""
+"""Kinds about privacy notices: whether, and how long ago, one was delivered."""
 
 from datetime import datetime
 
@@ -19,6 +19,22 @@ class NoticeElapsedParams(Params):
 class NoticeWithinParams(Params):
     notice_kinds: NoticeKinds
     period: PeriodField
+
+
+class NoticeGivenParams(Params):
+    notice_kinds: NoticeKinds
+
+
+def notice_given(facts: Facts, params: NoticeGivenParams, rule: RuleIdentity) -> Reason | None:
+    """A notice of one of the kinds was delivered at or before send time, with no wait after.
+
+    12 CFR 1016.13(a)(1)(i): a disclosure to a service provider needs the initial notice to
+    have been given, but no opportunity to opt out first.
+    """
+    if _delivered(facts, params.notice_kinds):
+        return None
+    kinds = " or ".join(params.notice_kinds)
+    return deny(rule, [f"no {kinds} notice was delivered by the send time"])
 
 
 def notice_elapsed(facts: Facts, params: NoticeElapsedParams, rule: RuleIdentity) -> Reason | None:

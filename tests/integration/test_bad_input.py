@@ -22,7 +22,7 @@ _FIELDS = {
                 "expires_at", "form"],
     "notice": ["kind", "delivered_at", "method"],
     "check": ["customer_id", "channel", "purpose", "source", "campaign_id", "destination",
-              "send_at", "dry_run", "automated"],
+              "send_at", "dry_run", "automated", "exception", "data_categories"],
     "outcome": ["outcome"],
     "revocation": ["channel", "words", "destination", "received_at"],
 }  # fmt: skip

@@ -60,6 +60,26 @@ def test_explain_shows_which_rules_applied_to_a_real_customer_and_why(
 
 
 @pytest.mark.usefixtures("store_env")
+def test_explain_says_which_rules_the_invoked_exception_lifts(customers: CustomerFactory) -> None:
+    customer_id = customers.create(("US-NY",), time_zone="America/New_York", phone="+12125550125")
+    delivered = datetime(2026, 11, 1, tzinfo=UTC)
+    customers.notice(customer_id, "glba_initial", delivered)
+    at = (delivered + timedelta(days=10)).isoformat()
+    args = ["policy", "explain", "--customer", customer_id, "--purpose", "share_third_parties",
+            "--at", at, "--exception", "service_provider", "--data-category", "account_number",
+            "--dir", str(POLICIES)]  # fmt: skip
+    result = runner.invoke(app, args)
+    assert result.exit_code == 0, result.output
+    lines = result.output.splitlines()
+    assert "data use for share_third_parties under service_provider" in lines[0]
+    window = " n/a  glba.initial_notice.opt_out_window  not applied: the caller invoked exception"
+    assert f"{window} service_provider" in lines
+    assert any(line.startswith("  ok  glba.service_providers.initial_notice") for line in lines)
+    assert any(line.startswith("DENY  glba.account_numbers") for line in lines)
+    assert lines[-1] == "law: deny (1 rule(s) against)"
+
+
+@pytest.mark.usefixtures("store_env")
 def test_explain_of_an_unknown_customer_fails_clearly() -> None:
     args = ["policy", "explain", "--customer", "nobody", "--purpose", "marketing"]
     result = runner.invoke(app, args)

@@ -10,7 +10,7 @@ from policy.facts import Facts, ListFact, PastContact
 from policy.kinds.consents import ConsentParams
 from policy.reasons import Reason
 from policy.requirements import REQUIREMENTS, Requirement, RequirementKind
-from policy.vocabulary import Channel, Purpose
+from policy.vocabulary import Channel, DataCategory, Purpose
 from tests.policy.factories import (
     OPTED_IN,
     POLICIES,
@@ -332,6 +332,7 @@ def test_explain_and_evaluate_agree_on_every_channel_purpose_place_and_date(
             Purpose.SHARE_AFFILIATES: withdrawn(),
         },
         "notices": {},
+        "data_categories": frozenset({DataCategory.ACCOUNT_NUMBER}),
         # On every suppression list: a list rule denies only for a listed contact.
         "lists": {
             name: ListFact(source_date=SEND_AT.date(), listed=True)

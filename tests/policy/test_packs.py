@@ -7,7 +7,7 @@ from policy.kinds.consents import ConsentParams
 from policy.kinds.notices import NoticeElapsedParams
 from policy.packs import PolicyLoadError, read_pack
 from policy.requirements import RequirementKind
-from policy.vocabulary import Channel, Purpose
+from policy.vocabulary import Channel, LegalException, Purpose
 
 # Two rules; the second one's [[rules]] header is on line 18, and the tests break it.
 PACK = """\
@@ -217,3 +217,29 @@ def test_text_that_is_not_utf_8_is_refused(tmp_path: Path) -> None:
     (tmp_path / "latin1.toml").write_bytes(PACK.replace("Test pack", "Caf\xe9").encode("latin-1"))
     with pytest.raises(PolicyLoadError, match=r"latin1\.toml:3: not UTF-8"):
         PolicyEngine.load(tmp_path)
+
+
+def with_exceptions(lines: str) -> str:
+    """The pack with these exception lines added to the second rule."""
+    message = 'message = "The second test rule."'
+    return broken(message, f"{message}\n{lines}")
+
+
+def test_exceptions_a_rule_names_are_read_into_the_rule() -> None:
+    text = with_exceptions('exempt_under = ["legal_process"]\nonly_under = ["service_provider"]')
+    second = read_pack("ok.toml", text.encode()).rules[1]
+    assert second.exempt_under == {LegalException.LEGAL_PROCESS}
+    assert second.only_under == {LegalException.SERVICE_PROVIDER}
+
+
+def test_an_unknown_exception_is_refused(tmp_path: Path) -> None:
+    message = load_error(tmp_path, with_exceptions('exempt_under = ["friendship"]'))
+    assert f"broken.toml:{SECOND_RULE_LINE}: rules[1].exempt_under[0] = 'friendship'" in message
+    assert "'service_provider'" in message
+
+
+def test_an_exception_both_lifting_and_required_is_refused(tmp_path: Path) -> None:
+    lines = 'exempt_under = ["fraud_security"]\nonly_under = ["fraud_security"]'
+    message = load_error(tmp_path, with_exceptions(lines))
+    assert f"broken.toml:{SECOND_RULE_LINE}: rules[1].only_under = ['fraud_security']" in message
+    assert "should not name fraud_security, which exempt_under names too" in message
