@@ -43,6 +43,11 @@ class _Compiled:
     check: _Check
 
 
+# (channel, purpose, the customer's expanded codes, the exception invoked)
+_SelectKey = tuple[Channel | None, Purpose, frozenset[str], LegalException | None]
+_SELECT_CACHE = 16_384
+
+
 class Explanation(NamedTuple):
     rule: Rule
     applies: bool
@@ -65,6 +70,7 @@ class PolicyEngine:
         # a check that invokes one looks at every rule and skips those it lifts.
         self._index = _index([c for c in self._compiled if c.rule.judges_under(None)])
         self._index_invoked = _index(self._compiled)
+        self._rules_for: dict[_SelectKey, tuple[bool, tuple[_Compiled, ...]]] = {}
         # How far back any rule looks at past contacts (the state laws' 24 hours): the gate
         # loads at least that much history for every check.
         self.lookbacks: tuple[Period, ...] = tuple(
@@ -97,18 +103,36 @@ class PolicyEngine:
         _require_aware(facts.send_at)
         scope = _scope(facts.jurisdictions)
         exception = facts.exception
-        index = self._index if exception is None else self._index_invoked
-        by_code = index.get((facts.channel, facts.purpose), {})
+        key = (facts.channel, facts.purpose, scope.covering, exception)
+        found = self._rules_for.get(key)
+        if found is None:
+            if len(self._rules_for) >= _SELECT_CACHE:  # a bound, should places be many
+                self._rules_for.clear()
+            found = self._rules_for[key] = self._select(key)
+        governed, candidates = found
         # Unknown is deny, but only where some law governs this kind of contact at all.
-        reasons = list(scope.unknown) if by_code else []
-        for compiled in _candidates(by_code, scope.covering):
-            if exception is not None and not compiled.rule.judges_under(exception):
-                continue
-            if _in_force(compiled.rule, facts):
+        reasons = list(scope.unknown) if governed else []
+        days = possible_days(facts.send_at)
+        for compiled in candidates:
+            if _in_force(compiled.rule, facts, days):
                 reason = _judge(compiled, facts)
                 if reason is not None:
                     reasons.append(reason)
         return tuple(reasons)
+
+    def _select(self, key: _SelectKey) -> tuple[bool, tuple[_Compiled, ...]]:
+        """Whether any law governs this channel and purpose, and the rules that can apply to
+        it in these places under this exception, in load order. Memoised per key by
+        ``evaluate``: the combinations are few, and this is the costly part of a lookup."""
+        channel, purpose, covering, exception = key
+        index = self._index if exception is None else self._index_invoked
+        by_code = index.get((channel, purpose), {})
+        candidates = tuple(
+            compiled
+            for compiled in _candidates(by_code, covering)
+            if exception is None or compiled.rule.judges_under(exception)
+        )
+        return bool(by_code), candidates
 
     def explain(self, facts: Facts) -> list[Explanation]:
         """For every rule, whether it applies to these facts, why (not), and its reason."""
@@ -266,12 +290,18 @@ def _require_aware(moment: datetime) -> None:
         raise ValueError("send_at must be timezone-aware")
 
 
-def _in_force(rule: Rule, facts: Facts) -> bool:
-    """In force on the customer's local date of send_at (any of them, if it is unsure)."""
-    first, last = possible_days(facts.send_at)
-    changes = (rule.effective_from, rule.effective_until)
-    if not any(day is not None and first < day <= last for day in changes):
-        return rule.in_force_on(first)  # the same on every date send_at can be anywhere
+def _in_force(rule: Rule, facts: Facts, days: tuple[date, date] | None = None) -> bool:
+    """In force on the customer's local date of send_at (any of them, if it is unsure).
+
+    ``days`` is ``possible_days(send_at)``, passed in by ``evaluate`` to compute it once.
+    """
+    first, last = days or possible_days(facts.send_at)
+    until = rule.effective_until
+    # The usual cases, decided by comparing dates: no start or end within reach of send_at.
+    if rule.effective_from <= first and (until is None or last < until):
+        return True
+    if last < rule.effective_from or (until is not None and until <= first):
+        return False
     return any(rule.in_force_on(day) for day in _customer_days(facts))
 
 
