@@ -81,7 +81,9 @@ def test_florida_allows_a_fourth_call_24_hours_after_the_first(
     written = {"purpose": "marketing", "status": "granted", "form": "written",
                "captured_at": "2026-01-01T00:00:00Z"}  # fmt: skip
     floridian = customer(
-        client, crm, {"jurisdictions": ["US-FL"], "contact_points": {"phone": ["+13055550177"]}},
+        client,
+        crm,
+        {"jurisdictions": ["US-FL"], "contact_points": {"phone": ["+13055550177"]}},
         ("/consents", written),
     )
     for minutes in (0, 10, 20):
