@@ -10,15 +10,17 @@ from typing import Any, TypeVar
 import structlog
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
-from fastapi.responses import JSONResponse
+from fastapi.responses import JSONResponse, Response
 from pydantic import BaseModel, ValidationError
 from starlette.exceptions import HTTPException as StarletteHTTPException
+from starlette.requests import ClientDisconnect
 
 from consent import errors as domain
 
 PROBLEM_JSON = "application/problem+json"
 M = TypeVar("M", bound=BaseModel)
 log = structlog.get_logger()
+CLIENT_CLOSED_REQUEST = 499  # not in HTTP; the code nginx logs when a client hangs up
 
 
 def problem_type(code: str) -> str:
@@ -130,6 +132,13 @@ async def _on_http(_: Request, exc: StarletteHTTPException) -> JSONResponse:
     return problem(exc.status_code, code, str(exc.detail), None)
 
 
+async def _on_client_gone(_: Request, __: ClientDisconnect) -> Response:
+    # The caller hung up while its request was still being read: nothing was decided, and
+    # nobody is there to answer. Not a server error; 499 as proxies log it.
+    log.info("request.client_disconnected")
+    return Response(status_code=CLIENT_CLOSED_REQUEST)
+
+
 async def _on_unexpected(_: Request, exc: Exception) -> JSONResponse:
     log.exception("request.failed", error=type(exc).__name__)
     return problem(
@@ -142,4 +151,5 @@ def install(app: FastAPI) -> None:
     app.add_exception_handler(domain.ConsentError, _on_domain)  # type: ignore[arg-type]
     app.add_exception_handler(ApiProblem, _on_api_problem)  # type: ignore[arg-type]
     app.add_exception_handler(StarletteHTTPException, _on_http)  # type: ignore[arg-type]
+    app.add_exception_handler(ClientDisconnect, _on_client_gone)  # type: ignore[arg-type]
     app.add_exception_handler(Exception, _on_unexpected)

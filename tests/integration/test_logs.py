@@ -1,10 +1,13 @@
 """Logs are events with a request id, and no line carries an email address or phone number."""
 
+import asyncio
 import json
 import uuid
+from typing import Any
 
 import pytest
 import structlog
+from fastapi import FastAPI
 from fastapi.testclient import TestClient
 from structlog.testing import capture_logs
 
@@ -75,3 +78,40 @@ def test_log_lines_are_json_with_the_request_id(capsys: pytest.CaptureFixture[st
     assert line["event"] == "probe.event"
     assert line["request_id"] == "req-7"
     assert line["count"] == 3
+
+
+def test_a_client_that_hangs_up_mid_body_is_no_server_error(
+    app: FastAPI, api_keys: dict[str, str]
+) -> None:
+    """A load balancer timing out, a CRM process killed: the body never arrives whole."""
+    sent: list[dict[str, Any]] = []
+    parts = iter([{"type": "http.request", "body": b'{"customer_id": "C-1"', "more_body": True},
+                  {"type": "http.disconnect"}])  # fmt: skip
+
+    async def receive() -> dict[str, Any]:
+        return next(parts)
+
+    async def send(message: dict[str, Any]) -> None:
+        sent.append(message)
+
+    headers = [(b"authorization", f"Bearer {api_keys['crm_service']}".encode()),
+               (b"content-type", b"application/json"), (b"idempotency-key", b"gone-1")]  # fmt: skip
+    scope = {
+        "type": "http",
+        "method": "POST",
+        "path": "/v1/checks",
+        "raw_path": b"/v1/checks",
+        "query_string": b"",
+        "headers": headers,
+        "http_version": "1.1",
+        "scheme": "http",
+        "server": ("127.0.0.1", 80),
+        "client": ("127.0.0.1", 5000),
+        "root_path": "",
+    }
+    with capture_logs() as events:
+        asyncio.run(app(scope, receive, send))
+    completed = [e for e in events if e["event"] == "request.completed"]
+    assert [e["status"] for e in completed] == [499]
+    assert not [e for e in events if e["log_level"] == "error"]
+    assert any(e["event"] == "request.client_disconnected" for e in events)
