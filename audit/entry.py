@@ -1,8 +1,9 @@
 """An audit entry as written: who did what to whom, when, and its leaf hash."""
 
+import uuid
 from dataclasses import dataclass
 from datetime import UTC, datetime
-from typing import Any
+from typing import Any, Self
 
 from audit.canonical import canonical_bytes
 from audit.leaf import leaf_hash
@@ -24,6 +25,13 @@ class AuditEntry:
     action: str  # e.g. "check.decided", "preference.set"
     subject: str  # e.g. "customer:C-1001"
     payload: dict[str, Any]
+
+    @classmethod
+    def new(
+        cls, *, at: datetime, actor: Actor, action: str, subject: str, payload: dict[str, Any]
+    ) -> Self:
+        """A new event, with a fresh UUID for its id."""
+        return cls(str(uuid.uuid4()), at, actor, action, subject, payload)
 
     def document(self) -> dict[str, Any]:
         """The JSON document whose canonical bytes are hashed (the leaf's content)."""

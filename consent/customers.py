@@ -6,7 +6,6 @@ audit entry of a change carries them sealed too, so erasure shreds them there as
 
 import base64
 import json
-import uuid
 from collections.abc import Mapping
 from dataclasses import dataclass, field, replace
 from datetime import UTC, date, datetime
@@ -181,8 +180,7 @@ def _unsealed_pii(conn: Connection, keyring: KeyRing, state: CustomerState) -> d
 def customer_entry(
     external_id: str, action: str, payload: dict[str, Any], actor: Actor, now: datetime
 ) -> AuditEntry:
-    return AuditEntry(
-        entry_id=str(uuid.uuid4()),
+    return AuditEntry.new(
         at=now,
         actor=actor,
         action=action,

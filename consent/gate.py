@@ -358,8 +358,7 @@ def _decision_entry(
     if command.data_categories:
         payload["data_categories"] = sorted(command.data_categories)
     payload["idempotency_key"] = command.idempotency_key
-    return AuditEntry(
-        entry_id=str(uuid.uuid4()),
+    return AuditEntry.new(
         at=answer.decided_at,
         actor=actor,
         action="check.decided",

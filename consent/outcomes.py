@@ -7,7 +7,6 @@ a different one is a conflict.
 """
 
 import json
-import uuid
 from datetime import datetime
 from typing import Any
 
@@ -51,8 +50,7 @@ def record_outcome(
         release = outcome in RELEASING
         document = _outcome_document(check_id, outcome, now, late)
         customer_id = json.loads(stored.response)["customer_id"]
-        entry = AuditEntry(
-            entry_id=str(uuid.uuid4()),
+        entry = AuditEntry.new(
             at=now,
             actor=actor,
             action="check.outcome",

@@ -17,7 +17,6 @@ else: the good ones load, and the answer says which were rejected and why.
 import csv
 import json
 import tempfile
-import uuid
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
@@ -382,8 +381,7 @@ def drop_list(conn: Connection, name: str, actor: Actor, now: datetime) -> int |
 def _list_entry(
     name: str, action: str, payload: dict[str, Any], actor: Actor, now: datetime
 ) -> AuditEntry:
-    return AuditEntry(
-        entry_id=str(uuid.uuid4()),
+    return AuditEntry.new(
         at=now,
         actor=actor,
         action=action,

@@ -10,6 +10,9 @@ from contextlib import contextmanager
 from dataclasses import dataclass
 
 import httpx
+import pytest
+
+from tests.stores import postgres_url
 
 
 def free_port() -> int:
@@ -98,3 +101,19 @@ def _wait_until_up(process: subprocess.Popen[bytes], base_url: str, timeout: flo
             pass
         time.sleep(0.2)
     raise RuntimeError(f"consent serve did not answer on {base_url} within {timeout}s")
+
+
+def store_env(
+    request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory, master_key_b64: str
+) -> dict[str, str]:
+    """The environment of a server on the store ``request.param`` names: a fresh SQLite file,
+    or the session's PostgreSQL schema."""
+    if request.param == "sqlite":
+        url = f"sqlite:///{tmp_path_factory.mktemp('e2e') / 'consent.db'}"
+    else:
+        url = postgres_url(request.getfixturevalue("postgres_schema"))
+    return {
+        "CONSENT_DATABASE_URL": url,
+        "CONSENT_MASTER_KEY": master_key_b64,
+        "CONSENT_ENVIRONMENT": "test",
+    }

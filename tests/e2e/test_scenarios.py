@@ -13,8 +13,7 @@ import httpx
 import pytest
 
 from tests.e2e.scenarios import NOW, SCENARIOS, Scenario, listed
-from tests.e2e.server import running_server
-from tests.stores import postgres_url
+from tests.e2e.server import running_server, store_env
 
 pytestmark = pytest.mark.e2e
 
@@ -31,16 +30,7 @@ class Service:
 def service(
     request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory, master_key_b64: str
 ) -> Iterator[Service]:
-    if request.param == "sqlite":
-        url = f"sqlite:///{tmp_path_factory.mktemp('scenarios') / 'consent.db'}"
-    else:
-        url = postgres_url(request.getfixturevalue("postgres_schema"))
-    env = {
-        "CONSENT_DATABASE_URL": url,
-        "CONSENT_MASTER_KEY": master_key_b64,
-        "CONSENT_ENVIRONMENT": "test",
-    }
-    with running_server(env) as server:
+    with running_server(store_env(request, tmp_path_factory, master_key_b64)) as server:
         admin = {"Authorization": f"Bearer {server.key('admin', 'scenario-admin')}"}
         with httpx.Client(base_url=server.base_url, headers=admin, timeout=30) as client:
             for name in LISTS:

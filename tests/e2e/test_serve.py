@@ -9,8 +9,7 @@ import httpx
 import pytest
 
 from tests.concurrency import run_together
-from tests.e2e.server import Server, cli, running_server
-from tests.stores import postgres_url
+from tests.e2e.server import Server, cli, running_server, store_env
 
 pytestmark = pytest.mark.e2e
 
@@ -19,16 +18,7 @@ pytestmark = pytest.mark.e2e
 def server(
     request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory, master_key_b64: str
 ) -> Iterator[Server]:
-    if request.param == "sqlite":
-        url = f"sqlite:///{tmp_path_factory.mktemp('e2e') / 'consent.db'}"
-    else:
-        url = postgres_url(request.getfixturevalue("postgres_schema"))
-    env = {
-        "CONSENT_DATABASE_URL": url,
-        "CONSENT_MASTER_KEY": master_key_b64,
-        "CONSENT_ENVIRONMENT": "test",
-    }
-    with running_server(env, workers=2) as running:
+    with running_server(store_env(request, tmp_path_factory, master_key_b64), workers=2) as running:
         yield running
 
 
