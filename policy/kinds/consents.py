@@ -94,8 +94,9 @@ def no_objection(facts: Facts, params: NoObjectionParams, rule: RuleIdentity) ->
 def no_opt_out(facts: Facts, params: NoOptOutParams, rule: RuleIdentity) -> Reason | None:
     """No withdrawal or objection on record; an opt-out never expires on its own.
 
-    12 CFR 1016.7(i)(1): the direction holds until the consumer revokes it, so the record's
-    expiry, if one was set, is ignored here. A later grant is the revocation.
+    12 CFR 1016.7 (duration of the opt-out direction): the direction holds until the
+    consumer revokes it, so the record's expiry, if one was set, is ignored here. A later
+    grant is the revocation.
     """
     gaps = []
     record = facts.consents.get(params.purpose)
