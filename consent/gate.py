@@ -5,7 +5,6 @@ SQLite), so two callers racing for the last slot of a limit are decided one afte
 other, and the answer leaves only after the commit: a decision the caller sees is durable.
 """
 
-import asyncio
 import hashlib
 import json
 import uuid
@@ -33,8 +32,9 @@ from consent.decide import (
 from consent.errors import IdempotencyConflictError, InvalidContactPointError
 from consent.state import CustomerState
 from consent.store.async_postgres import AsyncPostgresRunner
+from consent.store.async_sqlite import AsyncSqliteRunner
 from consent.store.gate_sql import CheckRow, PriorCheck
-from consent.store.runners import GateRunner, runner_for
+from consent.store.runners import GateRunner, runner_for, sqlite_path
 from consent.store.steps import Begin, LoadLists, LoadReservations, Record, Steps, drive
 from consent.suppression import hashes_to_consult
 from policy.engine import PolicyEngine
@@ -127,15 +127,7 @@ class Gate:
         self._runner: GateRunner = runner or runner_for(engine)
         # Only checks that a suppression-list rule governs pay for the list look-up.
         self._reads_lists = _list_scopes(policy)
-        self._async_runner = (
-            AsyncPostgresRunner(
-                engine,
-                max_connections=settings.store_connections,
-                timeout=settings.store_timeout.total_seconds(),
-            )
-            if engine.dialect.name != "sqlite"
-            else None
-        )
+        self._async_runner = _async_runner_for(engine, settings)
 
     def submit(self, command: CheckCommand, actor: Actor, now: datetime) -> "Future[CheckResult]":
         """Decide, reserve and audit on the runner; the future resolves after the commit."""
@@ -145,18 +137,14 @@ class Gate:
         return self.submit(command, actor, now).result()
 
     async def check_async(self, command: CheckCommand, actor: Actor, now: datetime) -> CheckResult:
-        """The same check for an event loop: PostgreSQL without a thread, SQLite on its writer."""
-        if self._async_runner is None:
-            return await asyncio.wrap_future(self.submit(command, actor, now))
+        """The same check for an event loop, which runs the store's statements itself."""
         return await self._async_runner.run(lambda: self._steps(command, actor, now))
 
     async def open_async(self) -> None:
-        if self._async_runner is not None:
-            await self._async_runner.open()
+        await self._async_runner.open()
 
     async def close_async(self) -> None:
-        if self._async_runner is not None:
-            await self._async_runner.close()
+        await self._async_runner.close()
 
     def close(self) -> None:
         self._runner.close()
@@ -321,6 +309,15 @@ def _lookback(state: CustomerState, request: ContactRequest, law: tuple[Period, 
             for limit in state.preference(channel).limits
         )
     return min(starts)
+
+
+def _async_runner_for(
+    engine: Engine, settings: GateSettings
+) -> AsyncPostgresRunner | AsyncSqliteRunner:
+    timeout = settings.store_timeout.total_seconds()
+    if engine.dialect.name == "sqlite":
+        return AsyncSqliteRunner(sqlite_path(engine), timeout=timeout)
+    return AsyncPostgresRunner(engine, max_connections=settings.store_connections, timeout=timeout)
 
 
 def _list_scopes(policy: PolicyEngine) -> frozenset[tuple[Channel | None, Purpose]]:

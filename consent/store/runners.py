@@ -1,4 +1,7 @@
-"""Where a gate transaction runs.
+"""Where a gate transaction runs, for blocking callers (tests, scripts).
+
+The API runs the same transactions in its event loop instead (``async_sqlite.py``,
+``async_postgres.py``), without a thread per check.
 
 SQLite has one writer at a time whatever we do, and every commit costs an fsync (~0.3 ms
 on this machine's disk). So one thread owns the write connection and commits in batches:
@@ -8,9 +11,7 @@ durability, one fsync for many checks). A check that fails rolls back to its sav
 and fails alone.
 
 PostgreSQL serialises per customer with row locks and commits concurrently, so each check
-runs in its own transaction on a pooled connection: here in a small thread pool, for
-blocking callers (tests, scripts); the API runs them in its event loop instead
-(``async_postgres.py``).
+runs in its own transaction on a pooled connection, here in a small thread pool.
 """
 
 import fcntl
@@ -82,7 +83,7 @@ class SqliteWriter:
                 self._thread.start()
 
     def _run(self) -> None:
-        store: _WriterStore | None = None
+        store: WriterStore | None = None
         try:
             while True:
                 batch = self._next_batch()
@@ -90,7 +91,7 @@ class SqliteWriter:
                     return
                 if store is None:
                     try:
-                        store = _WriterStore.open(self._path)
+                        store = WriterStore.open(self._path)
                     except (sqlite3.Error, OSError) as exc:  # tried again with the next batch
                         _fail_all(batch, exc)
                         continue
@@ -119,7 +120,7 @@ class SqliteWriter:
 
 
 @dataclass
-class _WriterStore:
+class WriterStore:
     """The writer's connection, and the lock file on which writers of all processes queue.
 
     With ``--workers N`` each process has a writer. SQLite's own busy handler sleeps and
@@ -131,7 +132,7 @@ class _WriterStore:
     lock_fd: int
 
     @classmethod
-    def open(cls, path: str) -> "_WriterStore":
+    def open(cls, path: str) -> "WriterStore":
         lock_fd = os.open(f"{path}.writer-lock", os.O_RDWR | os.O_CREAT, 0o600)
         try:
             conn = sqlite3.connect(path, isolation_level=None, check_same_thread=False)
@@ -148,7 +149,18 @@ class _WriterStore:
         try:
             yield
         finally:
-            fcntl.flock(self.lock_fd, fcntl.LOCK_UN)
+            self.unlock()
+
+    def try_lock(self) -> bool:
+        """Take the writers' lock if it is free, without waiting."""
+        try:
+            fcntl.flock(self.lock_fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            return False
+        return True
+
+    def unlock(self) -> None:
+        fcntl.flock(self.lock_fd, fcntl.LOCK_UN)
 
     def close(self) -> None:
         self.conn.close()
@@ -157,45 +169,61 @@ class _WriterStore:
 
 def _run_batch(conn: sqlite3.Connection, batch: list[_Job[Any]]) -> None:
     try:
-        outcomes = _commit_batch(conn, batch)
+        outcomes = commit_batch(conn, [job.work for job in batch])
     except Exception as exc:  # whatever broke, every waiting caller hears of it
-        if conn.in_transaction:
-            conn.rollback()
         _fail_all(batch, exc)
         return
-    for job, result, error in outcomes:  # released only now: each answer is durable
-        if error is None:
+    for job, (result, error) in zip(batch, outcomes, strict=True):
+        if error is None:  # released only now: each answer is durable
             job.future.set_result(result)
         else:
             job.future.set_exception(error)
 
 
-def _commit_batch(
-    conn: sqlite3.Connection, batch: list[_Job[Any]]
-) -> list[tuple[_Job[Any], Any, BaseException | None]]:
+Outcome = tuple[Any, BaseException | None]
+
+
+def commit_batch(conn: sqlite3.Connection, works: list[Work[Any]]) -> list[Outcome]:
+    """Run each in a savepoint of one ``BEGIN IMMEDIATE`` and commit once: (result, error)."""
+    conn.execute("BEGIN IMMEDIATE")
+    return commit_begun(conn, works)
+
+
+def commit_begun(conn: sqlite3.Connection, works: list[Work[Any]]) -> list[Outcome]:
+    """Run each in a savepoint of the open transaction, then commit: (result, error).
+
+    A work that raises rolls back to its savepoint and fails alone; if the transaction
+    itself fails, it is rolled back and the error raised for the whole batch.
+    """
     cursor = conn.cursor()
     tx = SqliteTransaction(cursor)
-    cursor.execute("BEGIN IMMEDIATE")
-    outcomes: list[tuple[_Job[Any], Any, BaseException | None]] = []
-    for job in batch:
-        cursor.execute("SAVEPOINT job")
-        try:
-            result = job.work(tx)
-        except Exception as exc:  # handed to its caller through the future
-            cursor.execute("ROLLBACK TO job")
-            outcomes.append((job, None, exc))
-        else:
-            outcomes.append((job, result, None))
-        cursor.execute("RELEASE job")
-    cursor.execute("COMMIT")
+    try:
+        outcomes: list[Outcome] = []
+        for work in works:
+            cursor.execute("SAVEPOINT job")
+            try:
+                outcomes.append((work(tx), None))
+            except Exception as exc:  # handed to its caller through its future
+                cursor.execute("ROLLBACK TO job")
+                outcomes.append((None, exc))
+            cursor.execute("RELEASE job")
+        cursor.execute("COMMIT")
+    except BaseException:
+        if conn.in_transaction:
+            conn.rollback()
+        raise
     return outcomes
+
+
+def store_failure(cause: BaseException) -> StoreUnavailableError:
+    error = StoreUnavailableError("the consent store could not record the check")
+    error.__cause__ = cause
+    return error
 
 
 def _fail_all(batch: list[_Job[Any]], cause: BaseException) -> None:
     for job in batch:
-        error = StoreUnavailableError("the consent store could not record the check")
-        error.__cause__ = cause
-        job.future.set_exception(error)
+        job.future.set_exception(store_failure(cause))
 
 
 class PostgresRunner:
@@ -236,10 +264,14 @@ class PostgresRunner:
                 self._pool = None
 
 
+def sqlite_path(engine: Engine) -> str:
+    path = engine.url.database
+    if not path or path == ":memory:":
+        raise ValueError("the gate needs a SQLite file, not an in-memory database")
+    return path
+
+
 def runner_for(engine: Engine, threads: int = 10) -> GateRunner:
     if engine.dialect.name == "sqlite":
-        path = engine.url.database
-        if not path or path == ":memory:":
-            raise ValueError("the gate needs a SQLite file, not an in-memory database")
-        return SqliteWriter(path)
+        return SqliteWriter(sqlite_path(engine))
     return PostgresRunner(engine, threads)

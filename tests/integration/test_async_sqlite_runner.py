@@ -1,0 +1,145 @@
+"""The SQLite gate in the event loop: group commit, and never blocking the loop on a lock."""
+
+import asyncio
+import sqlite3
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+from sqlalchemy import Engine
+
+from consent.errors import StoreUnavailableError
+from consent.store.async_sqlite import AsyncSqliteRunner
+from consent.store.gate_sql import GateTransaction
+from consent.store.runners import WriterStore
+from tests.integration.test_sqlite_writer import _entries, _fails_after_writing, _record
+from tests.stores import migrated_engine
+
+
+@pytest.fixture
+def sqlite_engine(tmp_path: Path) -> Iterator[Engine]:
+    engine = migrated_engine(f"sqlite:///{tmp_path / 'async.db'}")
+    yield engine
+    engine.dispose()
+
+
+def _path(engine: Engine) -> str:
+    return str(engine.url.database)
+
+
+def _ok(tx: GateTransaction) -> int:
+    return _record(tx, "subject:ok")
+
+
+def test_checks_waiting_together_commit_together_and_a_failing_one_alone(
+    sqlite_engine: Engine,
+) -> None:
+    async def scenario() -> list[int | BaseException]:
+        runner = AsyncSqliteRunner(_path(sqlite_engine))
+        try:
+            works = [_ok] * 5 + [_fails_after_writing] + [_ok] * 5
+            return await asyncio.gather(
+                *(runner.run_work(work) for work in works), return_exceptions=True
+            )
+        finally:
+            await runner.close()
+
+    results = asyncio.run(scenario())
+    assert isinstance(results[5], ValueError)
+    sequence_numbers = [r for r in results if isinstance(r, int)]
+    assert len(set(sequence_numbers)) == 10
+    assert _entries(sqlite_engine, "subject:ok") == 10
+    assert _entries(sqlite_engine, "subject:failed") == 0
+
+
+def test_while_another_writer_holds_the_lock_the_loop_keeps_running(
+    sqlite_engine: Engine,
+) -> None:
+    """Another worker process's writer holds the lock: the check waits, the loop does not."""
+    other = WriterStore.open(_path(sqlite_engine))
+    assert other.try_lock()
+
+    async def scenario() -> tuple[int, int]:
+        runner = AsyncSqliteRunner(_path(sqlite_engine))
+        ticks = 0
+        try:
+            check = asyncio.ensure_future(runner.run_work(_ok))
+            while ticks < 20:  # the loop turns while the check waits for the lock
+                await asyncio.sleep(0.001)
+                ticks += 1
+            assert not check.done()
+            other.unlock()
+            return ticks, await asyncio.wait_for(check, 5)
+        finally:
+            await runner.close()
+
+    try:
+        ticks, seq = asyncio.run(scenario())
+    finally:
+        other.close()
+    assert ticks == 20
+    assert seq > 0
+    assert _entries(sqlite_engine, "subject:ok") == 1
+
+
+def test_a_write_lock_held_past_the_timeout_fails_closed(sqlite_engine: Engine) -> None:
+    """The admin path (another connection) holds SQLite's write lock: 503, not a hang."""
+    blocker = sqlite3.connect(_path(sqlite_engine), isolation_level=None)
+    blocker.execute("BEGIN IMMEDIATE")
+
+    async def scenario() -> None:
+        runner = AsyncSqliteRunner(_path(sqlite_engine), timeout=0.2)
+        ticks = 0
+        try:
+            check = asyncio.ensure_future(runner.run_work(_ok))
+            while not check.done():  # a loop blocked in SQLite's busy handler would not turn
+                await asyncio.sleep(0.001)
+                ticks += 1
+            with pytest.raises(StoreUnavailableError):
+                check.result()
+            assert ticks >= 20
+            blocker.execute("COMMIT")
+            assert await runner.run_work(_ok) > 0  # and the next check gets through
+        finally:
+            await runner.close()
+
+    try:
+        asyncio.run(scenario())
+    finally:
+        blocker.close()
+    assert _entries(sqlite_engine, "subject:ok") == 1
+
+
+def test_a_store_that_cannot_be_opened_fails_every_waiting_check(tmp_path: Path) -> None:
+    async def scenario() -> list[int | BaseException]:
+        runner = AsyncSqliteRunner(str(tmp_path / "no-such-dir" / "x.db"))
+        try:
+            return await asyncio.gather(
+                *(runner.run_work(_ok) for _ in range(3)), return_exceptions=True
+            )
+        finally:
+            await runner.close()
+
+    results = asyncio.run(scenario())
+    assert all(isinstance(r, StoreUnavailableError) for r in results)
+
+
+def test_runners_of_two_processes_take_turns_on_one_file(sqlite_engine: Engine) -> None:
+    """Two workers' runners (here two loops' runners in threads) both get through."""
+
+    def one_worker() -> list[int]:
+        async def scenario() -> list[int]:
+            runner = AsyncSqliteRunner(_path(sqlite_engine))
+            try:
+                return list(await asyncio.gather(*(runner.run_work(_ok) for _ in range(50))))
+            finally:
+                await runner.close()
+
+        return asyncio.run(scenario())
+
+    async def both() -> list[list[int]]:
+        return list(await asyncio.gather(*(asyncio.to_thread(one_worker) for _ in range(2))))
+
+    first, second = asyncio.run(both())
+    assert len(set(first) | set(second)) == 100
+    assert _entries(sqlite_engine, "subject:ok") == 100
