@@ -12,6 +12,7 @@ from pydantic import BaseModel
 from api import errors
 from api.auth import KeyCache, load_enforcer
 from api.deps import Services
+from api.fast_path import FastPath
 from api.logs import RequestLogMiddleware, configure_logging
 from api.routes import checks, customers, revocations, suppression_lists
 from api.schemas.checks import CheckIn
@@ -92,7 +93,8 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.include_router(customers.router)
     app.include_router(suppression_lists.router)
     app.include_router(revocations.router)
-    app.add_middleware(RequestLogMiddleware)
+    app.add_middleware(FastPath, route=checks.check_route())
+    app.add_middleware(RequestLogMiddleware)  # added last, so outside: it logs both paths
 
     app.openapi = partial(_openapi_with, app, extra_models=(CheckIn,))  # type: ignore[method-assign]
 

@@ -4,6 +4,7 @@ from typing import Any
 
 from fastapi import APIRouter, Request
 from fastapi.responses import JSONResponse
+from fastapi.routing import APIRoute
 
 from api.deps import CurrentCaller, Services, ServicesDep, actor_of, caller_of, utc_now
 from api.errors import ApiProblem, parse_body
@@ -76,6 +77,15 @@ async def post_check(request: Request) -> JSONResponse:
     # Already the contract's shape: answered as is, not re-validated against CheckOut.
     headers = {"Idempotent-Replayed": "true"} if result.replayed else None
     return JSONResponse(answer.document(), headers=headers)
+
+
+def check_route() -> APIRoute:
+    """The check's route, which the app serves on its fast path (``api/fast_path.py``)."""
+    return next(
+        route
+        for route in router.routes
+        if isinstance(route, APIRoute) and route.endpoint is post_check
+    )
 
 
 @router.post("/{check_id}/outcome", response_model=OutcomeOut)
