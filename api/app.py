@@ -86,7 +86,14 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         await services.gate.close_async()
         services.gate.close()  # the SQLite writer finishes its batch and stops
 
-    app = FastAPI(title="Consent Gate", version="0.1.0", description=DESCRIPTION, lifespan=lifespan)
+    telemetry = settings.opentelemetry
+    app = FastAPI(
+        title="Consent Gate",
+        version="0.1.0",
+        description=DESCRIPTION,
+        lifespan=lifespan,
+        telemetry={"tracing": telemetry, "metrics": telemetry, "logs": telemetry},
+    )
     app.state.services = services
     errors.install(app)
     app.include_router(checks.router)
