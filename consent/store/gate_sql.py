@@ -14,7 +14,7 @@ on the single writer's connection, inside its batch transaction (see ``runners.p
 """
 
 import json
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -115,7 +115,7 @@ def check_values(row: CheckRow, stamp: Any) -> tuple[Any, ...]:
     )
 
 
-def customer_state(found: tuple[Any, ...] | None, customer_id: str) -> CustomerState | None:
+def customer_state(found: Iterable[Any] | None, customer_id: str) -> CustomerState | None:
     """The state from a ``LOCK_SQL`` row (pk, state, erased_at), or None for no customer."""
     if found is None:
         return None
@@ -123,7 +123,7 @@ def customer_state(found: tuple[Any, ...] | None, customer_id: str) -> CustomerS
     return decode_state(pk, customer_id, raw_state, erased=erased_at is not None)
 
 
-def prior_check(found: tuple[Any, ...] | None) -> PriorCheck | None:
+def prior_check(found: Iterable[Any] | None) -> PriorCheck | None:
     if found is None:
         return None
     request_hash, response, seq = found

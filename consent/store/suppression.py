@@ -175,7 +175,7 @@ def membership_sql(hash_count: int, *, postgres: bool) -> str:
     )
 
 
-def list_facts(rows: Iterable[Sequence[Any]]) -> dict[str, ListFact]:
+def list_facts(rows: Iterable[Iterable[Any]]) -> dict[str, ListFact]:
     """Rows of the membership statement as facts; SQLite hands dates back as text."""
     return {
         name: ListFact(
