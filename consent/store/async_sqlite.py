@@ -9,25 +9,34 @@ and one ``COMMIT`` (one fsync), as in the writer thread (``runners.py``), and it
 are released only after that commit.
 
 The loop must never block on another writer: the writers' lock (other worker processes)
-and SQLite's own write lock (the admin and portal paths) are only tried, and retried after
-a short sleep until the store timeout, after which the check fails closed (503).
+is waited for in a thread, and SQLite's own write lock (the admin and portal paths) is
+only tried, and retried after a short sleep; past the store timeout the check fails
+closed (503).
 """
 
 import asyncio
 import sqlite3
+import threading
 from collections.abc import Callable
+from dataclasses import dataclass
 from typing import Any, TypeVar
 
+from consent.store.gate_sql import SqliteTransaction
 from consent.store.runners import Work, WriterStore, commit_begun, store_failure
-from consent.store.steps import Steps, drive
+from consent.store.steps import Steps, complete, drive, prepare
 
 T = TypeVar("T")
 
 _MAX_BATCH = 256  # bounds how long the first check of a batch waits for the last
-_FIRST_PAUSE = 0.0002  # seconds between tries while another writer holds the lock
+_FIRST_PAUSE = 0.0002  # seconds between tries while the admin path holds SQLite's lock
 _LAST_PAUSE = 0.002
 
-_Job = tuple[Work[Any], "asyncio.Future[Any]"]
+
+@dataclass(frozen=True, slots=True)
+class _Job:
+    work: Work[Any]
+    future: "asyncio.Future[Any]"
+    make_steps: Callable[[], Steps[Any]] | None = None  # a gate check, which can be prepared
 
 
 class AsyncSqliteRunner:
@@ -39,15 +48,21 @@ class AsyncSqliteRunner:
         self._waiting: list[_Job] = []
         self._writer: asyncio.Task[None] | None = None
         self._store: WriterStore | None = None
+        self._locking: asyncio.Future[None] | None = None  # a thread waiting for the lock
+        self._awaiting_lock = False
 
     async def run(self, make_steps: Callable[[], Steps[T]]) -> T:
-        return await self.run_work(lambda tx: drive(make_steps(), tx))
+        """Run the check in the next batch; its result once that has committed."""
+        return await self._submit(lambda tx: drive(make_steps(), tx), make_steps)
 
     async def run_work(self, work: Work[T]) -> T:
         """Run ``work`` in the next batch's transaction; its result once that has committed."""
+        return await self._submit(work, None)
+
+    async def _submit(self, work: Work[T], make_steps: Callable[[], Steps[T]] | None) -> T:
         loop = asyncio.get_running_loop()
         future: asyncio.Future[T] = loop.create_future()
-        self._waiting.append((work, future))
+        self._waiting.append(_Job(work, future, make_steps))
         if self._writer is None:
             self._writer = loop.create_task(self._write_waiting())
         return await future
@@ -67,52 +82,76 @@ class AsyncSqliteRunner:
             while self._waiting:
                 batch = self._waiting[:_MAX_BATCH]
                 del self._waiting[:_MAX_BATCH]
-                await self._write([job for job in batch if not job[1].cancelled()])
+                await self._write([job for job in batch if not job.future.cancelled()])
         finally:
             self._writer = None
 
     async def _write(self, batch: list[_Job]) -> None:
         if not batch:
             return
+        works = [job.work for job in batch]
+        locked = False
         try:
-            store = await self._begin()
+            store = self._open()
+            deadline = asyncio.get_running_loop().time() + self._timeout
+            locked = store.try_lock()
+            if not locked:
+                # Another worker is writing: decide meanwhile, and only check under the lock.
+                works = _prepared(store, batch)
+                await self._lock_writers(store, deadline)
+                locked = True
+            await _begin_immediate(store, deadline)
         except (sqlite3.Error, OSError, TimeoutError) as exc:
+            if locked:
+                store.unlock()
             _fail(batch, exc)
             return
         try:
-            outcomes = commit_begun(store.conn, [work for work, _ in batch])
+            outcomes = commit_begun(store.conn, works)
         except Exception as exc:  # whatever broke, every waiting caller hears of it
             _fail(batch, exc)
             return
         finally:
             store.unlock()
-        for (_, future), (result, error) in zip(batch, outcomes, strict=True):
-            if future.done():  # its caller went away; the check stays recorded
+        for job, (result, error) in zip(batch, outcomes, strict=True):
+            if job.future.done():  # its caller went away; the check stays recorded
                 continue
             if error is None:
-                future.set_result(result)
+                job.future.set_result(result)
             else:
-                future.set_exception(error)
+                job.future.set_exception(error)
 
-    async def _begin(self) -> WriterStore:
-        """Both write locks taken and the transaction begun, or TimeoutError."""
-        store = self._open()
+    async def _lock_writers(self, store: WriterStore, deadline: float) -> None:
+        """The writers' lock: at once if free, else from a thread that waits on it.
+
+        The thread wakes the moment the other worker lets go (polling from the loop either
+        left the lock idle between tries or burnt a core). If the wait outlasts the deadline
+        the batch fails closed and the thread keeps waiting; a lock it takes later with no
+        batch waiting for it is let go at once (``_lock_taken``).
+        """
+        if store.try_lock():
+            return
         loop = asyncio.get_running_loop()
-        deadline = loop.time() + self._timeout
-        pause = _FIRST_PAUSE
-        while True:
-            if store.try_lock():
-                try:
-                    store.conn.execute("BEGIN IMMEDIATE")
-                    return store
-                except sqlite3.OperationalError as exc:
-                    store.unlock()
-                    if exc.sqlite_errorcode != sqlite3.SQLITE_BUSY:
-                        raise
-            if loop.time() >= deadline:
-                raise TimeoutError("another writer held the SQLite store too long")
-            await asyncio.sleep(pause)
-            pause = min(pause * 2, _LAST_PAUSE)
+        if self._locking is None:
+            self._locking = _wait_in_thread(loop, store)
+            self._locking.add_done_callback(lambda taken: self._lock_taken(store, taken))
+        self._awaiting_lock = True
+        try:
+            await asyncio.wait({self._locking}, timeout=max(0.0, deadline - loop.time()))
+        finally:
+            self._awaiting_lock = False
+        locking = self._locking
+        if not locking.done():
+            raise TimeoutError("another worker held the SQLite writers' lock too long")
+        self._locking = None
+        locking.result()  # a lock file that broke fails the batch
+
+    def _lock_taken(self, store: WriterStore, taken: "asyncio.Future[None]") -> None:
+        if self._awaiting_lock:
+            return  # the batch waiting for it uses it
+        self._locking = None
+        if not taken.cancelled() and taken.exception() is None:
+            store.unlock()
 
     def _open(self) -> WriterStore:
         if self._store is None:
@@ -122,7 +161,75 @@ class AsyncSqliteRunner:
         return self._store
 
 
+async def _begin_immediate(store: WriterStore, deadline: float) -> None:
+    """SQLite's write lock, which the admin and portal paths may hold for a moment."""
+    loop = asyncio.get_running_loop()
+    pause = _FIRST_PAUSE
+    while True:
+        try:
+            store.conn.execute("BEGIN IMMEDIATE")
+            return
+        except sqlite3.OperationalError as exc:
+            if exc.sqlite_errorcode != sqlite3.SQLITE_BUSY:
+                raise
+        if loop.time() >= deadline:
+            raise TimeoutError("another writer held the SQLite store too long")
+        await asyncio.sleep(pause)
+        pause = min(pause * 2, _LAST_PAUSE)
+
+
+def _prepared(store: WriterStore, batch: list[_Job]) -> list[Work[Any]]:
+    """Each check decided on one read snapshot, to be confirmed and written under the lock.
+
+    A check that cannot be prepared (a replay, an error, not a gate check) runs in full
+    under the lock, as it would have without the contention.
+    """
+    cursor = store.conn.cursor()
+    cursor.execute("BEGIN")  # deferred: a WAL snapshot, no lock on anyone
+    try:
+        tx = SqliteTransaction(cursor)
+        return [_prepared_work(job, tx) for job in batch]
+    finally:
+        cursor.execute("ROLLBACK")  # it only read
+
+
+def _prepared_work(job: _Job, tx: SqliteTransaction) -> Work[Any]:
+    make_steps = job.make_steps
+    if make_steps is None:
+        return job.work
+    try:
+        ready = prepare(make_steps(), tx)
+    except Exception:  # decided again under the lock, where its error belongs
+        return job.work
+    if ready is None:
+        return job.work
+    return lambda locked: complete(ready, locked, make_steps)
+
+
 def _fail(batch: list[_Job], cause: BaseException) -> None:
-    for _, future in batch:
+    for job in batch:
+        if not job.future.done():
+            job.future.set_exception(store_failure(cause))
+
+
+def _wait_in_thread(loop: asyncio.AbstractEventLoop, store: WriterStore) -> "asyncio.Future[None]":
+    """Block on the writers' lock in a daemon thread (it must not hold up the exit)."""
+    future: asyncio.Future[None] = loop.create_future()
+
+    def settle(error: BaseException | None) -> None:
         if not future.done():
-            future.set_exception(store_failure(cause))
+            if error is None:
+                future.set_result(None)
+            else:
+                future.set_exception(error)
+
+    def wait() -> None:
+        try:
+            store.lock()
+        except OSError as exc:
+            loop.call_soon_threadsafe(settle, exc)
+        else:
+            loop.call_soon_threadsafe(settle, None)
+
+    threading.Thread(target=wait, name="sqlite-writers-lock", daemon=True).start()
+    return future

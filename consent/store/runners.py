@@ -151,6 +151,10 @@ class WriterStore:
         finally:
             self.unlock()
 
+    def lock(self) -> None:
+        """Wait for the writers' lock (blocking: from a thread, never from the loop)."""
+        fcntl.flock(self.lock_fd, fcntl.LOCK_EX)
+
     def try_lock(self) -> bool:
         """Take the writers' lock if it is free, without waiting."""
         try:

@@ -7,7 +7,7 @@ answers; it does no I/O itself.
 a thread); ``drive_async`` on an asyncio one (PostgreSQL in the event loop).
 """
 
-from collections.abc import Generator
+from collections.abc import Callable, Generator
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any, Protocol, TypeVar
@@ -107,3 +107,43 @@ async def drive_async(steps: Steps[T], tx: AsyncGateTransaction) -> T:
     except StopIteration as done:
         result: T = done.value
         return result
+
+
+@dataclass(slots=True)
+class Prepared:
+    """A check decided on a snapshot, without the lock: what it read, and what it would write.
+
+    Under the lock, ``complete`` reads the same things again; if every answer is the same,
+    the decision is the one it would take now, and only its record is left to write.
+    """
+
+    steps: Steps[Any]
+    reads: list[tuple[Step, Any]]
+    record: Record
+
+
+def prepare(steps: Steps[T], tx: GateTransaction) -> Prepared | None:
+    """Run the check's reads and decision on ``tx``; None if it needs no record (a replay)."""
+    reads: list[tuple[Step, Any]] = []
+    try:
+        step = next(steps)
+        while not isinstance(step, Record):
+            result = _perform(tx, step)
+            reads.append((step, result))
+            step = steps.send(result)
+    except StopIteration:
+        return None
+    return Prepared(steps, reads, step)
+
+
+def complete(prepared: Prepared, tx: GateTransaction, again: Callable[[], Steps[T]]) -> T:
+    """Write a prepared check if what it read still holds under the lock, else run it again."""
+    if any(_perform(tx, step) != result for step, result in prepared.reads):
+        prepared.steps.close()  # something changed since the snapshot: decide afresh
+        return drive(again(), tx)
+    try:
+        prepared.steps.send(_perform(tx, prepared.record))
+    except StopIteration as done:
+        result: T = done.value
+        return result
+    raise RuntimeError("a check's steps went on after its record")

@@ -143,3 +143,35 @@ def test_runners_of_two_processes_take_turns_on_one_file(sqlite_engine: Engine) 
     first, second = asyncio.run(both())
     assert len(set(first) | set(second)) == 100
     assert _entries(sqlite_engine, "subject:ok") == 100
+
+
+def test_a_writers_lock_held_past_the_timeout_fails_closed_and_is_not_kept(
+    sqlite_engine: Engine,
+) -> None:
+    """The waiting thread takes the lock after the check gave up: it is let go, not kept."""
+    other = WriterStore.open(_path(sqlite_engine))
+    assert other.try_lock()
+
+    async def scenario() -> bool:
+        runner = AsyncSqliteRunner(_path(sqlite_engine), timeout=0.2)
+        try:
+            with pytest.raises(StoreUnavailableError):
+                await runner.run_work(_ok)
+            other.unlock()  # the runner's thread now takes it, with no check left to use it
+            for _ in range(200):
+                await asyncio.sleep(0.005)
+                if other.try_lock():
+                    other.unlock()
+                    break
+            else:
+                return False
+            assert await runner.run_work(_ok) > 0  # and the next check gets through
+            return True
+        finally:
+            await runner.close()
+
+    try:
+        assert asyncio.run(scenario())
+    finally:
+        other.close()
+    assert _entries(sqlite_engine, "subject:ok") == 1
