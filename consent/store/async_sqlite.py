@@ -93,6 +93,8 @@ class AsyncSqliteRunner:
         locked = False
         try:
             store = self._open()
+            if store.conn.in_transaction:  # a failure left one open: never build on it
+                store.conn.rollback()
             deadline = asyncio.get_running_loop().time() + self._timeout
             locked = store.try_lock()
             if not locked:
@@ -182,8 +184,18 @@ def _prepared(store: WriterStore, batch: list[_Job]) -> list[Work[Any]]:
     """Each check decided on one read snapshot, to be confirmed and written under the lock.
 
     A check that cannot be prepared (a replay, an error, not a gate check) runs in full
-    under the lock, as it would have without the contention.
+    under the lock, as it would have without the contention; so does the whole batch if
+    the snapshot cannot be read.
     """
+    try:
+        return _decided_on_snapshot(store, batch)
+    except sqlite3.Error:
+        if store.conn.in_transaction:
+            store.conn.rollback()
+        return [job.work for job in batch]
+
+
+def _decided_on_snapshot(store: WriterStore, batch: list[_Job]) -> list[Work[Any]]:
     cursor = store.conn.cursor()
     cursor.execute("BEGIN")  # deferred: a WAL snapshot, no lock on anyone
     try:

@@ -8,6 +8,7 @@ afresh. These tests hold the lock from "another worker" to force that path.
 import asyncio
 import uuid
 from collections.abc import Iterator
+from dataclasses import replace
 from datetime import UTC, datetime
 from pathlib import Path
 
@@ -16,7 +17,8 @@ from sqlalchemy import Engine
 
 from audit.entry import Actor
 from consent.crypto import KeyRing
-from consent.gate import CheckCommand, Gate, GateSettings
+from consent.errors import IdempotencyConflictError
+from consent.gate import CheckCommand, CheckResult, Gate, GateSettings
 from consent.preferences import PreferenceStatus
 from consent.store.runners import WriterStore
 from policy.engine import PolicyEngine
@@ -108,3 +110,45 @@ def test_a_prepared_check_with_nothing_changed_is_allowed(
     commands = [_email(customer_id) for customer_id in customer_ids]
     decisions = asyncio.run(_while_locked(sqlite_engine, gate, commands))
     assert decisions == [Decision.ALLOW] * 3
+
+
+def test_retries_prepared_while_locked_replay_or_conflict_as_usual(
+    sqlite_engine: Engine, policy: PolicyEngine, keyring: KeyRing, factory: CustomerFactory
+) -> None:
+    customer_id = factory.create(("ES",))
+    factory.opted_in_marketing(customer_id)
+    gate = Gate(sqlite_engine, policy, keyring, GateSettings())
+    first = _email(customer_id)
+    asyncio.run(_checked(gate, first))  # on record before the contention
+    other = WriterStore.open(str(sqlite_engine.url.database))
+    assert other.try_lock()
+
+    async def retries() -> list[object]:
+        gate_again = Gate(sqlite_engine, policy, keyring, GateSettings())
+        try:
+            pending = [
+                asyncio.ensure_future(gate_again.check_async(first, ACTOR, NOW)),
+                asyncio.ensure_future(
+                    gate_again.check_async(replace(first, channel=Channel.SMS), ACTOR, NOW)
+                ),
+            ]
+            await asyncio.sleep(0.05)
+            other.unlock()
+            return await asyncio.gather(*pending, return_exceptions=True)
+        finally:
+            await gate_again.close_async()
+
+    try:
+        replayed, conflict = asyncio.run(retries())
+    finally:
+        other.close()
+    assert isinstance(replayed, CheckResult)
+    assert replayed.replayed
+    assert isinstance(conflict, IdempotencyConflictError)
+
+
+async def _checked(gate: Gate, command: CheckCommand) -> CheckResult:
+    try:
+        return await gate.check_async(command, ACTOR, NOW)
+    finally:
+        await gate.close_async()
