@@ -161,6 +161,10 @@ def connect_arguments(url: URL) -> dict[str, Any]:
         "database": url.database,
         "server_settings": _server_settings(query.pop("options", "")),
     }
+    if "host" in query:  # a Unix socket's directory, as libpq takes it
+        arguments["host"] = query.pop("host")
+    if "port" in query:
+        arguments["port"] = int(query.pop("port"))
     if "application_name" in query:
         arguments["server_settings"]["application_name"] = query.pop("application_name")
     if "connect_timeout" in query:
@@ -170,7 +174,8 @@ def connect_arguments(url: URL) -> dict[str, Any]:
     if query:
         raise ValueError(
             f"the database URL's parameters {sorted(query)} are not supported by the gate's "
-            "PostgreSQL pool (supported: options, application_name, connect_timeout, sslmode)"
+            "PostgreSQL pool (supported: host, port, options, application_name, "
+            "connect_timeout, sslmode)"
         )
     return arguments
 

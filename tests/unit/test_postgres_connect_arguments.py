@@ -29,6 +29,12 @@ def test_host_credentials_and_search_path_come_from_the_url() -> None:
     }
 
 
+def test_a_unix_socket_directory_in_the_query_is_the_host() -> None:
+    url = make_url("postgresql+psycopg://gate@/consent?host=/var/run/postgresql&port=5433")
+    arguments = connect_arguments(url)
+    assert (arguments["host"], arguments["port"]) == ("/var/run/postgresql", 5433)
+
+
 def test_a_parameter_asyncpg_cannot_honour_stops_the_start() -> None:
     url = make_url("postgresql+psycopg://gate@db/consent?target_session_attrs=read-write")
     with pytest.raises(ValueError, match="target_session_attrs"):
