@@ -25,9 +25,7 @@ from consent.errors import StoreUnavailableError
 from consent.state import CustomerState
 from consent.store import suppression
 from consent.store.gate_sql import (
-    LOCK_SQL,
     PG_RECORD_SQL,
-    PRIOR_SQL,
     RESERVATIONS_SQL,
     CheckRow,
     PriorCheck,
@@ -49,8 +47,20 @@ def _numbered(statement: str) -> str:
     return "".join(f"{part}${i}" for i, part in enumerate(parts[:-1], 1)) + parts[-1]
 
 
-_LOCK = _numbered(LOCK_SQL)
-_PRIOR = _numbered(PRIOR_SQL)
+# The lock and the idempotency look-up in one round trip. The look-up's snapshot is taken
+# when the statement starts, so it misses a twin with the same key that commits while this
+# one waits for the lock; the unique key on (caller, idempotency_key) then refuses the
+# second insert and ``run`` tries once more, when the twin's answer is visible and
+# replayed. The race costs a retry; every other check saves a round trip.
+_BEGIN = (
+    "SELECT c.pk, c.state, c.erased_at, p.request_hash, p.response, p.audit_seq "
+    "FROM (VALUES (1)) AS one (x) "
+    "LEFT JOIN LATERAL (SELECT pk, state, erased_at FROM customers "
+    "WHERE external_id = $1 FOR UPDATE) AS c ON true "
+    "LEFT JOIN checks AS p ON p.caller = $2 AND p.idempotency_key = $3"
+)
+_RESERVATIONS = _numbered(RESERVATIONS_SQL)
+_RECORD = _numbered(PG_RECORD_SQL)
 _RESERVATIONS = _numbered(RESERVATIONS_SQL)
 _RECORD = _numbered(PG_RECORD_SQL)
 # One statement for any number of the customer's hashes: an array, not a placeholder each.
@@ -80,8 +90,11 @@ class AsyncPostgresTransaction:
     async def begin(
         self, customer_id: str, caller: str, key: str
     ) -> tuple[CustomerState | None, PriorCheck | None]:
-        found = await self._conn.fetchrow(_LOCK, customer_id)
-        earlier = await self._conn.fetchrow(_PRIOR, caller, key)  # after the lock: see why above
+        row = await self._conn.fetchrow(_BEGIN, customer_id, caller, key)
+        assert row is not None  # noqa: S101 - the VALUES row is always there
+        pk, state, erased_at, request_hash, response, seq = row
+        found = (pk, state, erased_at) if pk is not None else None
+        earlier = (request_hash, response, seq) if request_hash is not None else None
         return customer_state(found, customer_id), prior_check(earlier)
 
     async def reservations(self, customer_pk: int, since: datetime) -> list[Reservation]:
