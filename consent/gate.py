@@ -23,7 +23,6 @@ from consent.contacts import contact_kind_for_channel, normalise
 from consent.crypto import KeyRing
 from consent.decide import (
     ContactRequest,
-    Reservation,
     earliest_allowed,
     erased_customer,
     reasons_against,
@@ -35,10 +34,9 @@ from consent.store.async_postgres import AsyncPostgresRunner
 from consent.store.async_sqlite import AsyncSqliteRunner
 from consent.store.gate_sql import CheckRow, PriorCheck
 from consent.store.runners import GateRunner, runner_for, sqlite_path
-from consent.store.steps import Begin, LoadLists, LoadReservations, Record, Steps, drive
+from consent.store.steps import Begin, History, LoadHistory, Record, Steps, drive
 from consent.suppression import hashes_to_consult
 from policy.engine import PolicyEngine
-from policy.facts import ListFact
 from policy.periods import Period
 from policy.reasons import Reason
 from policy.requirements import RequirementKind
@@ -167,11 +165,14 @@ class Gate:
         else:
             assert state is not None  # noqa: S101 - a request exists only for a known customer
             since = _lookback(state, request, self._policy.lookbacks)
-            history: list[Reservation] = yield LoadReservations(state.pk, since)
-            if (request.channel, request.purpose) in self._reads_lists:
-                lists: dict[str, ListFact] = yield LoadLists(
-                    hashes_to_consult(state, request.channel, request.destination_hash)
-                )
+            hashes = (
+                hashes_to_consult(state, request.channel, request.destination_hash)
+                if (request.channel, request.purpose) in self._reads_lists
+                else None
+            )
+            loaded: History = yield LoadHistory(state.pk, since, hashes)
+            history, lists = loaded
+            if lists is not None:
                 request = replace(request, lists=lists)
             reasons = reasons_against(state, request, history, self._policy)
             if reasons:

@@ -9,7 +9,7 @@ statements are prepared once per connection.
 """
 
 import shlex
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from datetime import UTC, datetime
 from typing import Any, TypeVar
 
@@ -35,8 +35,7 @@ from consent.store.gate_sql import (
     prior_check,
     reservation,
 )
-from consent.store.steps import Steps, drive_async
-from policy.facts import ListFact
+from consent.store.steps import History, Steps, drive_async
 
 T = TypeVar("T")
 
@@ -63,12 +62,18 @@ _RESERVATIONS = _numbered(RESERVATIONS_SQL)
 _RECORD = _numbered(PG_RECORD_SQL)
 _RESERVATIONS = _numbered(RESERVATIONS_SQL)
 _RECORD = _numbered(PG_RECORD_SQL)
-# One statement for any number of the customer's hashes: an array, not a placeholder each.
-_LISTS = (
-    "SELECT l.name, l.source_date, m.hits, m.first_on FROM suppression_lists l "
+# The reservations and the lists in one round trip: rows of either kind, told apart by the
+# first column. The customer's hashes go as one array, not a placeholder each.
+_HISTORY = (
+    "SELECT true, send_at, channel, campaign_id, counts_toward_limits, purpose, "
+    "NULL::text, NULL::date, NULL::bigint, NULL::date FROM checks "
+    "WHERE customer_pk = $1 AND reserved AND (send_at > $2 OR campaign_id IS NOT NULL) "
+    "UNION ALL "
+    "SELECT false, NULL, NULL, NULL, NULL, NULL, l.name, l.source_date, m.hits, m.first_on "
+    "FROM suppression_lists l "
     "CROSS JOIN LATERAL (SELECT count(*) AS hits, min(e.listed_on) AS first_on "
     "FROM suppression_entries e "
-    "WHERE e.list_name = l.name AND e.lookup_hash = ANY($1::bytea[])) m"
+    "WHERE e.list_name = l.name AND e.lookup_hash = ANY($3::bytea[])) m"
 )
 
 # The store cannot be reached or is going away: 503, never a guess. (Other errors are bugs
@@ -97,15 +102,16 @@ class AsyncPostgresTransaction:
         earlier = (request_hash, response, seq) if request_hash is not None else None
         return customer_state(found, customer_id), prior_check(earlier)
 
-    async def reservations(self, customer_pk: int, since: datetime) -> list[Reservation]:
-        rows = await self._conn.fetch(_RESERVATIONS, customer_pk, pg_stamp(since))
-        return [
-            reservation(at.replace(tzinfo=UTC), channel, campaign, counts, purpose, since)
-            for at, channel, campaign, counts, purpose in rows
-        ]
-
-    async def lists(self, hashes: tuple[bytes, ...]) -> dict[str, ListFact]:
-        return suppression.list_facts(await self._conn.fetch(_LISTS, list(hashes)))
+    async def history(
+        self, customer_pk: int, since: datetime, hashes: tuple[bytes, ...] | None
+    ) -> History:
+        if hashes is None:
+            rows = await self._conn.fetch(_RESERVATIONS, customer_pk, pg_stamp(since))
+            return _reservations(rows, since), None
+        rows = await self._conn.fetch(_HISTORY, customer_pk, pg_stamp(since), list(hashes))
+        booked = [row[1:6] for row in rows if row[0]]
+        on_lists = [row[6:] for row in rows if not row[0]]
+        return _reservations(booked, since), suppression.list_facts(on_lists)
 
     async def record(self, entry: AuditEntry, row: CheckRow) -> int:
         values = (*audit_log.row_values(entry), *check_values(row, pg_stamp))
@@ -208,3 +214,10 @@ def _server_settings(options: str) -> dict[str, str]:
         name, _, value = pair[2:].partition("=")
         settings[name] = value
     return settings
+
+
+def _reservations(rows: Iterable[Iterable[Any]], since: datetime) -> list[Reservation]:
+    return [
+        reservation(at.replace(tzinfo=UTC), channel, campaign, counts, purpose, since)
+        for at, channel, campaign, counts, purpose in rows
+    ]

@@ -1,8 +1,8 @@
 """The gate's check as store requests, so one decision procedure serves every store.
 
 The gate writes the check as a generator that yields what it needs from the store (lock
-and look up, load reservations, consult the suppression lists, record) and receives the
-answers; it does no I/O itself.
+and look up, load the reservations and consult the suppression lists, record) and
+receives the answers; it does no I/O itself.
 ``drive`` performs the requests on a blocking transaction (the SQLite writer, PostgreSQL in
 a thread); ``drive_async`` on an asyncio one (PostgreSQL in the event loop).
 """
@@ -31,18 +31,19 @@ class Begin:
 
 
 @dataclass(frozen=True, slots=True)
-class LoadReservations:
-    """The live reservations of this customer from ``since``: a list of Reservation."""
+class LoadHistory:
+    """The customer's live reservations from ``since`` and, when ``hashes`` are given, every
+    loaded suppression list and whether any of them is on it: (reservations, lists or None).
+
+    One step, so that a store can answer both in one round trip.
+    """
 
     customer_pk: int
     since: datetime
+    hashes: tuple[bytes, ...] | None
 
 
-@dataclass(frozen=True, slots=True)
-class LoadLists:
-    """Every loaded suppression list, and whether any of ``hashes`` is on it: list -> ListFact."""
-
-    hashes: tuple[bytes, ...]
+History = tuple[list[Reservation], dict[str, ListFact] | None]
 
 
 @dataclass(frozen=True, slots=True)
@@ -53,7 +54,7 @@ class Record:
     row: CheckRow
 
 
-Step = Begin | LoadReservations | LoadLists | Record
+Step = Begin | LoadHistory | Record
 Steps = Generator[Step, Any, T]
 
 
@@ -62,9 +63,9 @@ class AsyncGateTransaction(Protocol):
         self, customer_id: str, caller: str, key: str
     ) -> tuple[CustomerState | None, PriorCheck | None]: ...
 
-    async def reservations(self, customer_pk: int, since: datetime) -> list[Reservation]: ...
-
-    async def lists(self, hashes: tuple[bytes, ...]) -> dict[str, ListFact]: ...
+    async def history(
+        self, customer_pk: int, since: datetime, hashes: tuple[bytes, ...] | None
+    ) -> History: ...
 
     async def record(self, entry: AuditEntry, row: CheckRow) -> int: ...
 
@@ -72,20 +73,17 @@ class AsyncGateTransaction(Protocol):
 def _perform(tx: GateTransaction, step: Step) -> Any:
     if isinstance(step, Begin):
         return tx.begin(step.customer_id, step.caller, step.idempotency_key)
-    if isinstance(step, LoadReservations):
-        return tx.reservations(step.customer_pk, step.since)
-    if isinstance(step, LoadLists):
-        return tx.lists(step.hashes)
+    if isinstance(step, LoadHistory):
+        lists = tx.lists(step.hashes) if step.hashes is not None else None
+        return tx.reservations(step.customer_pk, step.since), lists
     return tx.record(step.entry, step.row)
 
 
 async def _perform_async(tx: AsyncGateTransaction, step: Step) -> Any:
     if isinstance(step, Begin):
         return await tx.begin(step.customer_id, step.caller, step.idempotency_key)
-    if isinstance(step, LoadReservations):
-        return await tx.reservations(step.customer_pk, step.since)
-    if isinstance(step, LoadLists):
-        return await tx.lists(step.hashes)
+    if isinstance(step, LoadHistory):
+        return await tx.history(step.customer_pk, step.since, step.hashes)
     return await tx.record(step.entry, step.row)
 
 
