@@ -17,17 +17,26 @@ _SCALARS = (str, int, bool, type(None))
 
 
 def _is_plain(value: Any) -> bool:
-    """True for JSON without floats or non-string keys; the hot path, so no paths are built
-    and exact types are tried before ``isinstance`` (every decision's payload comes here)."""
+    """True for JSON without floats or non-string keys; the hot path, so no paths are built,
+    exact types are tried before ``isinstance``, and scalars in a container are judged in
+    place rather than by a call each (every decision's payload comes here)."""
     kind = type(value)
     if kind is str or kind is int or kind is bool or value is None:
         return True
     if kind is dict or isinstance(value, dict):
-        return all(isinstance(key, str) and _is_plain(item) for key, item in value.items())
+        for key, item in value.items():
+            if not isinstance(key, str) or not _is_plain_item(item):
+                return False
+        return True
     if kind is list or kind is tuple or isinstance(value, list | tuple):
-        return all(_is_plain(item) for item in value)
+        return all(_is_plain_item(item) for item in value)
     # Subclasses (a StrEnum is a str) are plain too; a float never is.
     return isinstance(value, _SCALARS) and not isinstance(value, float)
+
+
+def _is_plain_item(item: Any) -> bool:
+    kind = type(item)
+    return kind is str or kind is bool or item is None or _is_plain(item)
 
 
 def _problem(value: Any, path: str) -> str | None:
