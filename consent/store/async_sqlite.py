@@ -109,7 +109,7 @@ class AsyncSqliteRunner:
             _fail(batch, exc)
             return
         try:
-            outcomes = commit_begun(store.conn, works)
+            outcomes = commit_begun(store.conn, works, again=[job.work for job in batch])
         except Exception as exc:  # whatever broke, every waiting caller hears of it
             _fail(batch, exc)
             return

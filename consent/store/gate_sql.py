@@ -189,6 +189,7 @@ class SqliteTransaction:
 
     def __init__(self, cursor: Any) -> None:
         self._cursor = cursor
+        self.records_started = 0  # so the batch knows whether a failed check wrote anything
 
     def begin(
         self, customer_id: str, caller: str, key: str
@@ -215,6 +216,7 @@ class SqliteTransaction:
 
     def record(self, entry: AuditEntry, row: CheckRow) -> int:
         cur = self._cursor
+        self.records_started += 1
         cur.execute(_SQLITE_AUDIT_SQL, audit_log.row_values(entry))
         seq = int(cur.fetchone()[0])
         cur.execute(_SQLITE_CHECK_SQL, (*check_values(row, _sqlite_stamp), seq))

@@ -193,12 +193,56 @@ def commit_batch(conn: sqlite3.Connection, works: list[Work[Any]]) -> list[Outco
     return commit_begun(conn, works)
 
 
-def commit_begun(conn: sqlite3.Connection, works: list[Work[Any]]) -> list[Outcome]:
-    """Run each in a savepoint of the open transaction, then commit: (result, error).
+class _WroteThenFailed(Exception):
+    """A check failed after it had started writing its record."""
 
-    A work that raises rolls back to its savepoint and fails alone; if the transaction
-    itself fails, it is rolled back and the error raised for the whole batch.
+
+def commit_begun(
+    conn: sqlite3.Connection,
+    works: list[Work[Any]],
+    again: list[Work[Any]] | None = None,
+) -> list[Outcome]:
+    """Run each in the open transaction, then commit: (result, error) for each.
+
+    A check that fails before writing (a 409, say) fails alone. One that fails after it
+    started writing its record, which the gate's own checks never do, would leave half a
+    record: the whole batch is then rolled back and run again, each check in a savepoint
+    of its own (``again``: the same works, re-runnable). The savepoints are not paid on
+    every check because that never happens: two statements fewer a check. If the
+    transaction itself fails, it is rolled back and the error raised for the whole batch.
     """
+    try:
+        return _commit_trusting(conn, works)
+    except _WroteThenFailed:
+        conn.rollback()
+    conn.execute("BEGIN IMMEDIATE")
+    return _commit_with_savepoints(conn, again if again is not None else works)
+
+
+def _commit_trusting(conn: sqlite3.Connection, works: list[Work[Any]]) -> list[Outcome]:
+    cursor = conn.cursor()
+    tx = SqliteTransaction(cursor)
+    try:
+        outcomes: list[Outcome] = []
+        for work in works:
+            started = tx.records_started
+            try:
+                outcomes.append((work(tx), None))
+            except Exception as exc:  # handed to its caller through its future
+                if tx.records_started != started:
+                    raise _WroteThenFailed from exc
+                outcomes.append((None, exc))
+        cursor.execute("COMMIT")
+    except _WroteThenFailed:
+        raise
+    except BaseException:
+        if conn.in_transaction:
+            conn.rollback()
+        raise
+    return outcomes
+
+
+def _commit_with_savepoints(conn: sqlite3.Connection, works: list[Work[Any]]) -> list[Outcome]:
     cursor = conn.cursor()
     tx = SqliteTransaction(cursor)
     try:

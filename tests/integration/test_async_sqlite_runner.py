@@ -2,7 +2,7 @@
 
 import asyncio
 import sqlite3
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import pytest
@@ -175,3 +175,37 @@ def test_a_writers_lock_held_past_the_timeout_fails_closed_and_is_not_kept(
     finally:
         other.close()
     assert _entries(sqlite_engine, "subject:ok") == 1
+
+
+def test_only_a_check_that_failed_mid_record_makes_the_batch_run_again(
+    sqlite_engine: Engine,
+) -> None:
+    """Checks run without a savepoint each; a failure before writing needs none."""
+    calls: list[str] = []
+
+    def counted(tx: GateTransaction) -> int:
+        calls.append("ok")
+        return _ok(tx)
+
+    def refused(_: GateTransaction) -> int:
+        raise ValueError("refused before writing anything")
+
+    async def batch(failing: Callable[[GateTransaction], int]) -> list[int | BaseException]:
+        runner = AsyncSqliteRunner(_path(sqlite_engine))
+        try:
+            works = [counted, failing, counted]
+            return await asyncio.gather(
+                *(runner.run_work(work) for work in works), return_exceptions=True
+            )
+        finally:
+            await runner.close()
+
+    results = asyncio.run(batch(refused))
+    assert isinstance(results[1], ValueError)
+    assert calls == ["ok", "ok"]  # nothing ran twice
+    calls.clear()
+    results = asyncio.run(batch(_fails_after_writing))
+    assert isinstance(results[1], ValueError)
+    assert calls == ["ok"] * 3  # the first ran, then the batch again, each in a savepoint
+    assert _entries(sqlite_engine, "subject:ok") == 4
+    assert _entries(sqlite_engine, "subject:failed") == 0
