@@ -9,7 +9,7 @@ from fastapi import FastAPI
 from fastapi.openapi.utils import get_openapi
 from pydantic import BaseModel
 
-from api import errors
+from api import errors, gc_tuning
 from api.auth import KeyCache, load_enforcer
 from api.deps import Services
 from api.fast_path import FastPath
@@ -82,6 +82,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     @asynccontextmanager
     async def lifespan(_: FastAPI) -> AsyncIterator[None]:
         await services.gate.open_async()  # PostgreSQL's pool belongs to this event loop
+        gc_tuning.tune_once()
         yield
         await services.gate.close_async()
         services.gate.close()  # the SQLite writer finishes its batch and stops
