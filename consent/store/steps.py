@@ -3,8 +3,10 @@
 The gate writes the check as a generator that yields what it needs from the store (lock
 and look up, load the reservations and consult the suppression lists, record) and
 receives the answers; it does no I/O itself.
-``drive`` performs the requests on a blocking transaction (the SQLite writer, PostgreSQL in
-a thread); ``drive_async`` on an asyncio one (PostgreSQL in the event loop).
+``drive`` performs the requests on a blocking transaction (SQLite, in the event loop or
+the writer thread; PostgreSQL in a thread); ``drive_async`` on an asyncio one (PostgreSQL
+in the event loop). ``prepare`` and ``complete`` split a check around a lock: decided on
+a snapshot first, confirmed and recorded under the lock (SQLite with several workers).
 """
 
 from collections.abc import Callable, Generator
