@@ -9,8 +9,8 @@ statements are prepared once per connection.
 """
 
 import shlex
-from collections.abc import Callable, Iterable
-from datetime import UTC, datetime
+from collections.abc import Callable
+from datetime import datetime
 from typing import Any, TypeVar
 
 import asyncpg
@@ -20,20 +20,20 @@ from sqlalchemy.engine import URL
 
 from audit import log as audit_log
 from audit.entry import AuditEntry
-from consent.decide import Reservation
 from consent.errors import StoreUnavailableError
 from consent.state import CustomerState
 from consent.store import suppression
 from consent.store.gate_sql import (
     PG_RECORD_SQL,
     RESERVATIONS_SQL,
+    RESERVATIONS_WHERE,
     CheckRow,
     PriorCheck,
     check_values,
     customer_state,
+    pg_reservations,
     pg_stamp,
     prior_check,
-    reservation,
 )
 from consent.store.steps import History, Steps, drive_async
 
@@ -65,9 +65,9 @@ _RECORD = _numbered(PG_RECORD_SQL)
 # The reservations and the lists in one round trip: rows of either kind, told apart by the
 # first column. The customer's hashes go as one array, not a placeholder each.
 _HISTORY = (
-    "SELECT true, send_at, channel, campaign_id, counts_toward_limits, purpose, "
+    "SELECT true, send_at, channel, campaign_id, counts_toward_limits, purpose, "  # noqa: S608 - constants only
     "NULL::text, NULL::date, NULL::bigint, NULL::date FROM checks "
-    "WHERE customer_pk = $1 AND reserved AND (send_at > $2 OR campaign_id IS NOT NULL) "
+    f"WHERE {_numbered(RESERVATIONS_WHERE)} "
     "UNION ALL "
     "SELECT false, NULL, NULL, NULL, NULL, NULL, l.name, l.source_date, m.hits, m.first_on "
     "FROM suppression_lists l "
@@ -107,11 +107,11 @@ class AsyncPostgresTransaction:
     ) -> History:
         if hashes is None:
             rows = await self._conn.fetch(_RESERVATIONS, customer_pk, pg_stamp(since))
-            return _reservations(rows, since), None
+            return pg_reservations(rows, since), None
         rows = await self._conn.fetch(_HISTORY, customer_pk, pg_stamp(since), list(hashes))
         booked = [row[1:6] for row in rows if row[0]]
         on_lists = [row[6:] for row in rows if not row[0]]
-        return _reservations(booked, since), suppression.list_facts(on_lists)
+        return pg_reservations(booked, since), suppression.list_facts(on_lists)
 
     async def record(self, entry: AuditEntry, row: CheckRow) -> int:
         values = (*audit_log.row_values(entry), *check_values(row, pg_stamp))
@@ -214,10 +214,3 @@ def _server_settings(options: str) -> dict[str, str]:
         name, _, value = pair[2:].partition("=")
         settings[name] = value
     return settings
-
-
-def _reservations(rows: Iterable[Iterable[Any]], since: datetime) -> list[Reservation]:
-    return [
-        reservation(at.replace(tzinfo=UTC), channel, campaign, counts, purpose, since)
-        for at, channel, campaign, counts, purpose in rows
-    ]

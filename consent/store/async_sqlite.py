@@ -89,7 +89,8 @@ class AsyncSqliteRunner:
     async def _write(self, batch: list[_Job]) -> None:
         if not batch:
             return
-        works = [job.work for job in batch]
+        plain = [job.work for job in batch]
+        works = plain
         locked = False
         try:
             store = self._open()
@@ -109,7 +110,7 @@ class AsyncSqliteRunner:
             _fail(batch, exc)
             return
         try:
-            outcomes = commit_begun(store.conn, works, again=[job.work for job in batch])
+            outcomes = commit_begun(store.conn, works, again=plain)
         except Exception as exc:  # whatever broke, every waiting caller hears of it
             _fail(batch, exc)
             return

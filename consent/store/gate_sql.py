@@ -158,9 +158,11 @@ PRIOR_SQL = (
     "WHERE caller = {p} AND idempotency_key = {p}"
 )
 LOCK_SQL = "SELECT pk, state, erased_at FROM customers WHERE external_id = {p} FOR UPDATE"
+# A customer's live reservations from a time on, and every live campaign one.
+RESERVATIONS_WHERE = "customer_pk = {p} AND reserved AND (send_at > {p} OR campaign_id IS NOT NULL)"
 RESERVATIONS_SQL = (
-    "SELECT send_at, channel, campaign_id, counts_toward_limits, purpose FROM checks "
-    "WHERE customer_pk = {p} AND reserved AND (send_at > {p} OR campaign_id IS NOT NULL)"
+    "SELECT send_at, channel, campaign_id, counts_toward_limits, purpose FROM checks "  # noqa: S608
+    f"WHERE {RESERVATIONS_WHERE}"
 )
 
 
@@ -226,6 +228,14 @@ class SqliteTransaction:
 # --- PostgreSQL --------------------------------------------------------------------------
 
 
+def pg_reservations(rows: Iterable[Iterable[Any]], since: datetime) -> list[Reservation]:
+    """Rows of ``RESERVATIONS_SQL`` from either PostgreSQL driver (naive UTC times)."""
+    return [
+        reservation(at.replace(tzinfo=UTC), channel, campaign, counts, purpose, since)
+        for at, channel, campaign, counts, purpose in rows
+    ]
+
+
 def pg_stamp(at: datetime) -> datetime:
     """Naive UTC, as the columns are ``timestamp without time zone`` holding UTC."""
     return at.astimezone(UTC).replace(tzinfo=None)
@@ -257,11 +267,7 @@ class PostgresTransaction:
     def reservations(self, customer_pk: int, since: datetime) -> list[Reservation]:
         with self._conn.cursor() as cur:
             cur.execute(RESERVATIONS_SQL.format(p="%s"), (customer_pk, pg_stamp(since)))
-            rows = cur.fetchall()
-        return [
-            reservation(at.replace(tzinfo=UTC), channel, campaign, counts, purpose, since)
-            for at, channel, campaign, counts, purpose in rows
-        ]
+            return pg_reservations(cur.fetchall(), since)
 
     def lists(self, hashes: tuple[bytes, ...]) -> dict[str, ListFact]:
         with self._conn.cursor() as cur:

@@ -145,7 +145,7 @@ class WriterStore:
 
     @contextmanager
     def turn(self) -> Iterator[None]:
-        fcntl.flock(self.lock_fd, fcntl.LOCK_EX)
+        self.lock()
         try:
             yield
         finally:
@@ -212,50 +212,35 @@ def commit_begun(
     transaction itself fails, it is rolled back and the error raised for the whole batch.
     """
     try:
-        return _commit_trusting(conn, works)
+        return _commit(conn, works, savepoints=False)
     except _WroteThenFailed:
         conn.rollback()
     conn.execute("BEGIN IMMEDIATE")
-    return _commit_with_savepoints(conn, again if again is not None else works)
+    return _commit(conn, again if again is not None else works, savepoints=True)
 
 
-def _commit_trusting(conn: sqlite3.Connection, works: list[Work[Any]]) -> list[Outcome]:
+def _commit(conn: sqlite3.Connection, works: list[Work[Any]], *, savepoints: bool) -> list[Outcome]:
     cursor = conn.cursor()
     tx = SqliteTransaction(cursor)
     try:
         outcomes: list[Outcome] = []
         for work in works:
+            if savepoints:
+                cursor.execute("SAVEPOINT job")
             started = tx.records_started
             try:
                 outcomes.append((work(tx), None))
             except Exception as exc:  # handed to its caller through its future
-                if tx.records_started != started:
-                    raise _WroteThenFailed from exc
+                if savepoints:
+                    cursor.execute("ROLLBACK TO job")
+                elif tx.records_started != started:
+                    raise _WroteThenFailed from exc  # left open: the caller rolls back
                 outcomes.append((None, exc))
+            if savepoints:
+                cursor.execute("RELEASE job")
         cursor.execute("COMMIT")
     except _WroteThenFailed:
         raise
-    except BaseException:
-        if conn.in_transaction:
-            conn.rollback()
-        raise
-    return outcomes
-
-
-def _commit_with_savepoints(conn: sqlite3.Connection, works: list[Work[Any]]) -> list[Outcome]:
-    cursor = conn.cursor()
-    tx = SqliteTransaction(cursor)
-    try:
-        outcomes: list[Outcome] = []
-        for work in works:
-            cursor.execute("SAVEPOINT job")
-            try:
-                outcomes.append((work(tx), None))
-            except Exception as exc:  # handed to its caller through its future
-                cursor.execute("ROLLBACK TO job")
-                outcomes.append((None, exc))
-            cursor.execute("RELEASE job")
-        cursor.execute("COMMIT")
     except BaseException:
         if conn.in_transaction:
             conn.rollback()
