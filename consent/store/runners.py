@@ -188,21 +188,33 @@ Outcome = tuple[Any, BaseException | None]
 
 
 def commit_batch(conn: sqlite3.Connection, works: list[Work[Any]]) -> list[Outcome]:
-    """Run each in a savepoint of one ``BEGIN IMMEDIATE`` and commit once: (result, error)."""
+    """Run each in one ``BEGIN IMMEDIATE`` and commit once: (result, error) for each."""
     conn.execute("BEGIN IMMEDIATE")
-    return commit_begun(conn, works)
+    outcomes = run_begun(conn, works)
+    commit_or_roll_back(conn)
+    return outcomes
+
+
+def commit_or_roll_back(conn: sqlite3.Connection) -> None:
+    """COMMIT the batch; if that fails, nothing of it stays and the error is raised."""
+    try:
+        conn.execute("COMMIT")
+    except BaseException:
+        if conn.in_transaction:
+            conn.rollback()
+        raise
 
 
 class _WroteThenFailed(Exception):
     """A check failed after it had started writing its record."""
 
 
-def commit_begun(
+def run_begun(
     conn: sqlite3.Connection,
     works: list[Work[Any]],
     again: list[Work[Any]] | None = None,
 ) -> list[Outcome]:
-    """Run each in the open transaction, then commit: (result, error) for each.
+    """Run each in the open transaction, left open for the caller to commit: (result, error).
 
     A check that fails before writing (a 409, say) fails alone. One that fails after it
     started writing its record, which the gate's own checks never do, would leave half a
@@ -212,14 +224,14 @@ def commit_begun(
     transaction itself fails, it is rolled back and the error raised for the whole batch.
     """
     try:
-        return _commit(conn, works, savepoints=False)
+        return _run(conn, works, savepoints=False)
     except _WroteThenFailed:
         conn.rollback()
     conn.execute("BEGIN IMMEDIATE")
-    return _commit(conn, again if again is not None else works, savepoints=True)
+    return _run(conn, again if again is not None else works, savepoints=True)
 
 
-def _commit(conn: sqlite3.Connection, works: list[Work[Any]], *, savepoints: bool) -> list[Outcome]:
+def _run(conn: sqlite3.Connection, works: list[Work[Any]], *, savepoints: bool) -> list[Outcome]:
     cursor = conn.cursor()
     tx = SqliteTransaction(cursor)
     try:
@@ -238,7 +250,6 @@ def _commit(conn: sqlite3.Connection, works: list[Work[Any]], *, savepoints: boo
                 outcomes.append((None, exc))
             if savepoints:
                 cursor.execute("RELEASE job")
-        cursor.execute("COMMIT")
     except _WroteThenFailed:
         raise
     except BaseException:

@@ -10,7 +10,7 @@ from sqlalchemy import Engine
 
 from consent.errors import StoreUnavailableError
 from consent.store.async_sqlite import AsyncSqliteRunner
-from consent.store.gate_sql import GateTransaction
+from consent.store.gate_sql import GateTransaction, SqliteTransaction
 from consent.store.runners import WriterStore
 from tests.integration.test_sqlite_writer import _entries, _fails_after_writing, _record
 from tests.stores import migrated_engine
@@ -209,3 +209,39 @@ def test_only_a_check_that_failed_mid_record_makes_the_batch_run_again(
     assert calls == ["ok"] * 3  # the first ran, then the batch again, each in a savepoint
     assert _entries(sqlite_engine, "subject:ok") == 4
     assert _entries(sqlite_engine, "subject:failed") == 0
+
+
+def _breaks_the_commit(tx: GateTransaction) -> int:
+    """Records, then leaves a foreign key that only COMMIT checks (deferred) dangling."""
+    seq = _ok(tx)
+    assert isinstance(tx, SqliteTransaction)
+    cursor = tx._cursor  # past the gate's own statements, for a fault only COMMIT sees
+    cursor.execute("PRAGMA defer_foreign_keys=ON")
+    cursor.execute(
+        "INSERT INTO notices (customer_pk, kind, delivered_at, method, recorded_at, recorded_by)"
+        " VALUES (999999, 'glba_initial', '2026-01-01', 'mail', '2026-01-01', 't')"
+    )
+    return seq
+
+
+def test_a_commit_that_fails_fails_every_check_of_its_batch_and_keeps_nothing(
+    sqlite_engine: Engine,
+) -> None:
+    """The COMMIT runs off the loop; its failure still reaches every caller, never an answer."""
+
+    async def scenario() -> tuple[list[int | BaseException], int]:
+        runner = AsyncSqliteRunner(_path(sqlite_engine))
+        try:
+            works = [_ok, _breaks_the_commit, _ok]
+            failed = await asyncio.gather(
+                *(runner.run_work(work) for work in works), return_exceptions=True
+            )
+            return failed, await runner.run_work(_ok)  # the next batch starts clean
+        finally:
+            await runner.close()
+
+    failed, after = asyncio.run(scenario())
+    assert all(isinstance(result, StoreUnavailableError) for result in failed)
+    assert isinstance(failed[0].__cause__, sqlite3.IntegrityError)  # type: ignore[union-attr]
+    assert after > 0
+    assert _entries(sqlite_engine, "subject:ok") == 1
