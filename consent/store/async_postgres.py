@@ -1,15 +1,18 @@
 """The gate on PostgreSQL from the event loop: asyncpg and its connection pool.
 
 The same statements as ``gate_sql.PostgresTransaction`` (lock, then idempotency look-up,
-reservations, lists, record, COMMIT), without a thread per check. The hot path uses
-asyncpg rather than psycopg (which the rest of the service keeps, through SQLAlchemy):
-with psycopg's async cursors, converting, preparing and awaiting each statement cost
-~1.6 ms of server CPU a check on this machine; asyncpg's protocol is compiled and its
-statements are prepared once per connection.
+reservations, lists, record, COMMIT), without a thread per check; checks that arrive
+while the runner's transactions are all busy run together in the next (``pg_batch.py``).
+The hot path uses asyncpg rather than psycopg (which the rest of the service keeps,
+through SQLAlchemy): with psycopg's async cursors, converting, preparing and awaiting
+each statement cost ~1.6 ms of server CPU a check on this machine; asyncpg's protocol is
+compiled and its statements are prepared once per connection.
 """
 
+import asyncio
 import shlex
 from collections.abc import Callable
+from dataclasses import dataclass
 from datetime import datetime
 from typing import Any, TypeVar
 
@@ -35,7 +38,16 @@ from consent.store.gate_sql import (
     pg_stamp,
     prior_check,
 )
-from consent.store.steps import History, Steps, drive_async
+from consent.store.pg_batch import BatchPostgresTransaction
+from consent.store.steps import (
+    Begin,
+    History,
+    Step,
+    Steps,
+    WroteThenFailedError,
+    drive_async,
+    drive_together,
+)
 
 T = TypeVar("T")
 
@@ -58,8 +70,6 @@ _BEGIN = (
     "WHERE external_id = $1 FOR UPDATE) AS c ON true "
     "LEFT JOIN checks AS p ON p.caller = $2 AND p.idempotency_key = $3"
 )
-_RESERVATIONS = _numbered(RESERVATIONS_SQL)
-_RECORD = _numbered(PG_RECORD_SQL)
 _RESERVATIONS = _numbered(RESERVATIONS_SQL)
 _RECORD = _numbered(PG_RECORD_SQL)
 # The reservations and the lists in one round trip: rows of either kind, told apart by the
@@ -128,14 +138,47 @@ class _GateConnection(asyncpg.Connection):
         return ""
 
 
-class AsyncPostgresRunner:
-    """Opened and closed with the event loop that uses it (the app's lifespan)."""
+_MAX_BATCH = 64  # checks in one transaction: bounds how long the first waits for the last
+# A batch can fail for a reason its checks would not meet alone: a racing twin's key, or a
+# deadlock with another kind of transaction. Its checks then run one by one.
+_RUN_ALONE: tuple[type[BaseException], ...] = (
+    asyncpg.IntegrityConstraintViolationError,
+    asyncpg.DeadlockDetectedError,
+    asyncpg.SerializationError,
+    WroteThenFailedError,
+)
 
-    def __init__(self, engine: Engine, max_connections: int = 10, timeout: float = 5.0) -> None:
+
+@dataclass(slots=True)
+class _Job:
+    make_steps: Callable[[], Steps[Any]]
+    future: "asyncio.Future[Any]"
+
+
+class AsyncPostgresRunner:
+    """Opened and closed with the event loop that uses it (the app's lifespan).
+
+    A check runs at once in a transaction of its own while fewer than ``max_batches`` are
+    running; otherwise it waits, and the next transaction to start takes every waiting
+    check it can (``pg_batch.py``). Under light load nothing waits; under heavy load the
+    round trips and commits are shared.
+    """
+
+    def __init__(
+        self,
+        engine: Engine,
+        max_connections: int = 10,
+        timeout: float = 5.0,
+        max_batches: int = 4,
+    ) -> None:
         self._connect = connect_arguments(engine.url)
         self._max = max_connections
         self._timeout = timeout
         self._pool: asyncpg.Pool[asyncpg.Record] | None = None
+        self._max_batches = max(1, min(max_batches, max_connections))
+        self._waiting: list[_Job] = []
+        self._running = 0
+        self._batches: set[asyncio.Task[None]] = set()  # held, or the loop may drop them
 
     async def open(self) -> None:
         if self._pool is None:
@@ -143,12 +186,80 @@ class AsyncPostgresRunner:
             self._pool = await asyncpg.create_pool(min_size=0, max_size=self._max, **self._connect)
 
     async def close(self) -> None:
+        if self._batches:
+            await asyncio.wait(self._batches, timeout=self._timeout)
         if self._pool is not None:
             await self._pool.close()
             self._pool = None
 
     async def run(self, make_steps: Callable[[], Steps[T]]) -> T:
-        """Run the check; a racing twin with the same key is retried once (see runners.py)."""
+        """Run the check in the next transaction; its result once that has committed."""
+        loop = asyncio.get_running_loop()
+        future: asyncio.Future[T] = loop.create_future()
+        self._waiting.append(_Job(make_steps, future))
+        if self._running < self._max_batches:
+            self._running += 1
+            task = loop.create_task(self._run_waiting())
+            self._batches.add(task)
+            task.add_done_callback(self._batches.discard)
+        return await future
+
+    async def _run_waiting(self) -> None:
+        try:
+            while self._waiting:
+                batch = self._take_batch()
+                if len(batch) == 1:
+                    await self._run_alone(batch[0][0])
+                elif batch:
+                    await self._run_together(batch)
+        finally:
+            # Now, not in a done callback: a check queued in between would find no task.
+            self._running -= 1
+
+    def _take_batch(self) -> list[tuple[_Job, Steps[Any], Step]]:
+        """Waiting checks of distinct customers and keys, each at its first step; the
+        others stay for the next batch (a check that fails to start fails alone)."""
+        batch: list[tuple[_Job, Steps[Any], Step]] = []
+        customers: set[str] = set()
+        keys: set[tuple[str, str]] = set()
+        left: list[_Job] = []
+        for job in self._waiting:
+            if job.future.cancelled():  # its caller went away before it ran: nothing to record
+                continue
+            if len(batch) >= _MAX_BATCH:
+                left.append(job)
+                continue
+            try:
+                steps = job.make_steps()
+                first = next(steps)
+            except StopIteration as done:
+                _settle(job, done.value, None)
+                continue
+            except Exception as exc:
+                _settle(job, None, exc)
+                continue
+            if isinstance(first, Begin):
+                key = (first.caller, first.idempotency_key)
+                if first.customer_id in customers or key in keys:
+                    steps.close()
+                    left.append(job)
+                    continue
+                customers.add(first.customer_id)
+                keys.add(key)
+            batch.append((job, steps, first))
+        self._waiting = left
+        return batch
+
+    async def _run_alone(self, job: _Job) -> None:
+        try:
+            result = await self._alone(job.make_steps)
+        except Exception as exc:
+            _settle(job, None, exc)
+        else:
+            _settle(job, result, None)
+
+    async def _alone(self, make_steps: Callable[[], Steps[T]]) -> T:
+        """One check; a racing twin with the same key is retried once (see ``_BEGIN``)."""
         try:
             return await self._once(make_steps())
         except asyncpg.IntegrityConstraintViolationError:
@@ -156,13 +267,50 @@ class AsyncPostgresRunner:
 
     async def _once(self, steps: Steps[T]) -> T:
         try:
-            await self.open()
-            assert self._pool is not None  # noqa: S101 - opened just above
+            pool = await self._opened()
             # READ COMMITTED; the transaction commits before the answer leaves.
-            async with self._pool.acquire(timeout=self._timeout) as conn, conn.transaction():
+            async with pool.acquire(timeout=self._timeout) as conn, conn.transaction():
                 return await drive_async(steps, AsyncPostgresTransaction(conn))
         except _UNAVAILABLE as exc:
             raise StoreUnavailableError("the consent store is unavailable") from exc
+
+    async def _run_together(self, batch: list[tuple[_Job, Steps[Any], Step]]) -> None:
+        started = [(steps, first) for _, steps, first in batch]
+        try:
+            pool = await self._opened()
+            async with pool.acquire(timeout=self._timeout) as conn, conn.transaction():
+                outcomes = await drive_together(started, BatchPostgresTransaction(conn))
+        except _UNAVAILABLE as exc:
+            unavailable = StoreUnavailableError("the consent store is unavailable")
+            unavailable.__cause__ = exc
+            for job, _, _ in batch:
+                _settle(job, None, unavailable)
+            return
+        except _RUN_ALONE:
+            for _, steps, _ in batch:
+                steps.close()
+            await asyncio.gather(*(self._run_alone(job) for job, _, _ in batch))
+            return
+        except Exception as exc:  # whatever broke, every waiting caller hears of it
+            for job, _, _ in batch:
+                _settle(job, None, exc)
+            return
+        for (job, _, _), (result, error) in zip(batch, outcomes, strict=True):
+            _settle(job, result, error)
+
+    async def _opened(self) -> "asyncpg.Pool[asyncpg.Record]":
+        await self.open()
+        assert self._pool is not None  # noqa: S101 - opened just above
+        return self._pool
+
+
+def _settle(job: _Job, result: Any, error: BaseException | None) -> None:
+    if job.future.done():  # its caller went away; the check stays recorded
+        return
+    if error is None:
+        job.future.set_result(result)
+    else:
+        job.future.set_exception(error)
 
 
 def connect_arguments(url: URL) -> dict[str, Any]:

@@ -7,9 +7,11 @@ receives the answers; it does no I/O itself.
 the writer thread; PostgreSQL in a thread); ``drive_async`` on an asyncio one (PostgreSQL
 in the event loop). ``prepare`` and ``complete`` split a check around a lock: decided on
 a snapshot first, confirmed and recorded under the lock (SQLite with several workers).
+``drive_together`` runs many checks stage by stage, one request a stage for all of them
+(PostgreSQL, checks that arrived together).
 """
 
-from collections.abc import Callable, Generator
+from collections.abc import Callable, Generator, Iterable
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any, Protocol, TypeVar
@@ -70,6 +72,16 @@ class AsyncGateTransaction(Protocol):
     ) -> History: ...
 
     async def record(self, entry: AuditEntry, row: CheckRow) -> int: ...
+
+
+class BatchGateTransaction(Protocol):
+    """The same requests for many checks at once, answered in the order asked."""
+
+    async def begin_many(self, steps: list[Begin]) -> list[Any]: ...
+
+    async def history_many(self, steps: list[LoadHistory]) -> list[Any]: ...
+
+    async def record_many(self, steps: list[Record]) -> list[Any]: ...
 
 
 def _perform(tx: GateTransaction, step: Step) -> Any:
@@ -147,3 +159,55 @@ def complete(prepared: Prepared, tx: GateTransaction, again: Callable[[], Steps[
         result: T = done.value
         return result
     raise RuntimeError("a check's steps went on after its record")
+
+
+Outcome = tuple[Any, BaseException | None]
+
+
+class WroteThenFailedError(Exception):
+    """A check failed after its record was written: the batch must not commit."""
+
+
+async def drive_together(
+    started: list[tuple[Steps[Any], Step]], tx: BatchGateTransaction
+) -> list[Outcome]:
+    """Run each check from its first step, every Begin at once, then every LoadHistory, then
+    every Record: three requests for the lot, whatever their number.
+
+    The checks must be of distinct customers and keys: none may see another's record. One
+    that raises before writing fails alone; one that raises after its record was written
+    fails the batch (``WroteThenFailedError``), which is then rolled back.
+    """
+    outcomes: list[Outcome] = [(None, None)] * len(started)
+    current: dict[int, Step] = {i: step for i, (_, step) in enumerate(started)}
+    while current:
+        stage = _next_stage(current.values())
+        asked = [i for i, step in current.items() if isinstance(step, stage)]
+        answers = await _perform_many(tx, stage, [current[i] for i in asked])
+        for i, answer in zip(asked, answers, strict=True):
+            steps = started[i][0]
+            try:
+                current[i] = steps.send(answer)
+            except StopIteration as done:
+                outcomes[i] = (done.value, None)
+                del current[i]
+            except Exception as exc:
+                if stage is Record:
+                    raise WroteThenFailedError from exc
+                outcomes[i] = (None, exc)
+                del current[i]
+    return outcomes
+
+
+def _next_stage(steps: Iterable[Step]) -> type[Step]:
+    """The earliest stage any check is at, so that later ones wait and join their stage."""
+    kinds = {type(step) for step in steps}
+    return next(kind for kind in (Begin, LoadHistory, Record) if kind in kinds)
+
+
+async def _perform_many(tx: BatchGateTransaction, stage: type[Step], steps: list[Any]) -> list[Any]:
+    if stage is Begin:
+        return await tx.begin_many(steps)
+    if stage is LoadHistory:
+        return await tx.history_many(steps)
+    return await tx.record_many(steps)
