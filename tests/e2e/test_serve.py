@@ -1,6 +1,9 @@
 """The service as a CRM meets it: `consent serve` on a free port, real HTTP, both stores."""
 
+import itertools
+import threading
 import uuid
+from collections import Counter
 from collections.abc import Iterator
 from datetime import UTC, datetime
 from pathlib import Path
@@ -82,6 +85,28 @@ def test_limit_of_one_allows_exactly_one_of_32_concurrent_http_callers(server: S
     customer_id = _phone_customer(server, crm, one_a_day)
     answers = run_together(32, lambda: _post_check(server, crm, uuid.uuid4().hex, customer_id))
     assert sorted(a["decision"] for a in answers) == ["allow"] + ["deny"] * 31
+
+
+@pytest.mark.usefixtures("fresh_registry")
+def test_limits_of_one_hold_for_many_customers_called_at_once(server: Server) -> None:
+    """64 callers, 8 for each of 8 customers, interleaved: enough at once for PostgreSQL's
+    runner to put several customers in one transaction (and keep each customer's other
+    checks for later ones), on both workers."""
+    crm = {"Authorization": f"Bearer {server.key('crm_service', 'campaign')}"}
+    one_a_day = {"status": "opted_in", "limits": [{"count": 1, "period": "P1D"}]}
+    customers = [_phone_customer(server, crm, one_a_day) for _ in range(8)]
+    turns = itertools.cycle(customers)
+    lock = threading.Lock()
+
+    def call() -> tuple[str, str]:
+        with lock:
+            customer_id = next(turns)
+        return customer_id, _post_check(server, crm, uuid.uuid4().hex, customer_id)["decision"]
+
+    answers = run_together(64, call)
+    allowed = Counter(customer for customer, decision in answers if decision == "allow")
+    assert allowed == dict.fromkeys(customers, 1)
+    assert len(answers) == 64
 
 
 @pytest.mark.usefixtures("fresh_registry")
