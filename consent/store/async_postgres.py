@@ -39,6 +39,7 @@ from consent.store.gate_sql import (
     prior_check,
 )
 from consent.store.pg_batch import BatchPostgresTransaction
+from consent.store.runners import settle
 from consent.store.steps import (
     Begin,
     History,
@@ -305,12 +306,7 @@ class AsyncPostgresRunner:
 
 
 def _settle(job: _Job, result: Any, error: BaseException | None) -> None:
-    if job.future.done():  # its caller went away; the check stays recorded
-        return
-    if error is None:
-        job.future.set_result(result)
-    else:
-        job.future.set_exception(error)
+    settle(job.future, result, error)
 
 
 def connect_arguments(url: URL) -> dict[str, Any]:

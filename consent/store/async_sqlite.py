@@ -34,6 +34,7 @@ from consent.store.runners import (
     WriterStore,
     commit_or_roll_back,
     run_begun,
+    settle,
     store_failure,
 )
 from consent.store.steps import Steps, complete, drive, prepare
@@ -135,12 +136,7 @@ class AsyncSqliteRunner:
         finally:
             store.unlock()
         for job, (result, error) in zip(batch, outcomes, strict=True):
-            if job.future.done():  # its caller went away; the check stays recorded
-                continue
-            if error is None:
-                job.future.set_result(result)
-            else:
-                job.future.set_exception(error)
+            settle(job.future, result, error)
 
     async def _commit(self, store: WriterStore) -> None:
         """COMMIT from the committer thread; the writers' lock is held until it is done."""

@@ -14,6 +14,7 @@ PostgreSQL serialises per customer with row locks and commits concurrently, so e
 runs in its own transaction on a pooled connection, here in a small thread pool.
 """
 
+import asyncio
 import fcntl
 import os
 import queue
@@ -257,6 +258,17 @@ def _run(conn: sqlite3.Connection, works: list[Work[Any]], *, savepoints: bool) 
             conn.rollback()
         raise
     return outcomes
+
+
+def settle(future: "asyncio.Future[Any]", result: Any, error: BaseException | None) -> None:
+    """Hand a check's result or error to its waiting caller, unless the caller went away
+    (the check then stays recorded: a retry with its key replays it)."""
+    if future.done():
+        return
+    if error is None:
+        future.set_result(result)
+    else:
+        future.set_exception(error)
 
 
 def store_failure(cause: BaseException) -> StoreUnavailableError:

@@ -53,8 +53,7 @@ def one_batch_gate(pg_engine: Engine, policy: PolicyEngine, keyring: KeyRing) ->
 class World:
     """One set of customers, and the checks to run for them."""
 
-    commands: list[CheckCommand]
-    replayed_key: str  # already used before the checks run, by commands[-2]'s body
+    commands: list[CheckCommand]  # commands[-2]'s key is used once before they run
     holder: str  # a customer of its own, for locking
 
 
@@ -99,7 +98,7 @@ def _world(factory: CustomerFactory) -> World:
         _command(es_clear, Channel.SMS, Purpose.SERVICE, key=replayed_key),  # a retry
         _command(es_clear, Channel.SMS, Purpose.MARKETING, key=replayed_key),  # key reused: 409
     ]
-    return World(commands, replayed_key, factory.create(("ES",)))
+    return World(commands, factory.create(("ES",)))
 
 
 def _lists(suppression: SuppressionLists) -> None:
@@ -206,7 +205,6 @@ def test_a_batch_that_fails_on_a_constraint_runs_its_checks_one_by_one(
                      source=Source.TRANSACTIONAL)
             for _ in range(6)
         ],
-        "",
         factory.create(("ES",)),
     )  # fmt: skip
     recorded = BatchPostgresTransaction.record_many
