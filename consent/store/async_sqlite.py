@@ -8,11 +8,11 @@ written wait for the next one; each batch is one ``BEGIN IMMEDIATE`` and one ``C
 as in the writer thread (``runners.py``), and its answers are released only after that
 commit.
 
-The ``COMMIT`` alone runs in a thread of its own: it is the fsync (~0.5 ms on this disk)
-and now and then a WAL checkpoint (several fsyncs), during which the loop would otherwise
-stand still. SQLite lets go of the GIL while it syncs, so the loop meanwhile reads and
-answers HTTP, and the checks that arrive make the next batch larger. Nothing else touches
-the connection until the commit is done: batches run one at a time.
+The ``COMMIT`` of a large batch runs in a thread of its own: it is the fsync (~0.5 ms on
+this disk) and now and then a WAL checkpoint (several fsyncs), during which the loop would
+otherwise stand still. SQLite lets go of the GIL while it syncs, so the loop meanwhile
+reads and answers HTTP, and the checks that arrive make the next batch larger. Nothing
+else touches the connection until the commit is done: batches run one at a time.
 
 The loop must never block on another writer: the writers' lock (other worker processes)
 is waited for in a thread, and SQLite's own write lock (the admin and portal paths) is
@@ -44,6 +44,7 @@ T = TypeVar("T")
 _MAX_BATCH = 256  # bounds how long the first check of a batch waits for the last
 _FIRST_PAUSE = 0.0002  # seconds between tries while the admin path holds SQLite's lock
 _LAST_PAUSE = 0.002
+_THREAD_COMMIT_FROM = 8  # checks in a batch; smaller batches commit in the loop
 
 
 @dataclass(frozen=True, slots=True)
@@ -129,23 +130,35 @@ class AsyncSqliteRunner:
             return
         try:
             outcomes = run_begun(store.conn, works, again=plain)
-            await self._commit(store)
         except Exception as exc:  # whatever broke, every waiting caller hears of it
+            store.unlock()
             _fail(batch, exc)
             return
-        finally:
-            store.unlock()
+        try:
+            await self._commit_and_unlock(store, len(batch))
+        except Exception as exc:
+            _fail(batch, exc)
+            return
         for job, (result, error) in zip(batch, outcomes, strict=True):
             settle(job.future, result, error)
 
-    async def _commit(self, store: WriterStore) -> None:
-        """COMMIT from the committer thread; the writers' lock is held until it is done."""
+    async def _commit_and_unlock(self, store: WriterStore, checks: int) -> None:
+        """COMMIT, then let the other workers write.
+
+        A batch of a few checks commits in the loop: little HTTP waits meanwhile, and the
+        hand-off to a thread and back would only add to each answer's latency. A larger one
+        commits in the committer thread, which also lets go of the writers' lock at once,
+        not when the busy loop next gets round to it.
+        """
+        if checks < _THREAD_COMMIT_FROM:
+            _commit_then_unlock(store)
+            return
         if self._committer is None:
             self._committer = ThreadPoolExecutor(1, thread_name_prefix="sqlite-commit")
-        committing = self._committer.submit(commit_or_roll_back, store.conn)
+        committing = self._committer.submit(_commit_then_unlock, store)
         try:
             await asyncio.shield(asyncio.wrap_future(committing))
-        except asyncio.CancelledError:  # shutting down: the caller unlocks, so wait for it
+        except asyncio.CancelledError:  # shutting down: never leave a commit half-watched
             wait([committing])
             raise
 
@@ -242,6 +255,13 @@ def _prepared_work(job: _Job, tx: SqliteTransaction) -> Work[Any]:
     if ready is None:
         return job.work
     return lambda locked: complete(ready, locked, make_steps)
+
+
+def _commit_then_unlock(store: WriterStore) -> None:
+    try:
+        commit_or_roll_back(store.conn)
+    finally:
+        store.unlock()
 
 
 def _fail(batch: list[_Job], cause: BaseException) -> None:

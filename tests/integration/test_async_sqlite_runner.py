@@ -224,15 +224,17 @@ def _breaks_the_commit(tx: GateTransaction) -> int:
     return seq
 
 
+@pytest.mark.parametrize("checks", [3, 12], ids=["commits-in-the-loop", "commits-in-a-thread"])
 def test_a_commit_that_fails_fails_every_check_of_its_batch_and_keeps_nothing(
-    sqlite_engine: Engine,
+    sqlite_engine: Engine, checks: int
 ) -> None:
-    """The COMMIT runs off the loop; its failure still reaches every caller, never an answer."""
+    """Wherever the COMMIT runs, its failure reaches every caller, never an answer, and the
+    next batch starts clean."""
 
     async def scenario() -> tuple[list[int | BaseException], int]:
         runner = AsyncSqliteRunner(_path(sqlite_engine))
         try:
-            works = [_ok, _breaks_the_commit, _ok]
+            works = [_ok] * (checks - 2) + [_breaks_the_commit, _ok]
             failed = await asyncio.gather(
                 *(runner.run_work(work) for work in works), return_exceptions=True
             )
