@@ -150,10 +150,11 @@ _RUN_ALONE: tuple[type[BaseException], ...] = (
 )
 
 
-@dataclass(slots=True)
+@dataclass(slots=True, eq=False)
 class _Job:
     make_steps: Callable[[], Steps[Any]]
     future: "asyncio.Future[Any]"
+    expiry: asyncio.TimerHandle | None = None  # fails it closed if it waits too long to start
 
 
 class AsyncPostgresRunner:
@@ -197,7 +198,9 @@ class AsyncPostgresRunner:
         """Run the check in the next transaction; its result once that has committed."""
         loop = asyncio.get_running_loop()
         future: asyncio.Future[T] = loop.create_future()
-        self._waiting.append(_Job(make_steps, future))
+        job = _Job(make_steps, future)
+        job.expiry = loop.call_later(self._timeout, self._expire, job)
+        self._waiting.append(job)
         if self._running < self._max_batches:
             self._running += 1
             task = loop.create_task(self._run_waiting())
@@ -205,11 +208,19 @@ class AsyncPostgresRunner:
             task.add_done_callback(self._batches.discard)
         return await future
 
+    def _expire(self, job: _Job) -> None:
+        """A check still waiting for a transaction after the store timeout: 503, as when no
+        connection is free in time (the running ones may be stuck on a store that hangs)."""
+        if job in self._waiting:
+            self._waiting.remove(job)
+            _settle(job, None, StoreUnavailableError("the consent store is not answering"))
+
     async def _run_waiting(self) -> None:
         try:
             while self._waiting:
                 batch = self._take_batch()
                 if len(batch) == 1:
+                    batch[0][1].close()  # alone, it runs on the single-check statements
                     await self._run_alone(batch[0][0])
                 elif batch:
                     await self._run_together(batch)
@@ -226,6 +237,7 @@ class AsyncPostgresRunner:
         left: list[_Job] = []
         for job in self._waiting:
             if job.future.cancelled():  # its caller went away before it ran: nothing to record
+                _stop_expiry(job)
                 continue
             if len(batch) >= _MAX_BATCH:
                 left.append(job)
@@ -243,10 +255,11 @@ class AsyncPostgresRunner:
                 key = (first.caller, first.idempotency_key)
                 if first.customer_id in customers or key in keys:
                     steps.close()
-                    left.append(job)
+                    left.append(job)  # still within its time to start
                     continue
                 customers.add(first.customer_id)
                 keys.add(key)
+            _stop_expiry(job)
             batch.append((job, steps, first))
         self._waiting = left
         return batch
@@ -306,7 +319,14 @@ class AsyncPostgresRunner:
 
 
 def _settle(job: _Job, result: Any, error: BaseException | None) -> None:
+    _stop_expiry(job)
     settle(job.future, result, error)
+
+
+def _stop_expiry(job: _Job) -> None:
+    if job.expiry is not None:
+        job.expiry.cancel()
+        job.expiry = None
 
 
 def connect_arguments(url: URL) -> dict[str, Any]:

@@ -18,6 +18,7 @@ from sqlalchemy import Engine, func, select, text
 
 from audit.entry import Actor
 from consent.crypto import KeyRing
+from consent.errors import StoreUnavailableError
 from consent.gate import CheckCommand, CheckResult, Gate, GateSettings
 from consent.store.async_postgres import AsyncPostgresRunner
 from consent.store.pg_batch import BatchPostgresTransaction
@@ -235,3 +236,45 @@ def test_a_batch_that_fails_on_a_constraint_runs_its_checks_one_by_one(
             select(func.count()).where(checks.c.idempotency_key.in_(keys))
         ).scalar_one()
     assert rows == len(keys)  # each once: the batch's own inserts were rolled back
+
+
+def test_a_check_that_waits_past_the_store_timeout_for_a_transaction_fails_closed(
+    pg_engine: Engine, policy: PolicyEngine, keyring: KeyRing
+) -> None:
+    """The one transaction is stuck (its customer held elsewhere): the next check is a 503
+    after the store timeout, not a wait without end; the stuck one still finishes."""
+    factory = CustomerFactory(pg_engine, keyring)
+    held, other = factory.create(("ES",)), factory.create(("ES",))
+    gate = Gate(pg_engine, policy, keyring, GateSettings())
+    gate._async_runner = AsyncPostgresRunner(pg_engine, max_batches=1, timeout=0.5)  # type: ignore[assignment]
+    now = datetime.now(UTC)
+
+    def service(customer_id: str) -> CheckCommand:
+        return _command(customer_id, Channel.EMAIL, Purpose.SERVICE, source=Source.TRANSACTIONAL)
+
+    async def scenario() -> tuple[CheckResult, BaseException | None, float]:
+        await gate.open_async()
+        try:
+            with pg_engine.connect() as holder:
+                holder.execute(
+                    text("SELECT pk FROM customers WHERE external_id = :c FOR UPDATE"), {"c": held}
+                )
+                stuck = asyncio.ensure_future(gate.check_async(service(held), ACTOR, now))
+                await asyncio.sleep(0.1)
+                started = asyncio.get_running_loop().time()
+                try:  # bounded here too, so that a runner without the timeout fails, not hangs
+                    await asyncio.wait_for(gate.check_async(service(other), ACTOR, now), 5)
+                    error = None
+                except (StoreUnavailableError, TimeoutError) as exc:
+                    error = exc
+                waited = asyncio.get_running_loop().time() - started
+                assert not stuck.done()
+                holder.rollback()
+            return await asyncio.wait_for(stuck, 10), error, waited
+        finally:
+            await gate.close_async()
+
+    finished, error, waited = asyncio.run(scenario())
+    assert isinstance(error, StoreUnavailableError)
+    assert 0.4 <= waited < 3.0
+    assert str(finished.answer.decision) == "allow"
