@@ -1,14 +1,14 @@
-"""Checks that wait together on PostgreSQL, run together: one transaction, one statement a stage.
+"""Checks that wait together on PostgreSQL, run together: one transaction, a few statements.
 
 A check alone takes four round trips (lock and idempotency look-up, history, record,
 COMMIT) and PostgreSQL pays each statement's overhead and each commit's WAL flush.
-Checks that arrive while every connection is busy are instead run stage by stage
-(``steps.drive_together``): their customers locked in one statement, in primary-key
-order so that two batches never deadlock; their earlier answers, their histories and
-their records each read or written in one statement over arrays; one COMMIT. The
-decisions are the ones each check would take alone: a batch holds each customer and
-each idempotency key at most once (``AsyncPostgresRunner`` keeps the others for the
-next), so no check in it can see, or miss, another's record.
+Checks that arrive while all of a worker's gate transactions are busy instead run stage
+by stage (``steps.drive_together``): their customers locked in one statement, in
+primary-key order so that two batches never deadlock; their earlier answers, their
+histories and their records each read or written in one statement over arrays; one
+COMMIT. The decisions are the ones each check would take alone: a batch holds each
+customer and each idempotency key at most once (``AsyncPostgresRunner`` keeps the others
+for the next), so no check in it can see, or miss, another's record.
 """
 
 from collections.abc import Sequence

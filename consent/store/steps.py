@@ -172,7 +172,7 @@ async def drive_together(
     started: list[tuple[Steps[Any], Step]], tx: BatchGateTransaction
 ) -> list[Outcome]:
     """Run each check from its first step, every Begin at once, then every LoadHistory, then
-    every Record: three requests for the lot, whatever their number.
+    every Record: three requests to the store for the lot, whatever their number.
 
     The checks must be of distinct customers and keys: none may see another's record. One
     that raises before writing fails alone; one that raises after its record was written
