@@ -219,9 +219,9 @@ class AsyncPostgresRunner:
         try:
             while self._waiting:
                 batch = self._take_batch()
-                if len(batch) == 1:
-                    batch[0][1].close()  # alone, it runs on the single-check statements
-                    await self._run_alone(batch[0][0])
+                if len(batch) == 1:  # alone, it runs on the single-check statements
+                    job, steps, first = batch[0]
+                    await self._run_alone(job, (steps, first))
                 elif batch:
                     await self._run_together(batch)
         finally:
@@ -264,27 +264,30 @@ class AsyncPostgresRunner:
         self._waiting = left
         return batch
 
-    async def _run_alone(self, job: _Job) -> None:
+    async def _run_alone(self, job: _Job, started: tuple[Steps[Any], Step] | None = None) -> None:
         try:
-            result = await self._alone(job.make_steps)
+            result = await self._alone(job.make_steps, started)
         except Exception as exc:
             _settle(job, None, exc)
         else:
             _settle(job, result, None)
 
-    async def _alone(self, make_steps: Callable[[], Steps[T]]) -> T:
+    async def _alone(
+        self, make_steps: Callable[[], Steps[T]], started: tuple[Steps[T], Step] | None = None
+    ) -> T:
         """One check; a racing twin with the same key is retried once (see ``_BEGIN``)."""
         try:
-            return await self._once(make_steps())
+            steps, first = started or (make_steps(), None)
+            return await self._once(steps, first)
         except asyncpg.IntegrityConstraintViolationError:
             return await self._once(make_steps())
 
-    async def _once(self, steps: Steps[T]) -> T:
+    async def _once(self, steps: Steps[T], first: Step | None = None) -> T:
         try:
             pool = await self._opened()
             # READ COMMITTED; the transaction commits before the answer leaves.
             async with pool.acquire(timeout=self._timeout) as conn, conn.transaction():
-                return await drive_async(steps, AsyncPostgresTransaction(conn))
+                return await drive_async(steps, AsyncPostgresTransaction(conn), first)
         except _UNAVAILABLE as exc:
             raise StoreUnavailableError("the consent store is unavailable") from exc
 

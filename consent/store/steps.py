@@ -111,9 +111,10 @@ def drive(steps: Steps[T], tx: GateTransaction) -> T:
         return result
 
 
-async def drive_async(steps: Steps[T], tx: AsyncGateTransaction) -> T:
+async def drive_async(steps: Steps[T], tx: AsyncGateTransaction, first: Step | None = None) -> T:
+    """Perform each step on ``tx``; ``first`` if the steps were already started."""
     try:
-        step = next(steps)
+        step = next(steps) if first is None else first
         while True:
             step = steps.send(await _perform_async(tx, step))
     except StopIteration as done:
