@@ -6,7 +6,6 @@ other, and the answer leaves only after the commit: a decision the caller sees i
 """
 
 import hashlib
-import json
 import uuid
 from concurrent.futures import Future
 from dataclasses import dataclass, replace
@@ -14,6 +13,7 @@ from datetime import datetime, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
 
+import orjson
 from sqlalchemy import Engine
 
 from audit.canonical import canonical_bytes
@@ -103,8 +103,14 @@ class CheckCommand:
 
 @dataclass(frozen=True, slots=True)
 class CheckResult:
-    answer: CheckAnswer
+    """The answer as the contract shapes it: what is sent, and what a retry replays."""
+
+    document: dict[str, Any]
     replayed: bool  # True when an earlier answer to the same idempotency key was returned
+
+    @property
+    def answer(self) -> CheckAnswer:
+        return CheckAnswer.from_document(self.document)
 
 
 CheckSteps = Steps[CheckResult]
@@ -183,7 +189,7 @@ class Gate:
             _decision_entry(answer, document, command, actor),
             _check_row(answer, document, command, request_hash, state, actor),
         )
-        return CheckResult(answer=replace(answer, audit_entry_id=seq), replayed=False)
+        return CheckResult({**document, "audit_entry_id": seq}, replayed=False)
 
     def _answer(
         self,
@@ -259,7 +265,7 @@ def _replay(prior: PriorCheck, request_hash: str) -> CheckResult:
         raise IdempotencyConflictError(
             "this Idempotency-Key was already used for a different request"
         )
-    return CheckResult(CheckAnswer.from_document(prior.response), replayed=True)
+    return CheckResult(prior.response, replayed=True)
 
 
 def _check_row(
@@ -290,7 +296,7 @@ def _check_row(
         counts_toward_limits=command.channel is not None and command.purpose is not Purpose.SERVICE,
         valid_until=answer.valid_until,
         policy_version=answer.policy_version,
-        response=json.dumps(document),
+        response=orjson.dumps(document).decode(),
     )
 
 

@@ -2,8 +2,9 @@
 
 from typing import Any
 
+import orjson
 from fastapi import APIRouter, Request
-from fastapi.responses import JSONResponse
+from fastapi.responses import Response
 from fastapi.routing import APIRoute
 
 from api.deps import CurrentCaller, Services, ServicesDep, actor_of, caller_of, utc_now
@@ -37,7 +38,7 @@ _CHECK_OPENAPI = {
 # dependencies the same work measured about 1.8x slower per request on this machine. The
 # contract and the errors are the same; the documentation comes from _CHECK_OPENAPI.
 @router.post("", response_model=CheckOut, openapi_extra=_CHECK_OPENAPI)
-async def post_check(request: Request) -> JSONResponse:
+async def post_check(request: Request) -> Response:
     """Decide allow or deny for one outbound contact, reserve it and audit it, atomically."""
     svc: Services = request.app.state.services
     caller = await caller_of(request, svc, request.headers.get("authorization"))
@@ -66,17 +67,17 @@ async def post_check(request: Request) -> JSONResponse:
         data_categories=frozenset(body.data_categories or ()),
     )
     result = await svc.gate.check_async(command, actor_of(caller), utc_now())
-    answer = result.answer
+    document = result.document
     # One log line a request: the decision rides on the request log's closing event.
     request.state.log_fields = {
-        "check_id": answer.check_id,
-        "decision": str(answer.decision),
-        "rules": [r.rule for r in answer.reasons],
+        "check_id": document["check_id"],
+        "decision": document["decision"],
+        "rules": [r["rule"] for r in document["reasons"]],
         "replayed": result.replayed,
     }
     # Already the contract's shape: answered as is, not re-validated against CheckOut.
     headers = {"Idempotent-Replayed": "true"} if result.replayed else None
-    return JSONResponse(answer.document(), headers=headers)
+    return Response(orjson.dumps(document), media_type="application/json", headers=headers)
 
 
 def check_route() -> APIRoute:

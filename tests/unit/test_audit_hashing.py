@@ -1,6 +1,7 @@
 """Canonical bytes and RFC 9162 leaf hashes, re-derived independently."""
 
 import hashlib
+import json
 from datetime import UTC, datetime
 
 import pytest
@@ -8,6 +9,7 @@ import pytest
 from audit.canonical import NotCanonicalError, canonical_bytes
 from audit.entry import Actor, AuditEntry
 from audit.leaf import leaf_hash
+from policy.vocabulary import Channel, Decision
 
 
 def test_canonical_bytes_sort_keys_and_drop_whitespace() -> None:
@@ -51,3 +53,31 @@ def test_entry_hash_covers_every_field() -> None:
 def test_the_error_names_where_the_value_is(value: object, where: str) -> None:
     with pytest.raises(NotCanonicalError, match=where):
         canonical_bytes(value)
+
+
+def _reference(value: object) -> bytes:
+    """The definition the module's docstring gives, written with the standard library."""
+    return json.dumps(value, sort_keys=True, separators=(",", ":"), ensure_ascii=False).encode()
+
+
+def test_every_code_point_is_written_as_the_reference_writes_it() -> None:
+    # Escapes (controls, quote, backslash), DEL, U+2028, astral planes: in keys and values,
+    # so that both the fast writer and key sorting are compared on every character.
+    code_points = [cp for cp in range(0x110000) if not 0xD800 <= cp <= 0xDFFF]
+    for start in range(0, len(code_points), 4096):
+        chunk = "".join(chr(cp) for cp in code_points[start : start + 4096])
+        value = {chunk: chunk, "k" + chunk[::-1]: [chunk[:7], {chunk[-3:]: None}]}
+        assert canonical_bytes(value) == _reference(value)
+
+
+def test_values_the_fast_writer_refuses_are_still_written_or_refused_as_before() -> None:
+    huge = {"n": 2**70, "m": -(2**64)}
+    assert canonical_bytes(huge) == b'{"m":-18446744073709551616,"n":1180591620717411303424}'
+    with pytest.raises(UnicodeEncodeError):
+        canonical_bytes({"lone": "\ud800"})
+
+
+def test_str_enums_are_written_as_their_values() -> None:
+    assert canonical_bytes({"decision": Decision.ALLOW, "kind": [Channel.SMS]}) == (
+        b'{"decision":"allow","kind":["sms"]}'
+    )
