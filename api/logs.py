@@ -12,6 +12,7 @@ import uuid
 from collections.abc import MutableMapping
 from typing import Any
 
+import orjson
 import structlog
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
@@ -60,13 +61,19 @@ def configure_logging(level: str = "info", *, cache_loggers: bool = True) -> Non
             structlog.processors.TimeStamper(fmt="iso", utc=True),
             structlog.processors.format_exc_info,
             scrub_pii,
-            structlog.processors.JSONRenderer(),
+            structlog.processors.JSONRenderer(serializer=_orjson_text),
         ],
         wrapper_class=structlog.make_filtering_bound_logger(
             logging.getLevelNamesMapping()[level.upper()]
         ),
         cache_logger_on_first_use=cache_loggers,
     )
+
+
+def _orjson_text(event: Any, **options: Any) -> str:
+    """structlog's JSON line through orjson (a quarter of the request line's cost); values
+    orjson cannot write go to structlog's fallback (``default``), as with json.dumps."""
+    return orjson.dumps(event, default=options.get("default")).decode()
 
 
 class RequestLogMiddleware:
