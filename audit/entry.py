@@ -1,9 +1,10 @@
 """An audit entry as written: who did what to whom, when, and its leaf hash."""
 
-import uuid
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any, Self
+
+from uuid_utils import uuid7
 
 from audit.canonical import canonical_bytes
 from audit.leaf import leaf_hash
@@ -19,7 +20,10 @@ class Actor:
 class AuditEntry:
     """The hashed part of an entry. The sequence number is its position, not its content."""
 
-    entry_id: str  # a UUID, so two identical events still make two distinct leaves
+    # A UUID, so two identical events still make two distinct leaves. Version 7 (RFC 9562):
+    # time-ordered, so the unique index on it grows at its end instead of dirtying a random
+    # page per entry; a batch's COMMIT wrote about half as much (see the gate's check ids).
+    entry_id: str
     at: datetime
     actor: Actor
     action: str  # e.g. "check.decided", "preference.set"
@@ -31,7 +35,7 @@ class AuditEntry:
         cls, *, at: datetime, actor: Actor, action: str, subject: str, payload: dict[str, Any]
     ) -> Self:
         """A new event, with a fresh UUID for its id."""
-        return cls(str(uuid.uuid4()), at, actor, action, subject, payload)
+        return cls(str(uuid7()), at, actor, action, subject, payload)
 
     def document(self) -> dict[str, Any]:
         """The JSON document whose canonical bytes are hashed (the leaf's content)."""

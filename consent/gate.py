@@ -6,7 +6,6 @@ other, and the answer leaves only after the commit: a decision the caller sees i
 """
 
 import hashlib
-import uuid
 from concurrent.futures import Future
 from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
@@ -15,6 +14,7 @@ from zoneinfo import ZoneInfo
 
 import orjson
 from sqlalchemy import Engine
+from uuid_utils import uuid7
 
 from audit.canonical import canonical_bytes
 from audit.entry import Actor, AuditEntry
@@ -202,7 +202,9 @@ class Gate:
     ) -> CheckAnswer:
         allowed = not reasons
         return CheckAnswer(
-            check_id=str(uuid.uuid4()),
+            # Time-ordered (UUIDv7): the checks' primary key grows at its end, so a batch's
+            # COMMIT writes a page or two for it rather than a page per check.
+            check_id=str(uuid7()),
             customer_id=command.customer_id,
             channel=command.channel,
             purpose=command.purpose,

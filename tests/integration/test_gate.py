@@ -66,6 +66,26 @@ def test_opted_in_eu_customer_is_allowed_and_the_decision_is_audited(
     assert answer.audit_entry_id > 0
 
 
+def test_check_and_audit_entry_ids_are_time_ordered_uuids(
+    gate: Gate, eu_customer: str, engine: Engine
+) -> None:
+    # Version 7, so that the stores' unique indexes on them grow at their end.
+    answers = [gate.check(command(eu_customer), ACTOR, NOW).answer for _ in range(3)]
+    check_ids = [answer.check_id for answer in answers]
+    with transaction(engine) as conn:
+        entry_ids = list(
+            conn.execute(
+                select(audit_entries.c.entry_id)
+                .where(audit_entries.c.seq.in_([a.audit_entry_id for a in answers]))
+                .order_by(audit_entries.c.seq)
+            ).scalars()
+        )
+    for ids in (check_ids, entry_ids):
+        assert [uuid.UUID(i).version for i in ids] == [7, 7, 7]
+        assert ids == sorted(ids)
+        assert len(set(ids)) == 3
+
+
 def test_unknown_customer_is_denied(gate: Gate) -> None:
     assert rules(gate, command("nobody-" + uuid.uuid4().hex)) == ["gate.customer_unknown"]
 
