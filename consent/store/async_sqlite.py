@@ -28,7 +28,7 @@ from concurrent.futures import ThreadPoolExecutor, wait
 from dataclasses import dataclass
 from typing import Any, TypeVar
 
-from consent.store.gate_sql import SqliteTransaction
+from consent.store.gate_sql import GateTransaction, SqliteTransaction
 from consent.store.runners import (
     Work,
     WriterStore,
@@ -254,7 +254,14 @@ def _prepared_work(job: _Job, tx: SqliteTransaction) -> Work[Any]:
         return job.work
     if ready is None:
         return job.work
-    return lambda locked: complete(ready, locked, make_steps)
+    return lambda locked: complete(ready, _sqlite(locked), make_steps)
+
+
+def _sqlite(tx: GateTransaction) -> SqliteTransaction:
+    """The batch's transaction, which on this runner is always SQLite's."""
+    if not isinstance(tx, SqliteTransaction):
+        raise TypeError(f"a prepared check completes on SQLite, not {type(tx).__name__}")
+    return tx
 
 
 def _commit_then_unlock(store: WriterStore) -> None:

@@ -19,7 +19,8 @@ from typing import Any, Protocol, TypeVar
 from audit.entry import AuditEntry
 from consent.decide import Reservation
 from consent.state import CustomerState
-from consent.store.gate_sql import CheckRow, GateTransaction, PriorCheck
+from consent.store import suppression
+from consent.store.gate_sql import CheckRow, GateTransaction, PriorCheck, begin_answer
 from policy.facts import ListFact
 
 T = TypeVar("T")
@@ -122,36 +123,66 @@ async def drive_async(steps: Steps[T], tx: AsyncGateTransaction, first: Step | N
         return result
 
 
+class RereadTransaction(GateTransaction, Protocol):
+    """A transaction whose reads also come as the bare rows they are made of (SQLite)."""
+
+    def begin_rows(self, customer_id: str, caller: str, key: str) -> Any: ...
+
+    def reservation_rows(self, customer_pk: int, since: datetime) -> Any: ...
+
+    def reservations_from(self, rows: Any, since: datetime) -> list[Reservation]: ...
+
+    def list_rows(self, hashes: tuple[bytes, ...]) -> Any: ...
+
+
+def _rows(tx: RereadTransaction, step: Begin | LoadHistory) -> Any:
+    if isinstance(step, Begin):
+        return tx.begin_rows(step.customer_id, step.caller, step.idempotency_key)
+    lists = tx.list_rows(step.hashes) if step.hashes is not None else None
+    return tx.reservation_rows(step.customer_pk, step.since), lists
+
+
+def _answer_from(tx: RereadTransaction, step: Begin | LoadHistory, rows: Any) -> Any:
+    if isinstance(step, Begin):
+        return begin_answer(step.customer_id, rows)
+    booked, on_lists = rows
+    lists = suppression.list_facts(on_lists) if on_lists is not None else None
+    return tx.reservations_from(booked, step.since), lists
+
+
 @dataclass(slots=True)
 class Prepared:
-    """A check decided on a snapshot, without the lock: what it read, and what it would write.
+    """A check decided on a snapshot, without the lock: the rows it read, and what it would
+    write.
 
-    Under the lock, ``complete`` reads the same things again; if every answer is the same,
-    the decision is the one it would take now, and only its record is left to write.
+    Under the lock, ``complete`` reads the same rows again; if they are all the same, the
+    decision is the one it would take now, and only its record is left to write. Rows, not
+    the objects made of them: comparing them costs no parsing (a customer's reservations
+    are most of it).
     """
 
     steps: Steps[Any]
-    reads: list[tuple[Step, Any]]
+    reads: list[tuple[Begin | LoadHistory, Any]]
     record: Record
 
 
-def prepare(steps: Steps[T], tx: GateTransaction) -> Prepared | None:
+def prepare(steps: Steps[T], tx: RereadTransaction) -> Prepared | None:
     """Run the check's reads and decision on ``tx``; None if it needs no record (a replay)."""
-    reads: list[tuple[Step, Any]] = []
+    reads: list[tuple[Begin | LoadHistory, Any]] = []
     try:
         step = next(steps)
         while not isinstance(step, Record):
-            result = _perform(tx, step)
-            reads.append((step, result))
-            step = steps.send(result)
+            rows = _rows(tx, step)
+            reads.append((step, rows))
+            step = steps.send(_answer_from(tx, step, rows))
     except StopIteration:
         return None
     return Prepared(steps, reads, step)
 
 
-def complete(prepared: Prepared, tx: GateTransaction, again: Callable[[], Steps[T]]) -> T:
+def complete(prepared: Prepared, tx: RereadTransaction, again: Callable[[], Steps[T]]) -> T:
     """Write a prepared check if what it read still holds under the lock, else run it again."""
-    if any(_perform(tx, step) != result for step, result in prepared.reads):
+    if any(_rows(tx, step) != rows for step, rows in prepared.reads):
         prepared.steps.close()  # something changed since the snapshot: decide afresh
         return drive(again(), tx)
     try:

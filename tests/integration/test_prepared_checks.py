@@ -23,7 +23,7 @@ from consent.preferences import PreferenceStatus
 from consent.store.runners import WriterStore
 from policy.engine import PolicyEngine
 from policy.vocabulary import Channel, Decision, Purpose, Source
-from tests.conftest import CustomerFactory
+from tests.conftest import CustomerFactory, SuppressionLists
 from tests.stores import migrated_engine
 
 ACTOR = Actor("crm", "crm_service")
@@ -97,6 +97,32 @@ def test_an_opt_out_while_the_check_waited_for_the_lock_is_honoured(
         factory.prefer(customer_id, "email", status=PreferenceStatus.OPTED_OUT)
 
     decisions = asyncio.run(_while_locked(sqlite_engine, gate, [_email(customer_id)], opt_out))
+    assert decisions == [Decision.DENY]
+
+
+def test_a_number_put_on_the_registry_while_the_check_waited_is_honoured(
+    sqlite_engine: Engine, policy: PolicyEngine, keyring: KeyRing, factory: CustomerFactory
+) -> None:
+    number = "+12125550100"
+    customer_id = factory.create(("US-NY",), time_zone="America/New_York", phone=number)
+    factory.prefer(customer_id, "phone", status=PreferenceStatus.OPTED_IN)
+    registry = SuppressionLists(sqlite_engine, keyring)
+    registry.load("national_dnc", NOW.date(), phones=("+12125550101",))
+    call = CheckCommand(
+        customer_id=customer_id,
+        channel=Channel.PHONE,
+        purpose=Purpose.MARKETING,
+        source=Source.TELEMARKETING,
+        idempotency_key=uuid.uuid4().hex,
+        send_at=datetime(2026, 11, 26, 17, tzinfo=UTC),  # noon in New York
+        automated=False,
+    )
+    gate = Gate(sqlite_engine, policy, keyring, GateSettings())
+
+    def listed() -> None:  # a new copy of the registry, between the snapshot and the lock
+        registry.load("national_dnc", NOW.date(), phones=(number,))
+
+    decisions = asyncio.run(_while_locked(sqlite_engine, gate, [call], listed))
     assert decisions == [Decision.DENY]
 
 
