@@ -22,7 +22,7 @@ class AuditEntry:
 
     # A UUID, so two identical events still make two distinct leaves. Version 7 (RFC 9562):
     # time-ordered, so the unique index on it grows at its end instead of dirtying a random
-    # page per entry; a batch's COMMIT wrote about half as much (see the gate's check ids).
+    # page per entry (with the gate's check ids, a batch's COMMIT took half as long).
     entry_id: str
     at: datetime
     actor: Actor

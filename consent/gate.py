@@ -110,6 +110,7 @@ class CheckResult:
 
     @property
     def answer(self) -> CheckAnswer:
+        """The same answer as an object, parsed from the document (for tests and tools)."""
         return CheckAnswer.from_document(self.document)
 
 

@@ -180,8 +180,8 @@ RESERVATIONS_SQL = (
 # --- SQLite ------------------------------------------------------------------------------
 
 
-# Text, not datetime.replace(tzinfo=...): read for every live reservation, and replace()
-# costs five times the parse.
+# Both by text, not datetime.replace(tzinfo=...), which costs five times the parse: every
+# live reservation of every check is read through _sqlite_instant.
 def _sqlite_stamp(at: datetime) -> str:
     """The text SQLAlchemy's DateTime writes on SQLite, so both paths compare alike."""
     return at.astimezone(UTC).isoformat(" ", "microseconds")[:-6]  # without "+00:00"

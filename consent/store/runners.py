@@ -139,8 +139,8 @@ class WriterStore:
             conn = sqlite3.connect(path, isolation_level=None, check_same_thread=False)
             for pragma in SQLITE_PRAGMAS:
                 conn.execute(pragma)
-            # The gate's working set (customers, live reservations, index pages) outgrows
-            # SQLite's default 2 MiB cache within minutes; pages past it were read again
+            # The gate's working set (customers, live reservations, index pages) soon outgrows
+            # SQLite's default 2 MiB cache; pages past it were read again
             # through the kernel on every check. 64 MiB, and only this connection's.
             conn.execute("PRAGMA cache_size=-65536")
             # Checkpoints every ~40 MB of WAL rather than every 4 MB: the pages every batch
