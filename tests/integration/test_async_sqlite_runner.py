@@ -2,6 +2,8 @@
 
 import asyncio
 import sqlite3
+import threading
+import time
 from collections.abc import Callable, Iterator
 from pathlib import Path
 
@@ -143,6 +145,38 @@ def test_runners_of_two_processes_take_turns_on_one_file(sqlite_engine: Engine) 
     first, second = asyncio.run(both())
     assert len(set(first) | set(second)) == 100
     assert _entries(sqlite_engine, "subject:ok") == 100
+
+
+def test_a_writer_that_lets_go_cannot_take_the_lock_back_from_one_that_waits(
+    sqlite_engine: Engine,
+) -> None:
+    """Turns are fair: a busy worker that unlocks and at once tries again must not starve
+    the one whose thread is waiting (the kernel's flock wakes waiters, it does not queue them).
+    """
+    holder = WriterStore.open(_path(sqlite_engine))
+    waiter = WriterStore.open(_path(sqlite_engine))
+    assert holder.try_lock()
+    got_it = threading.Event()
+
+    def wait_for_turn() -> None:
+        waiter.lock()
+        got_it.set()
+
+    thread = threading.Thread(target=wait_for_turn, daemon=True)
+    thread.start()
+    try:
+        time.sleep(0.1)  # the waiter is blocked on the lock
+        holder.unlock()
+        assert not holder.try_lock()  # the waiter's turn, however soon the holder asks again
+        assert got_it.wait(5)
+        assert not holder.try_lock()
+        waiter.unlock()
+        assert holder.try_lock()
+        holder.unlock()
+    finally:
+        thread.join(5)
+        holder.close()
+        waiter.close()
 
 
 def test_a_writers_lock_held_past_the_timeout_fails_closed_and_is_not_kept(
