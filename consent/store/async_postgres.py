@@ -32,11 +32,10 @@ from consent.store.gate_sql import (
     RESERVATIONS_WHERE,
     CheckRow,
     PriorCheck,
+    begin_answer,
     check_values,
-    customer_state,
     pg_reservations,
     pg_stamp,
-    prior_check,
 )
 from consent.store.pg_batch import BatchPostgresTransaction
 from consent.store.runners import settle
@@ -111,7 +110,7 @@ class AsyncPostgresTransaction:
         pk, state, erased_at, request_hash, response, seq = row
         found = (pk, state, erased_at) if pk is not None else None
         earlier = (request_hash, response, seq) if request_hash is not None else None
-        return customer_state(found, customer_id), prior_check(earlier)
+        return begin_answer(customer_id, (found, earlier))
 
     async def history(
         self, customer_pk: int, since: datetime, hashes: tuple[bytes, ...] | None

@@ -288,8 +288,7 @@ class PostgresTransaction:
             found = cur.fetchone()
             cur.execute(PRIOR_SQL.format(p="%s"), (caller, key))  # after the lock: a fresh snapshot
             earlier = cur.fetchone()
-        state = customer_state(found, customer_id)
-        return state, prior_check(earlier)
+        return begin_answer(customer_id, (found, earlier))
 
     def reservations(self, customer_pk: int, since: datetime) -> list[Reservation]:
         with self._conn.cursor() as cur:

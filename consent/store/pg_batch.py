@@ -19,13 +19,7 @@ from asyncpg.pool import PoolConnectionProxy
 
 from audit import log as audit_log
 from consent.store import suppression
-from consent.store.gate_sql import (
-    check_values,
-    customer_state,
-    pg_reservations,
-    pg_stamp,
-    prior_check,
-)
+from consent.store.gate_sql import begin_answer, check_values, pg_reservations, pg_stamp
 from consent.store.steps import Begin, History, LoadHistory, Record
 
 # Statements are assembled from constant column lists, never from input.
@@ -95,10 +89,9 @@ class BatchPostgresTransaction:
         keys = [step.idempotency_key for step in steps]
         priors = {row[0]: row[1:] for row in await self._conn.fetch(_PRIORS, callers, keys)}
         return [
-            (customer_state(locked.get(step.customer_id), step.customer_id),
-             prior_check(priors.get(i)))
+            begin_answer(step.customer_id, (locked.get(step.customer_id), priors.get(i)))
             for i, step in enumerate(steps, 1)
-        ]  # fmt: skip
+        ]
 
     async def history_many(self, steps: list[LoadHistory]) -> list[History]:
         consulting = [i for i, step in enumerate(steps, 1) if step.hashes is not None]
