@@ -177,7 +177,7 @@ class Gate:
                 if (request.channel, request.purpose) in self._reads_lists
                 else None
             )
-            loaded: History = yield LoadHistory(state.pk, since, hashes)
+            loaded: History = yield LoadHistory(state.pk, since, request.campaign_id, hashes)
             history, lists = loaded
             if lists is not None:
                 request = replace(request, lists=lists)

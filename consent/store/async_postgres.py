@@ -13,7 +13,6 @@ import asyncio
 import shlex
 from collections.abc import Callable
 from dataclasses import dataclass
-from datetime import datetime
 from typing import Any, TypeVar
 
 import asyncpg
@@ -28,8 +27,8 @@ from consent.state import CustomerState
 from consent.store import suppression
 from consent.store.gate_sql import (
     PG_RECORD_SQL,
+    RESERVATION_COLUMNS,
     RESERVATIONS_SQL,
-    RESERVATIONS_WHERE,
     CheckRow,
     PriorCheck,
     begin_answer,
@@ -42,6 +41,7 @@ from consent.store.runners import settle
 from consent.store.steps import (
     Begin,
     History,
+    LoadHistory,
     Step,
     Steps,
     WroteThenFailedError,
@@ -70,20 +70,19 @@ _BEGIN = (
     "WHERE external_id = $1 FOR UPDATE) AS c ON true "
     "LEFT JOIN checks AS p ON p.caller = $2 AND p.idempotency_key = $3"
 )
-_RESERVATIONS = _numbered(RESERVATIONS_SQL)
+_RESERVATIONS = RESERVATIONS_SQL.format(pk="$1", since="$2", campaign="$3", plus="")
 _RECORD = _numbered(PG_RECORD_SQL)
 # The reservations and the lists in one round trip: rows of either kind, told apart by the
 # first column. The customer's hashes go as one array, not a placeholder each.
 _HISTORY = (
-    "SELECT true, send_at, channel, campaign_id, counts_toward_limits, purpose, "  # noqa: S608 - constants only
-    "NULL::text, NULL::date, NULL::bigint, NULL::date FROM checks "
-    f"WHERE {_numbered(RESERVATIONS_WHERE)} "
+    f"SELECT true, {RESERVATION_COLUMNS}, NULL::text, NULL::date, NULL::bigint, NULL::date "  # noqa: S608 - constants only
+    f"FROM ({_RESERVATIONS}) AS r "
     "UNION ALL "
     "SELECT false, NULL, NULL, NULL, NULL, NULL, l.name, l.source_date, m.hits, m.first_on "
     "FROM suppression_lists l "
     "CROSS JOIN LATERAL (SELECT count(*) AS hits, min(e.listed_on) AS first_on "
     "FROM suppression_entries e "
-    "WHERE e.list_name = l.name AND e.lookup_hash = ANY($3::bytea[])) m"
+    "WHERE e.list_name = l.name AND e.lookup_hash = ANY($4::bytea[])) m"
 )
 
 # The store cannot be reached or is going away: 503, never a guess. (Other errors are bugs
@@ -112,16 +111,15 @@ class AsyncPostgresTransaction:
         earlier = (request_hash, response, seq) if request_hash is not None else None
         return begin_answer(customer_id, (found, earlier))
 
-    async def history(
-        self, customer_pk: int, since: datetime, hashes: tuple[bytes, ...] | None
-    ) -> History:
-        if hashes is None:
-            rows = await self._conn.fetch(_RESERVATIONS, customer_pk, pg_stamp(since))
-            return pg_reservations(rows, since), None
-        rows = await self._conn.fetch(_HISTORY, customer_pk, pg_stamp(since), list(hashes))
+    async def history(self, step: LoadHistory) -> History:
+        scope = (step.customer_pk, pg_stamp(step.since), step.campaign_id)
+        if step.hashes is None:
+            rows = await self._conn.fetch(_RESERVATIONS, *scope)
+            return pg_reservations(rows, step.since), None
+        rows = await self._conn.fetch(_HISTORY, *scope, list(step.hashes))
         booked = [row[1:6] for row in rows if row[0]]
         on_lists = [row[6:] for row in rows if not row[0]]
-        return pg_reservations(booked, since), suppression.list_facts(on_lists)
+        return pg_reservations(booked, step.since), suppression.list_facts(on_lists)
 
     async def record(self, entry: AuditEntry, row: CheckRow) -> int:
         values = (*audit_log.row_values(entry), *check_values(row, pg_stamp))

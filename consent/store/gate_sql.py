@@ -69,8 +69,10 @@ class GateTransaction(Protocol):
     ) -> tuple[CustomerState | None, PriorCheck | None]:
         """Lock the customer (if any) and find an earlier answer to this key."""
 
-    def reservations(self, customer_pk: int, since: datetime) -> list[Reservation]:
-        """Live reservations counting from ``since``, and every live campaign one."""
+    def reservations(
+        self, customer_pk: int, since: datetime, campaign_id: str | None
+    ) -> list[Reservation]:
+        """Live reservations counting from ``since``, and the live ones of ``campaign_id``."""
 
     def lists(self, hashes: tuple[bytes, ...]) -> dict[str, ListFact]:
         """Every loaded suppression list, and whether any of ``hashes`` is on it."""
@@ -169,11 +171,23 @@ PRIOR_SQL = (
     "WHERE caller = {p} AND idempotency_key = {p}"
 )
 LOCK_SQL = "SELECT pk, state, erased_at FROM customers WHERE external_id = {p} FOR UPDATE"
-# A customer's live reservations from a time on, and every live campaign one.
-RESERVATIONS_WHERE = "customer_pk = {p} AND reserved AND (send_at > {p} OR campaign_id IS NOT NULL)"
+RESERVATION_COLUMNS = "send_at, channel, campaign_id, counts_toward_limits, purpose"
+# A customer's live reservations from a time on, and the live ones of the check's campaign
+# from before it (the duplicate rule reaches back without limit). Two index ranges, not one
+# "send_at > since OR campaign_id IS NOT NULL", which scanned the customer's whole history
+# on every check. The second part is a look-up in uq_checks_live_campaign; on SQLite the
+# "+" keeps the planner off the send_at range, which would also reach back without limit.
+# Placeholders: {pk}, {since}, {campaign}; {plus} is "+" on SQLite, "" on PostgreSQL.
 RESERVATIONS_SQL = (
-    "SELECT send_at, channel, campaign_id, counts_toward_limits, purpose FROM checks "  # noqa: S608
-    f"WHERE {RESERVATIONS_WHERE}"
+    f"SELECT {RESERVATION_COLUMNS} FROM checks "  # noqa: S608 - constants only
+    "WHERE customer_pk = {pk} AND send_at > {since} AND reserved "
+    f"UNION ALL SELECT {RESERVATION_COLUMNS} FROM checks "
+    "WHERE customer_pk = {pk} AND campaign_id = {campaign} AND reserved "
+    "AND {plus}send_at <= {since}"
+)
+SQLITE_RESERVATIONS_SQL = RESERVATIONS_SQL.format(pk="?1", since="?2", campaign="?3", plus="+")
+PSYCOPG_RESERVATIONS_SQL = RESERVATIONS_SQL.format(
+    pk="%(pk)s", since="%(since)s", campaign="%(campaign)s", plus=""
 )
 
 
@@ -211,8 +225,11 @@ class SqliteTransaction:
     ) -> tuple[CustomerState | None, PriorCheck | None]:
         return begin_answer(customer_id, self.begin_rows(customer_id, caller, key))
 
-    def reservations(self, customer_pk: int, since: datetime) -> list[Reservation]:
-        return self.reservations_from(self.reservation_rows(customer_pk, since), since)
+    def reservations(
+        self, customer_pk: int, since: datetime, campaign_id: str | None
+    ) -> list[Reservation]:
+        rows = self.reservation_rows(customer_pk, since, campaign_id)
+        return self.reservations_from(rows, since)
 
     def lists(self, hashes: tuple[bytes, ...]) -> dict[str, ListFact]:
         return suppression.list_facts(self.list_rows(hashes))
@@ -229,8 +246,11 @@ class SqliteTransaction:
         cur.execute(PRIOR_SQL.format(p="?"), (caller, key))
         return found, cur.fetchone()
 
-    def reservation_rows(self, customer_pk: int, since: datetime) -> list[Any]:
-        self._cursor.execute(RESERVATIONS_SQL.format(p="?"), (customer_pk, _sqlite_stamp(since)))
+    def reservation_rows(
+        self, customer_pk: int, since: datetime, campaign_id: str | None
+    ) -> list[Any]:
+        arguments = (customer_pk, _sqlite_stamp(since), campaign_id)
+        self._cursor.execute(SQLITE_RESERVATIONS_SQL, arguments)
         return self._cursor.fetchall()  # type: ignore[no-any-return]
 
     def reservations_from(self, rows: list[Any], since: datetime) -> list[Reservation]:
@@ -290,9 +310,12 @@ class PostgresTransaction:
             earlier = cur.fetchone()
         return begin_answer(customer_id, (found, earlier))
 
-    def reservations(self, customer_pk: int, since: datetime) -> list[Reservation]:
+    def reservations(
+        self, customer_pk: int, since: datetime, campaign_id: str | None
+    ) -> list[Reservation]:
+        arguments = {"pk": customer_pk, "since": pg_stamp(since), "campaign": campaign_id}
         with self._conn.cursor() as cur:
-            cur.execute(RESERVATIONS_SQL.format(p="%s"), (customer_pk, pg_stamp(since)))
+            cur.execute(PSYCOPG_RESERVATIONS_SQL, arguments)
             return pg_reservations(cur.fetchall(), since)
 
     def lists(self, hashes: tuple[bytes, ...]) -> dict[str, ListFact]:

@@ -33,14 +33,18 @@ _PRIORS = (
     "FROM unnest($1::text[], $2::text[]) WITH ORDINALITY AS k (caller, key, i) "
     "JOIN checks AS p ON p.caller = k.caller AND p.idempotency_key = k.key"
 )
-# Each check's live reservations (as RESERVATIONS_WHERE), and for each check that consults
-# the suppression lists, every list and how many of its hashes are on it.
-_HISTORY = (
+# Each check's live reservations (the two index ranges of RESERVATIONS_SQL), and for each
+# check that consults the suppression lists, every list and how many of its hashes are on it.
+_RESERVED = (
     "SELECT true, h.i, r.send_at, r.channel, r.campaign_id, r.counts_toward_limits, r.purpose, "
-    "NULL::text, NULL::date, NULL::bigint, NULL::date "
-    "FROM unnest($1::integer[], $2::timestamp[]) WITH ORDINALITY AS h (pk, since, i) "
-    "JOIN checks AS r ON r.customer_pk = h.pk AND r.reserved "
-    "AND (r.send_at > h.since OR r.campaign_id IS NOT NULL) "
+    "NULL::text, NULL::date, NULL::bigint, NULL::date FROM h JOIN checks AS r "
+    "ON r.customer_pk = h.pk AND r.reserved AND "
+)
+_HISTORY = (
+    "WITH h AS (SELECT * FROM unnest($1::integer[], $2::timestamp[], $6::text[]) "  # noqa: S608 - constants only
+    "WITH ORDINALITY AS h (pk, since, campaign, i)) "
+    f"{_RESERVED} r.send_at > h.since "
+    f"UNION ALL {_RESERVED} r.campaign_id = h.campaign AND r.send_at <= h.since "
     "UNION ALL "
     "SELECT false, c.i, NULL, NULL, NULL, NULL, NULL, l.name, l.source_date, m.hits, m.first_on "
     "FROM unnest($3::bigint[]) AS c (i) CROSS JOIN suppression_lists AS l "
@@ -103,6 +107,7 @@ class BatchPostgresTransaction:
             consulting,
             [i for i, _ in pairs],
             [h for _, h in pairs],
+            [step.campaign_id for step in steps],
         )
         booked: dict[int, list[Any]] = {}
         on_lists: dict[int, list[Any]] = {}

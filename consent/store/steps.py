@@ -37,14 +37,16 @@ class Begin:
 
 @dataclass(frozen=True, slots=True)
 class LoadHistory:
-    """The customer's live reservations from ``since`` and, when ``hashes`` are given, every
-    loaded suppression list and whether any of them is on it: (reservations, lists or None).
+    """The customer's live reservations from ``since`` and those of ``campaign_id`` (for the
+    duplicate rule) and, when ``hashes`` are given, every loaded suppression list and
+    whether any of them is on it: (reservations, lists or None).
 
     One step, so that a store can answer both in one round trip.
     """
 
     customer_pk: int
     since: datetime
+    campaign_id: str | None
     hashes: tuple[bytes, ...] | None
 
 
@@ -68,9 +70,7 @@ class AsyncGateTransaction(Protocol):
         self, customer_id: str, caller: str, key: str
     ) -> tuple[CustomerState | None, PriorCheck | None]: ...
 
-    async def history(
-        self, customer_pk: int, since: datetime, hashes: tuple[bytes, ...] | None
-    ) -> History: ...
+    async def history(self, step: "LoadHistory") -> History: ...
 
     async def record(self, entry: AuditEntry, row: CheckRow) -> int: ...
 
@@ -90,7 +90,7 @@ def _perform(tx: GateTransaction, step: Step) -> Any:
         return tx.begin(step.customer_id, step.caller, step.idempotency_key)
     if isinstance(step, LoadHistory):
         lists = tx.lists(step.hashes) if step.hashes is not None else None
-        return tx.reservations(step.customer_pk, step.since), lists
+        return tx.reservations(step.customer_pk, step.since, step.campaign_id), lists
     return tx.record(step.entry, step.row)
 
 
@@ -98,7 +98,7 @@ async def _perform_async(tx: AsyncGateTransaction, step: Step) -> Any:
     if isinstance(step, Begin):
         return await tx.begin(step.customer_id, step.caller, step.idempotency_key)
     if isinstance(step, LoadHistory):
-        return await tx.history(step.customer_pk, step.since, step.hashes)
+        return await tx.history(step)
     return await tx.record(step.entry, step.row)
 
 
@@ -128,7 +128,9 @@ class RereadTransaction(GateTransaction, Protocol):
 
     def begin_rows(self, customer_id: str, caller: str, key: str) -> Any: ...
 
-    def reservation_rows(self, customer_pk: int, since: datetime) -> Any: ...
+    def reservation_rows(
+        self, customer_pk: int, since: datetime, campaign_id: str | None
+    ) -> Any: ...
 
     def reservations_from(self, rows: Any, since: datetime) -> list[Reservation]: ...
 
@@ -139,7 +141,7 @@ def _rows(tx: RereadTransaction, step: Begin | LoadHistory) -> Any:
     if isinstance(step, Begin):
         return tx.begin_rows(step.customer_id, step.caller, step.idempotency_key)
     lists = tx.list_rows(step.hashes) if step.hashes is not None else None
-    return tx.reservation_rows(step.customer_pk, step.since), lists
+    return tx.reservation_rows(step.customer_pk, step.since, step.campaign_id), lists
 
 
 def _answer_from(tx: RereadTransaction, step: Begin | LoadHistory, rows: Any) -> Any:

@@ -1,0 +1,143 @@
+"""What a check reads of the customer's history, on every store's transaction.
+
+The live reservations inside the window its limits look back over, and the live ones of its
+own campaign however old (the duplicate rule reaches back without limit); never the rest of
+a history that only grows. The query once read "send_at > since OR campaign_id IS NOT
+NULL", and so scanned every check the customer ever had, on every check.
+"""
+
+import asyncio
+import sqlite3
+import uuid
+from datetime import UTC, datetime, timedelta
+
+import asyncpg
+import pytest
+from sqlalchemy import Engine, select
+
+from consent.decide import Reservation
+from consent.gate import CheckCommand, Gate
+from consent.store.async_postgres import AsyncPostgresTransaction, connect_arguments
+from consent.store.database import transaction
+from consent.store.gate_sql import (
+    SQLITE_RESERVATIONS_SQL,
+    SqliteTransaction,
+    postgres_transaction,
+)
+from consent.store.pg_batch import BatchPostgresTransaction
+from consent.store.schema import customers as customers_table
+from consent.store.steps import LoadHistory
+from policy.vocabulary import Channel, PreferenceStatus, Purpose, Source
+from tests.conftest import ACTOR, CustomerFactory
+from tests.stores import migrated_engine
+
+NOW = datetime(2026, 11, 26, 11, 0, tzinfo=UTC)
+LONG_AGO = NOW - timedelta(days=400)
+SINCE = NOW - timedelta(days=1)
+
+
+def _check(gate: Gate, customer_id: str, at: datetime, campaign_id: str | None) -> None:
+    command = CheckCommand(
+        customer_id=customer_id,
+        channel=Channel.EMAIL,
+        purpose=Purpose.MARKETING,
+        source=Source.CAMPAIGN,
+        idempotency_key=uuid.uuid4().hex,
+        campaign_id=campaign_id,
+    )
+    assert gate.check(command, ACTOR, at).answer.decision == "allow"
+
+
+@pytest.fixture
+def customer_pk(gate: Gate, customers: CustomerFactory, engine: Engine) -> int:
+    """A customer with two campaigns and a plain contact long ago, and one an hour ago."""
+    customer_id = customers.create(("ES",))
+    customers.consent(customer_id, "marketing", captured_at=LONG_AGO - timedelta(days=1))
+    customers.prefer(customer_id, "email", status=PreferenceStatus.OPTED_IN)
+    _check(gate, customer_id, LONG_AGO, "spring")
+    _check(gate, customer_id, LONG_AGO, "summer")
+    _check(gate, customer_id, LONG_AGO, None)
+    _check(gate, customer_id, NOW - timedelta(hours=1), None)
+    with transaction(engine) as conn:
+        found = select(customers_table.c.pk).where(customers_table.c.external_id == customer_id)
+        return int(conn.execute(found).scalar_one())
+
+
+def _read_everywhere(
+    engine: Engine, pk: int, campaign_id: str | None
+) -> dict[str, list[Reservation]]:
+    """The same read through each transaction the store has: the writer's on SQLite; psycopg,
+    asyncpg alone and asyncpg batched on PostgreSQL."""
+    if engine.dialect.name == "sqlite":
+        conn = sqlite3.connect(str(engine.url.database))
+        try:
+            return {"sqlite": SqliteTransaction(conn.cursor()).reservations(pk, SINCE, campaign_id)}
+        finally:
+            conn.close()
+    with postgres_transaction(engine) as tx:
+        read = {"psycopg": tx.reservations(pk, SINCE, campaign_id)}
+    return read | asyncio.run(_read_async(engine, LoadHistory(pk, SINCE, campaign_id, None)))
+
+
+async def _read_async(engine: Engine, step: LoadHistory) -> dict[str, list[Reservation]]:
+    conn = await asyncpg.connect(**connect_arguments(engine.url))
+    try:
+        alone, _ = await AsyncPostgresTransaction(conn).history(step)  # type: ignore[arg-type]
+        batched = await BatchPostgresTransaction(conn).history_many([step])  # type: ignore[arg-type]
+        return {"asyncpg": alone, "asyncpg batch": batched[0][0]}
+    finally:
+        await conn.close()
+
+
+def _seen(read: dict[str, list[Reservation]]) -> dict[str, list[tuple[datetime, str | None, bool]]]:
+    return {
+        where: sorted(((r.send_at, r.campaign_id, r.counts) for r in found), key=str)
+        for where, found in read.items()
+    }
+
+
+def test_a_plain_check_reads_only_its_window(engine: Engine, customer_pk: int) -> None:
+    for where, found in _seen(_read_everywhere(engine, customer_pk, None)).items():
+        assert found == [(NOW - timedelta(hours=1), None, True)], where
+
+
+def test_a_campaign_check_also_reads_its_own_campaign_however_old(
+    engine: Engine, customer_pk: int
+) -> None:
+    expected = sorted(
+        [(LONG_AGO, "spring", False), (NOW - timedelta(hours=1), None, True)], key=str
+    )
+    for where, found in _seen(_read_everywhere(engine, customer_pk, "spring")).items():
+        assert found == expected, where
+
+
+def test_a_campaign_that_reached_the_customer_long_ago_is_still_a_duplicate(
+    gate: Gate, engine: Engine, customer_pk: int
+) -> None:
+    with transaction(engine) as conn:
+        found = select(customers_table.c.external_id).where(customers_table.c.pk == customer_pk)
+        customer_id = str(conn.execute(found).scalar_one())
+    command = CheckCommand(
+        customer_id=customer_id,
+        channel=Channel.EMAIL,
+        purpose=Purpose.MARKETING,
+        source=Source.CAMPAIGN,
+        idempotency_key=uuid.uuid4().hex,
+        campaign_id="spring",
+    )
+    reasons = gate.check(command, ACTOR, NOW).answer.reasons
+    assert [reason.rule for reason in reasons] == ["gate.duplicate"]
+
+
+def test_sqlite_reads_two_index_ranges_and_scans_nothing(sqlite_url: str) -> None:
+    migrated_engine(sqlite_url).dispose()
+    conn = sqlite3.connect(sqlite_url.removeprefix("sqlite:///"))
+    try:
+        explain = f"EXPLAIN QUERY PLAN {SQLITE_RESERVATIONS_SQL}"
+        plan = [row[3] for row in conn.execute(explain, (1, "2026-11-25 11:00:00", "spring"))]
+    finally:
+        conn.close()
+    searches = [step for step in plan if step.startswith(("SEARCH", "SCAN"))]
+    assert len(searches) == 2, plan
+    assert "(customer_pk=? AND send_at>?)" in searches[0], plan
+    assert "uq_checks_live_campaign (customer_pk=? AND campaign_id=?)" in searches[1], plan
