@@ -70,7 +70,7 @@ _BEGIN = (
     "WHERE external_id = $1 FOR UPDATE) AS c ON true "
     "LEFT JOIN checks AS p ON p.caller = $2 AND p.idempotency_key = $3"
 )
-_RESERVATIONS = RESERVATIONS_SQL.format(pk="$1", since="$2", campaign="$3", plus="")
+_RESERVATIONS = RESERVATIONS_SQL.format(pk="$1", since="$2", campaign="$3", campaign_index="")
 _RECORD = _numbered(PG_RECORD_SQL)
 # The reservations and the lists in one round trip: rows of either kind, told apart by the
 # first column. The customer's hashes go as one array, not a placeholder each.

@@ -175,19 +175,20 @@ RESERVATION_COLUMNS = "send_at, channel, campaign_id, counts_toward_limits, purp
 # A customer's live reservations from a time on, and the live ones of the check's campaign
 # from before it (the duplicate rule reaches back without limit). Two index ranges, not one
 # "send_at > since OR campaign_id IS NOT NULL", which scanned the customer's whole history
-# on every check. The second part is a look-up in uq_checks_live_campaign; on SQLite the
-# "+" keeps the planner off the send_at range, which would also reach back without limit.
-# Placeholders: {pk}, {since}, {campaign}; {plus} is "+" on SQLite, "" on PostgreSQL.
+# on every check. The second part is a look-up in uq_checks_live_campaign, which SQLite is
+# told ({campaign_index}): left to itself it scans the customer's entries in the history
+# index, which also holds campaign_id. Placeholders: {pk}, {since}, {campaign}.
 RESERVATIONS_SQL = (
     f"SELECT {RESERVATION_COLUMNS} FROM checks "  # noqa: S608 - constants only
     "WHERE customer_pk = {pk} AND send_at > {since} AND reserved "
-    f"UNION ALL SELECT {RESERVATION_COLUMNS} FROM checks "
-    "WHERE customer_pk = {pk} AND campaign_id = {campaign} AND reserved "
-    "AND {plus}send_at <= {since}"
+    f"UNION ALL SELECT {RESERVATION_COLUMNS} FROM checks {{campaign_index}}"
+    "WHERE customer_pk = {pk} AND campaign_id = {campaign} AND reserved AND send_at <= {since}"
 )
-SQLITE_RESERVATIONS_SQL = RESERVATIONS_SQL.format(pk="?1", since="?2", campaign="?3", plus="+")
+SQLITE_RESERVATIONS_SQL = RESERVATIONS_SQL.format(
+    pk="?1", since="?2", campaign="?3", campaign_index="INDEXED BY uq_checks_live_campaign "
+)
 PSYCOPG_RESERVATIONS_SQL = RESERVATIONS_SQL.format(
-    pk="%(pk)s", since="%(since)s", campaign="%(campaign)s", plus=""
+    pk="%(pk)s", since="%(since)s", campaign="%(campaign)s", campaign_index=""
 )
 
 

@@ -135,7 +135,17 @@ checks = Table(
     Column("outcome_late", Boolean, nullable=True),
     Column("outcome_audit_seq", SequenceNumber, nullable=True),
     UniqueConstraint("caller", "idempotency_key"),
-    Index(None, "customer_pk", "send_at"),
+    # The gate's reservation read, answered from the index alone (migration 0003).
+    Index(
+        "ix_checks_customer_history",
+        "customer_pk",
+        "send_at",
+        "reserved",
+        "channel",
+        "purpose",
+        "counts_toward_limits",
+        "campaign_id",
+    ),
     # The duplicate rule as a constraint too: one live reservation per campaign, customer and
     # channel, whatever happens above.
     Index(
