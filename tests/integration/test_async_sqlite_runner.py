@@ -84,6 +84,42 @@ def test_while_another_writer_holds_the_lock_the_loop_keeps_running(
     assert _entries(sqlite_engine, "subject:ok") == 1
 
 
+def test_every_wait_for_the_writers_lock_is_served_by_one_thread(
+    sqlite_engine: Engine, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Starting a thread per wait blocked the loop ~0.1 ms each time: one thread serves all."""
+    waiters: set[threading.Thread] = set()  # the objects, whose ids are never reused
+    lock = WriterStore.lock
+
+    def lock_from(store: WriterStore) -> None:
+        waiters.add(threading.current_thread())
+        lock(store)
+
+    monkeypatch.setattr(WriterStore, "lock", lock_from)
+    other = WriterStore.open(_path(sqlite_engine))
+
+    async def scenario() -> list[int]:
+        runner = AsyncSqliteRunner(_path(sqlite_engine))
+        try:
+            results = []
+            for _ in range(3):
+                assert other.try_lock()
+                check = asyncio.ensure_future(runner.run_work(_ok))
+                await asyncio.sleep(0.05)  # the check now waits for the lock
+                other.unlock()
+                results.append(await asyncio.wait_for(check, 5))
+            return results
+        finally:
+            await runner.close()
+
+    try:
+        results = asyncio.run(scenario())
+    finally:
+        other.close()
+    assert len(set(results)) == 3
+    assert len(waiters) == 1
+
+
 def test_a_write_lock_held_past_the_timeout_fails_closed(sqlite_engine: Engine) -> None:
     """The admin path (another connection) holds SQLite's write lock: 503, not a hang."""
     blocker = sqlite3.connect(_path(sqlite_engine), isolation_level=None)
