@@ -3,6 +3,7 @@
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import date, datetime
+from typing import NamedTuple, Protocol
 
 from policy.vocabulary import (
     Channel,
@@ -60,9 +61,23 @@ class RevocationFact:
     recorded_at: datetime
 
 
-@dataclass(frozen=True, slots=True)
-class PastContact:
-    """A contact already allowed and not given back (failed or cancelled)."""
+class ContactMade(Protocol):
+    """What a rule reads of a contact already allowed and not given back (failed or
+    cancelled). The gate hands its reservations over as they are, not copied into a
+    ``PastContact`` each: a customer has dozens, and every check reads them."""
+
+    @property
+    def channel(self) -> Channel | None: ...
+
+    @property
+    def purpose(self) -> Purpose: ...
+
+    @property
+    def send_at(self) -> datetime: ...
+
+
+class PastContact(NamedTuple):
+    """A ``ContactMade`` of its own, for callers that have no reservation to hand over."""
 
     channel: Channel | None
     purpose: Purpose
@@ -90,7 +105,7 @@ class Facts:
     automated: bool = True
     lists: Mapping[str, ListFact] = field(default_factory=dict)  # every loaded list, by name
     revocations: tuple[RevocationFact, ...] = ()
-    recent_contacts: tuple[PastContact, ...] = ()  # the customer's, over the rules' lookback
+    recent_contacts: tuple[ContactMade, ...] = ()  # the customer's, over the rules' lookback
     # The named exception the caller invokes for this disclosure (12 CFR 1016.13-15), or
     # None; a rule says in its pack which exceptions lift it (exempt_under, only_under).
     exception: LegalException | None = None

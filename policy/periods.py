@@ -73,6 +73,12 @@ class Period:
         except ValueError as error:
             raise ValueError(f"{text!r}: {error}") from None
 
+    @property
+    def is_exact(self) -> bool:
+        """No calendar part: the same elapsed time wherever it is added, so ``x + P > t``
+        holds exactly when ``x > t - P`` (not so for months: Jan 31 + P1M is Feb 28)."""
+        return not (self.years or self.months)
+
     def add_to(self, moment: datetime) -> datetime:
         """The instant one period after ``moment`` (months clamped to the month's end)."""
         shifted = _shift_months(_aware(moment), self.years * 12 + self.months)

@@ -2,6 +2,7 @@
 
 import random
 from datetime import UTC, datetime, timedelta
+from zoneinfo import ZoneInfo
 
 import pytest
 
@@ -67,3 +68,12 @@ def test_window_count_agrees_with_brute_force(seed: int) -> None:
     at = T0 + timedelta(hours=rng.randint(-48, 48))
     expected = _brute_force_busiest(limit, existing, at) >= limit.count
     assert exceeds(limit, existing, at) is expected
+
+
+def test_a_day_is_24_hours_across_the_autumn_clock_change_in_local_times() -> None:
+    """Times in the customer's zone: Madrid leaves summer time on 25 October 2026, so 12:00
+    CEST on the 24th and 11:00 CET on the 25th are exactly 24 hours apart (10:00 UTC)."""
+    madrid = ZoneInfo("Europe/Madrid")
+    sent = datetime(2026, 10, 24, 12, 0, tzinfo=madrid)
+    assert exceeds(ONE_PER_DAY, [sent], datetime(2026, 10, 25, 10, 59, 59, tzinfo=madrid))
+    assert not exceeds(ONE_PER_DAY, [sent], datetime(2026, 10, 25, 11, 0, tzinfo=madrid))
