@@ -50,8 +50,13 @@ class AuditEntry:
 
     def encoded(self) -> tuple[bytes, bytes]:
         """(canonical bytes, RFC 9162 leaf hash) of this entry."""
-        data = canonical_bytes(self.document())
-        return data, leaf_hash(data)
+        return encode(self.document())
+
+
+def encode(document: dict[str, Any]) -> tuple[bytes, bytes]:
+    """(canonical bytes, RFC 9162 leaf hash) of an entry's document."""
+    data = canonical_bytes(document)
+    return data, leaf_hash(data)
 
 
 def format_instant(at: datetime) -> str:

@@ -4,7 +4,7 @@ from typing import Any
 
 from sqlalchemy import Connection, insert
 
-from audit.entry import AuditEntry, format_instant
+from audit.entry import AuditEntry, encode
 from audit.schema import audit_entries
 
 # The row an entry becomes, in column order: shared by this Core path and the gate's raw one.
@@ -14,10 +14,11 @@ COLUMNS = ("entry_id", "at", "actor_name", "actor_role", "action", "subject", "d
 
 def row_values(entry: AuditEntry) -> tuple[Any, ...]:
     """The values of ``COLUMNS``: the hashed document is stored verbatim beside its hash."""
-    data, leaf = entry.encoded()
+    document = entry.document()  # its "at" is the column's too: formatted once (strftime)
+    data, leaf = encode(document)
     return (
         entry.entry_id,
-        format_instant(entry.at),
+        document["at"],
         entry.actor.name,
         entry.actor.role,
         entry.action,
