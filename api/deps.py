@@ -7,7 +7,6 @@ from typing import Annotated
 
 from fastapi import Depends, Header, Request
 from sqlalchemy import Engine
-from starlette.concurrency import run_in_threadpool
 
 from api.auth import KeyCache, authorise, bearer_token
 from api.errors import ApiProblem
@@ -53,7 +52,7 @@ async def caller_of(request: Request, svc: Services, authorization: str | None) 
     presented = bearer_token(authorization)
     known, caller = svc.keys.cached(presented)
     if not known:
-        caller = await run_in_threadpool(svc.keys.caller, presented)
+        caller = await svc.keys.look_up(presented)
     if caller is None:
         raise ApiProblem(401, "unauthenticated", "Unauthenticated", "unknown or revoked API key")
     route = getattr(request.scope.get("route"), "path", request.url.path)

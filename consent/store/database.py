@@ -24,6 +24,9 @@ SQLITE_PRAGMAS = (
 )
 
 
+_READ_ONLY = "consent_read_only"  # an execution option: the transaction only reads
+
+
 def _configure_sqlite(engine: Engine) -> None:
     @event.listens_for(engine, "connect")
     def _on_connect(dbapi_connection: Any, _record: Any) -> None:
@@ -35,7 +38,10 @@ def _configure_sqlite(engine: Engine) -> None:
 
     @event.listens_for(engine, "begin")
     def _on_begin(conn: Connection) -> None:
-        conn.exec_driver_sql("BEGIN IMMEDIATE")
+        # A read takes no write lock: in WAL it reads a snapshot while writers go on. Under
+        # BEGIN IMMEDIATE the API-key look-ups queued behind the gate's writers, polling.
+        read_only = conn.get_execution_options().get(_READ_ONLY, False)
+        conn.exec_driver_sql("BEGIN" if read_only else "BEGIN IMMEDIATE")
 
 
 def make_engine(url: str, *, pool_size: int = 10) -> Engine:
@@ -82,3 +88,11 @@ def transaction(engine: Engine) -> Iterator[Connection]:
         if exc.connection_invalidated:
             raise StoreUnavailableError("the connection to the consent store was lost") from exc
         raise
+
+
+@contextmanager
+def read_transaction(engine: Engine) -> Iterator[Connection]:
+    """``transaction`` for a unit of work that only reads: on SQLite a deferred BEGIN, which
+    waits for no writer. A write inside it fails rather than taking the lock late."""
+    with transaction(engine.execution_options(**{_READ_ONLY: True})) as conn:
+        yield conn

@@ -1,12 +1,16 @@
-"""The API key cache: valid and refused keys are both remembered for the cache period."""
+"""The API key cache: valid and refused keys are both remembered for the cache period, and
+looked up once however many requests miss together, without waiting for a writer."""
 
+import asyncio
+import sqlite3
+import threading
 from datetime import UTC, datetime
 from pathlib import Path
 
 from sqlalchemy import event
 
 from api.auth import KeyCache
-from consent.keys import Role, create_key
+from consent.keys import Caller, Role, create_key
 from consent.store.database import transaction
 from tests.stores import migrated_engine
 
@@ -25,3 +29,44 @@ def test_valid_and_refused_keys_reach_the_store_once_per_period(tmp_path: Path) 
         assert (caller is not None) == (presented == key)
     assert sum("api_keys" in sql for sql in lookups) == 2
     engine.dispose()
+
+
+def test_requests_that_miss_together_ask_the_store_once(tmp_path: Path) -> None:
+    """An entry expires for every request in flight at once: one look-up serves them all."""
+    engine = migrated_engine(f"sqlite:///{tmp_path / 'keys.db'}")
+    with transaction(engine) as conn:
+        key = create_key(conn, "crm", Role.CRM_SERVICE, datetime.now(UTC))
+    lookups: list[str] = []
+    event.listen(engine, "before_cursor_execute", lambda *args: lookups.append(args[2]))
+    cache = KeyCache(engine, ttl=60)
+
+    async def together() -> list[Caller | None]:
+        return await asyncio.gather(*(cache.look_up(key) for _ in range(20)))
+
+    callers = asyncio.run(together())
+    assert all(caller is not None and caller.name == "crm" for caller in callers)
+    assert sum("api_keys" in sql for sql in lookups) == 1
+    engine.dispose()
+
+
+def test_a_key_is_verified_while_a_writer_holds_the_sqlite_store(tmp_path: Path) -> None:
+    """The look-up only reads: it must not queue for the write lock the gate's writers hold
+    nearly all the time under load (it did, under BEGIN IMMEDIATE, for seconds)."""
+    path = tmp_path / "keys.db"
+    engine = migrated_engine(f"sqlite:///{path}")
+    with transaction(engine) as conn:
+        key = create_key(conn, "crm", Role.CRM_SERVICE, datetime.now(UTC))
+    writer = sqlite3.connect(path, isolation_level=None)
+    writer.execute("BEGIN IMMEDIATE")
+    try:
+        found: list[Caller | None] = []
+        looking = threading.Thread(target=lambda: found.append(KeyCache(engine, 60).caller(key)))
+        looking.start()
+        looking.join(timeout=5)  # the store's busy timeout is 30 s
+        assert not looking.is_alive()
+        assert found
+        assert found[0] is not None
+    finally:
+        writer.execute("ROLLBACK")
+        writer.close()
+        engine.dispose()
