@@ -326,16 +326,7 @@ class _LockRequest:
         except OSError as exc:
             error = exc
         try:
-            self.loop.call_soon_threadsafe(_settle_lock, self.future, error)
+            self.loop.call_soon_threadsafe(settle, self.future, None, error)
         except RuntimeError:  # the loop has closed: nobody will write with this lock
             if error is None:
                 self.store.unlock()
-
-
-def _settle_lock(future: "asyncio.Future[None]", error: OSError | None) -> None:
-    if future.done():
-        return
-    if error is None:
-        future.set_result(None)
-    else:
-        future.set_exception(error)

@@ -36,8 +36,8 @@ LONG_AGO = NOW - timedelta(days=400)
 SINCE = NOW - timedelta(days=1)
 
 
-def _check(gate: Gate, customer_id: str, at: datetime, campaign_id: str | None) -> None:
-    command = CheckCommand(
+def _email(customer_id: str, campaign_id: str | None) -> CheckCommand:
+    return CheckCommand(
         customer_id=customer_id,
         channel=Channel.EMAIL,
         purpose=Purpose.MARKETING,
@@ -45,7 +45,10 @@ def _check(gate: Gate, customer_id: str, at: datetime, campaign_id: str | None) 
         idempotency_key=uuid.uuid4().hex,
         campaign_id=campaign_id,
     )
-    assert gate.check(command, ACTOR, at).answer.decision == "allow"
+
+
+def _check(gate: Gate, customer_id: str, at: datetime, campaign_id: str | None) -> None:
+    assert gate.check(_email(customer_id, campaign_id), ACTOR, at).answer.decision == "allow"
 
 
 @pytest.fixture
@@ -117,15 +120,7 @@ def test_a_campaign_that_reached_the_customer_long_ago_is_still_a_duplicate(
     with transaction(engine) as conn:
         found = select(customers_table.c.external_id).where(customers_table.c.pk == customer_pk)
         customer_id = str(conn.execute(found).scalar_one())
-    command = CheckCommand(
-        customer_id=customer_id,
-        channel=Channel.EMAIL,
-        purpose=Purpose.MARKETING,
-        source=Source.CAMPAIGN,
-        idempotency_key=uuid.uuid4().hex,
-        campaign_id="spring",
-    )
-    reasons = gate.check(command, ACTOR, NOW).answer.reasons
+    reasons = gate.check(_email(customer_id, "spring"), ACTOR, NOW).answer.reasons
     assert [reason.rule for reason in reasons] == ["gate.duplicate"]
 
 

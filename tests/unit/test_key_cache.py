@@ -4,10 +4,12 @@ looked up once however many requests miss together, without waiting for a writer
 import asyncio
 import sqlite3
 import threading
+from collections.abc import Iterator
 from datetime import UTC, datetime
 from pathlib import Path
 
-from sqlalchemy import event
+import pytest
+from sqlalchemy import Engine, event
 
 from api.auth import KeyCache
 from consent.keys import Caller, Role, create_key
@@ -15,29 +17,44 @@ from consent.store.database import transaction
 from tests.stores import migrated_engine
 
 
-def test_valid_and_refused_keys_reach_the_store_once_per_period(tmp_path: Path) -> None:
+@pytest.fixture
+def engine(tmp_path: Path) -> Iterator[Engine]:
     engine = migrated_engine(f"sqlite:///{tmp_path / 'keys.db'}")
+    yield engine
+    engine.dispose()
+
+
+@pytest.fixture
+def key(engine: Engine) -> str:
     with transaction(engine) as conn:
-        key = create_key(conn, "crm", Role.CRM_SERVICE, datetime.now(UTC))
-    lookups: list[str] = []
-    event.listen(engine, "before_cursor_execute", lambda *args: lookups.append(args[2]))
+        return create_key(conn, "crm", Role.CRM_SERVICE, datetime.now(UTC))
+
+
+def _key_queries(engine: Engine) -> list[str]:
+    """The statements that read api_keys from now on, as they are sent."""
+    sent: list[str] = []
+    event.listen(engine, "before_cursor_execute", lambda *args: sent.append(args[2]))
+    return sent
+
+
+def _reads(sent: list[str]) -> int:
+    return sum("api_keys" in sql for sql in sent)
+
+
+def test_valid_and_refused_keys_reach_the_store_once_per_period(engine: Engine, key: str) -> None:
+    sent = _key_queries(engine)
     cache = KeyCache(engine, ttl=60)
     for presented in (key, key, "cg_0000_bad", "cg_0000_bad"):
         known, caller = cache.cached(presented)
         if not known:
             caller = cache.caller(presented)
         assert (caller is not None) == (presented == key)
-    assert sum("api_keys" in sql for sql in lookups) == 2
-    engine.dispose()
+    assert _reads(sent) == 2
 
 
-def test_requests_that_miss_together_ask_the_store_once(tmp_path: Path) -> None:
+def test_requests_that_miss_together_ask_the_store_once(engine: Engine, key: str) -> None:
     """An entry expires for every request in flight at once: one look-up serves them all."""
-    engine = migrated_engine(f"sqlite:///{tmp_path / 'keys.db'}")
-    with transaction(engine) as conn:
-        key = create_key(conn, "crm", Role.CRM_SERVICE, datetime.now(UTC))
-    lookups: list[str] = []
-    event.listen(engine, "before_cursor_execute", lambda *args: lookups.append(args[2]))
+    sent = _key_queries(engine)
     cache = KeyCache(engine, ttl=60)
 
     async def together() -> list[Caller | None]:
@@ -45,18 +62,13 @@ def test_requests_that_miss_together_ask_the_store_once(tmp_path: Path) -> None:
 
     callers = asyncio.run(together())
     assert all(caller is not None and caller.name == "crm" for caller in callers)
-    assert sum("api_keys" in sql for sql in lookups) == 1
-    engine.dispose()
+    assert _reads(sent) == 1
 
 
-def test_a_key_is_verified_while_a_writer_holds_the_sqlite_store(tmp_path: Path) -> None:
+def test_a_key_is_verified_while_a_writer_holds_the_sqlite_store(engine: Engine, key: str) -> None:
     """The look-up only reads: it must not queue for the write lock the gate's writers hold
     nearly all the time under load (it did, under BEGIN IMMEDIATE, for seconds)."""
-    path = tmp_path / "keys.db"
-    engine = migrated_engine(f"sqlite:///{path}")
-    with transaction(engine) as conn:
-        key = create_key(conn, "crm", Role.CRM_SERVICE, datetime.now(UTC))
-    writer = sqlite3.connect(path, isolation_level=None)
+    writer = sqlite3.connect(str(engine.url.database), isolation_level=None)
     writer.execute("BEGIN IMMEDIATE")
     try:
         found: list[Caller | None] = []
@@ -69,4 +81,3 @@ def test_a_key_is_verified_while_a_writer_holds_the_sqlite_store(tmp_path: Path)
     finally:
         writer.execute("ROLLBACK")
         writer.close()
-        engine.dispose()
