@@ -24,6 +24,7 @@ from consent.store.runners import WriterStore
 from policy.engine import PolicyEngine
 from policy.vocabulary import Channel, Decision, Purpose, Source
 from tests.conftest import CustomerFactory, SuppressionLists
+from tests.integration.test_gate import command
 from tests.stores import migrated_engine
 
 ACTOR = Actor("crm", "crm_service")
@@ -40,16 +41,6 @@ def sqlite_engine(tmp_path: Path) -> Iterator[Engine]:
 @pytest.fixture
 def factory(sqlite_engine: Engine, keyring: KeyRing) -> CustomerFactory:
     return CustomerFactory(sqlite_engine, keyring)
-
-
-def _email(customer_id: str) -> CheckCommand:
-    return CheckCommand(
-        customer_id=customer_id,
-        channel=Channel.EMAIL,
-        purpose=Purpose.MARKETING,
-        source=Source.CAMPAIGN,
-        idempotency_key=uuid.uuid4().hex,
-    )
 
 
 async def _while_locked(
@@ -80,7 +71,7 @@ def test_checks_prepared_together_still_take_the_last_slot_once(
     factory.opted_in_marketing(customer_id)
     factory.one_email_a_day(customer_id)
     gate = Gate(sqlite_engine, policy, keyring, GateSettings())
-    commands = [_email(customer_id) for _ in range(8)]
+    commands = [command(customer_id) for _ in range(8)]
     decisions = asyncio.run(_while_locked(sqlite_engine, gate, commands))
     assert decisions.count(Decision.ALLOW) == 1
     assert decisions.count(Decision.DENY) == 7
@@ -96,7 +87,7 @@ def test_an_opt_out_while_the_check_waited_for_the_lock_is_honoured(
     def opt_out() -> None:  # the portal path, between the snapshot and the lock
         factory.prefer(customer_id, "email", status=PreferenceStatus.OPTED_OUT)
 
-    decisions = asyncio.run(_while_locked(sqlite_engine, gate, [_email(customer_id)], opt_out))
+    decisions = asyncio.run(_while_locked(sqlite_engine, gate, [command(customer_id)], opt_out))
     assert decisions == [Decision.DENY]
 
 
@@ -133,7 +124,7 @@ def test_a_prepared_check_with_nothing_changed_is_allowed(
     for customer_id in customer_ids:
         factory.opted_in_marketing(customer_id)
     gate = Gate(sqlite_engine, policy, keyring, GateSettings())
-    commands = [_email(customer_id) for customer_id in customer_ids]
+    commands = [command(customer_id) for customer_id in customer_ids]
     decisions = asyncio.run(_while_locked(sqlite_engine, gate, commands))
     assert decisions == [Decision.ALLOW] * 3
 
@@ -144,7 +135,7 @@ def test_retries_prepared_while_locked_replay_or_conflict_as_usual(
     customer_id = factory.create(("ES",))
     factory.opted_in_marketing(customer_id)
     gate = Gate(sqlite_engine, policy, keyring, GateSettings())
-    first = _email(customer_id)
+    first = command(customer_id)
     asyncio.run(_checked(gate, first))  # on record before the contention
     other = WriterStore.open(str(sqlite_engine.url.database))
     assert other.try_lock()

@@ -8,7 +8,6 @@ NULL", and so scanned every check the customer ever had, on every check.
 
 import asyncio
 import sqlite3
-import uuid
 from datetime import UTC, datetime, timedelta
 
 import asyncpg
@@ -16,7 +15,7 @@ import pytest
 from sqlalchemy import Engine, select
 
 from consent.decide import Reservation
-from consent.gate import CheckCommand, Gate
+from consent.gate import Gate
 from consent.store.async_postgres import AsyncPostgresTransaction, connect_arguments
 from consent.store.database import transaction
 from consent.store.gate_sql import (
@@ -27,8 +26,9 @@ from consent.store.gate_sql import (
 from consent.store.pg_batch import BatchPostgresTransaction
 from consent.store.schema import customers as customers_table
 from consent.store.steps import LoadHistory
-from policy.vocabulary import Channel, PreferenceStatus, Purpose, Source
+from policy.vocabulary import PreferenceStatus
 from tests.conftest import ACTOR, CustomerFactory
+from tests.integration.test_gate import command
 from tests.stores import migrated_engine
 
 NOW = datetime(2026, 11, 26, 11, 0, tzinfo=UTC)
@@ -36,19 +36,9 @@ LONG_AGO = NOW - timedelta(days=400)
 SINCE = NOW - timedelta(days=1)
 
 
-def _email(customer_id: str, campaign_id: str | None) -> CheckCommand:
-    return CheckCommand(
-        customer_id=customer_id,
-        channel=Channel.EMAIL,
-        purpose=Purpose.MARKETING,
-        source=Source.CAMPAIGN,
-        idempotency_key=uuid.uuid4().hex,
-        campaign_id=campaign_id,
-    )
-
-
 def _check(gate: Gate, customer_id: str, at: datetime, campaign_id: str | None) -> None:
-    assert gate.check(_email(customer_id, campaign_id), ACTOR, at).answer.decision == "allow"
+    answer = gate.check(command(customer_id, campaign_id=campaign_id), ACTOR, at).answer
+    assert answer.decision == "allow"
 
 
 @pytest.fixture
@@ -120,7 +110,7 @@ def test_a_campaign_that_reached_the_customer_long_ago_is_still_a_duplicate(
     with transaction(engine) as conn:
         found = select(customers_table.c.external_id).where(customers_table.c.pk == customer_pk)
         customer_id = str(conn.execute(found).scalar_one())
-    reasons = gate.check(_email(customer_id, "spring"), ACTOR, NOW).answer.reasons
+    reasons = gate.check(command(customer_id, campaign_id="spring"), ACTOR, NOW).answer.reasons
     assert [reason.rule for reason in reasons] == ["gate.duplicate"]
 
 
