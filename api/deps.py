@@ -55,7 +55,8 @@ async def caller_of(request: Request, svc: Services, authorization: str | None) 
         caller = await svc.keys.look_up(presented)
     if caller is None:
         raise ApiProblem(401, "unauthenticated", "Unauthenticated", "unknown or revoked API key")
-    route = getattr(request.scope.get("route"), "path", request.url.path)
+    # The route's template; the URL (costly to build) only when no route matched.
+    route = getattr(request.scope.get("route"), "path", None) or request.url.path
     authorise(caller, svc.allowed, route, request.method, request.path_params.get("customer_id"))
     return caller
 

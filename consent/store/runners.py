@@ -31,6 +31,7 @@ from sqlalchemy import Engine
 from consent.errors import StoreUnavailableError
 from consent.store.database import SQLITE_PRAGMAS
 from consent.store.gate_sql import GateTransaction, SqliteTransaction, postgres_transaction
+from consent.store.sqlite_binding import register_adapters
 
 T = TypeVar("T")
 Work = Callable[[GateTransaction], T]
@@ -143,6 +144,7 @@ class WriterStore:
     def open(cls, path: str) -> "WriterStore":
         lock_fd = os.open(f"{path}.writer-lock", os.O_RDWR | os.O_CREAT, 0o600)
         turnstile_fd = os.open(f"{path}.writer-turnstile", os.O_RDWR | os.O_CREAT, 0o600)
+        register_adapters()
         try:
             conn = sqlite3.connect(path, isolation_level=None, check_same_thread=False)
             for pragma in SQLITE_PRAGMAS:
