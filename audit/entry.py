@@ -1,13 +1,14 @@
 """An audit entry as written: who did what to whom, when, and its leaf hash."""
 
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import datetime
 from typing import Any, Self
 
 from uuid_utils import uuid7
 
 from audit.canonical import canonical_bytes
 from audit.leaf import leaf_hash
+from audit.timestamps import iso_z_micro
 
 
 @dataclass(frozen=True, slots=True)
@@ -63,4 +64,4 @@ def format_instant(at: datetime) -> str:
     """One textual form per instant (UTC, microseconds, 'Z'), so hashes are reproducible."""
     if at.tzinfo is None:
         raise ValueError("audit times must be timezone-aware")
-    return at.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%S.%fZ")
+    return iso_z_micro(at)

@@ -4,11 +4,12 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
+from audit.timestamps import iso_z
 from policy.reasons import Reason
 
 
 def instant(value: datetime | None) -> str | None:
-    return value.isoformat().replace("+00:00", "Z") if value is not None else None
+    return iso_z(value) if value is not None else None
 
 
 def _local(value: datetime | None) -> str | None:

@@ -24,6 +24,7 @@ from sqlalchemy import Engine
 
 from audit import log as audit_log
 from audit.entry import AuditEntry
+from audit.timestamps import space_separated_micro
 from consent.decide import Reservation
 from consent.errors import StoreUnavailableError
 from consent.state import CustomerState, decode_state
@@ -199,7 +200,7 @@ PSYCOPG_RESERVATIONS_SQL = RESERVATIONS_SQL.format(
 # live reservation of every check is read through _sqlite_instant.
 def _sqlite_stamp(at: datetime) -> str:
     """The text SQLAlchemy's DateTime writes on SQLite, so both paths compare alike."""
-    return at.astimezone(UTC).isoformat(" ", "microseconds")[:-6]  # without "+00:00"
+    return space_separated_micro(at)
 
 
 def _sqlite_instant(text: str) -> datetime:
