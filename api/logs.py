@@ -7,21 +7,28 @@ is masked before the line is written.
 
 import logging
 import re
+import secrets
 import time
-import uuid
 from collections.abc import MutableMapping
+from datetime import UTC, datetime
 from typing import Any
 
 import orjson
 import structlog
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
+from audit.timestamps import iso_z
+
 _EMAIL = re.compile(r"[^\s@\"'<>]+@[^\s@\"'<>]+\.[A-Za-z]{2,}")
 _PHONE = re.compile(r"\+?\d[\d ().-]{6,}\d")
+_MAY_HOLD_PII = re.compile(r"[@\d]")  # an email needs its "@", a phone number its digits
 MASK = "[redacted]"
 
 
 def _scrub_text(text: str) -> str:
+    # Most values (event names, methods) have neither: one scan instead of two substitutions.
+    if _MAY_HOLD_PII.search(text) is None:
+        return text
     return _PHONE.sub(MASK, _EMAIL.sub(MASK, text))
 
 
@@ -58,7 +65,7 @@ def configure_logging(level: str = "info", *, cache_loggers: bool = True) -> Non
         processors=[
             structlog.contextvars.merge_contextvars,
             structlog.processors.add_log_level,
-            structlog.processors.TimeStamper(fmt="iso", utc=True),
+            _timestamp,
             structlog.processors.format_exc_info,
             scrub_pii,
             structlog.processors.JSONRenderer(serializer=_orjson_text),
@@ -68,6 +75,13 @@ def configure_logging(level: str = "info", *, cache_loggers: bool = True) -> Non
         ),
         cache_logger_on_first_use=cache_loggers,
     )
+
+
+def _timestamp(_: Any, __: str, event: MutableMapping[str, Any]) -> MutableMapping[str, Any]:
+    """structlog's ``TimeStamper(fmt="iso", utc=True)`` text, written by orjson: its
+    ``isoformat`` was a fifth of the request line's cost (callgrind)."""
+    event["timestamp"] = iso_z(datetime.now(UTC))
+    return event
 
 
 def _orjson_text(event: Any, **options: Any) -> str:
@@ -87,7 +101,8 @@ class RequestLogMiddleware:
         if scope["type"] != "http":
             await self.app(scope, receive, send)
             return
-        request_id = _incoming_request_id(scope) or uuid.uuid4().hex
+        # 32 hex digits, as uuid4().hex gave, without building a UUID object per request.
+        request_id = _incoming_request_id(scope) or secrets.token_hex(16)
         structlog.contextvars.clear_contextvars()
         structlog.contextvars.bind_contextvars(request_id=request_id)
         started = time.perf_counter()

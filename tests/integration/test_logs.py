@@ -9,6 +9,7 @@ import pytest
 import structlog
 from fastapi import FastAPI
 from fastapi.testclient import TestClient
+from freezegun import freeze_time
 from structlog.testing import capture_logs
 
 from api.logs import MASK, configure_logging, scrub_pii
@@ -78,6 +79,25 @@ def test_log_lines_are_json_with_the_request_id(capsys: pytest.CaptureFixture[st
     assert line["event"] == "probe.event"
     assert line["request_id"] == "req-7"
     assert line["count"] == 3
+    assert line["level"] == "info"
+
+
+@freeze_time("2026-03-29T00:59:59.250Z")
+def test_log_lines_are_stamped_in_utc_with_z(capsys: pytest.CaptureFixture[str]) -> None:
+    configure_logging("info", cache_loggers=False)
+    structlog.get_logger().info("probe.event")
+    line = json.loads(capsys.readouterr().out.strip().splitlines()[-1])
+    assert line["timestamp"] == "2026-03-29T00:59:59.250000Z"
+
+
+def test_scrubber_leaves_text_without_at_sign_or_digit_as_it_is() -> None:
+    event = scrub_pii(None, "info", {"event": "request.completed", "method": "POST"})
+    assert event == {"event": "request.completed", "method": "POST"}
+
+
+def test_scrubber_masks_a_phone_number_with_no_at_sign() -> None:
+    event = scrub_pii(None, "info", {"detail": f"call {PHONE} now"})
+    assert event["detail"] == f"call {MASK} now"
 
 
 def test_a_client_that_hangs_up_mid_body_is_no_server_error(
