@@ -12,7 +12,7 @@ from typing import NamedTuple
 
 from consent.contacts import contact_kind_for_channel
 from consent.frequency import exceeds, next_free_slot
-from consent.preferences import ChannelPreference
+from consent.preferences import ChannelPreference, governing_channel
 from consent.quiet_hours import quiet_until
 from consent.state import CustomerState
 from policy.engine import PolicyEngine
@@ -91,9 +91,11 @@ def _citation(pref: ChannelPreference) -> str:
     return f"Customer preference for {pref.channel}{source}"
 
 
-def _applies_to_contact(req: ContactRequest) -> bool:
+def _governed_channel(req: ContactRequest) -> PreferenceChannel | None:
     """Channel preferences govern contacts, not data use; service messages are exempt."""
-    return req.channel is not None and req.purpose is not Purpose.SERVICE
+    if req.channel is None or req.purpose is Purpose.SERVICE:
+        return None
+    return governing_channel(req.channel)
 
 
 def _destination(
@@ -117,9 +119,10 @@ def _destination(
 def _channel_choice(
     state: CustomerState, req: ContactRequest, _: Sequence[Reservation]
 ) -> list[Reason]:
-    if not _applies_to_contact(req):
+    channel = _governed_channel(req)
+    if channel is None:
         return []
-    pref = state.preference(PreferenceChannel(str(req.channel)))
+    pref = state.preference(channel)
     reasons = []
     if pref.status is PreferenceStatus.OPTED_OUT:
         reasons.append(
@@ -181,7 +184,7 @@ def _purpose_choice(
 def _revoked(state: CustomerState, req: ContactRequest, _: Sequence[Reservation]) -> list[Reason]:
     """A STOP or do-not-call request on this channel stops every purpose but service, until
     a consent granted later for the purpose supersedes it."""
-    if not _applies_to_contact(req) or req.channel is None:
+    if _governed_channel(req) is None or req.channel is None:
         return []
     found = standing_revocations(
         state.revocations, (req.channel,), req.purpose, state.consents, req.send_at
@@ -203,10 +206,11 @@ def _revoked(state: CustomerState, req: ContactRequest, _: Sequence[Reservation]
 def _frequency(
     state: CustomerState, req: ContactRequest, history: Sequence[Reservation]
 ) -> list[Reason]:
-    if not _applies_to_contact(req):
+    governed = _governed_channel(req)
+    if governed is None:
         return []
     reasons = []
-    for channel in (PreferenceChannel(str(req.channel)), PreferenceChannel.ANY):
+    for channel in (governed, PreferenceChannel.ANY):
         pref = state.preference(channel)
         if not pref.limits:  # the usual case for "any": nothing to count
             continue
@@ -236,9 +240,10 @@ def _frequency(
 def _quiet_hours(
     state: CustomerState, req: ContactRequest, _: Sequence[Reservation]
 ) -> list[Reason]:
-    if not _applies_to_contact(req):
+    channel = _governed_channel(req)
+    if channel is None:
         return []
-    pref = state.preference(PreferenceChannel(str(req.channel)))
+    pref = state.preference(channel)
     windows = pref.quiet_hours + state.preference(PreferenceChannel.ANY).quiet_hours
     end = quiet_until(windows, state.time_zones(), req.send_at)
     if end is None:
@@ -287,7 +292,7 @@ def facts_for(
     state: CustomerState, req: ContactRequest, history: Sequence[Reservation] = ()
 ) -> Facts:
     channel_status = (
-        state.preference(PreferenceChannel(str(req.channel))).status
+        state.preference(governing_channel(req.channel)).status
         if req.channel is not None
         else PreferenceStatus.NOT_ASKED
     )

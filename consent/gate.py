@@ -29,6 +29,7 @@ from consent.decide import (
     unknown_customer,
 )
 from consent.errors import IdempotencyConflictError, InvalidContactPointError
+from consent.preferences import governing_channel
 from consent.state import CustomerState
 from consent.store.async_postgres import AsyncPostgresRunner
 from consent.store.async_sqlite import AsyncSqliteRunner
@@ -313,7 +314,7 @@ def _lookback(state: CustomerState, request: ContactRequest, law: tuple[Period, 
     if request.channel is None:
         return request.send_at
     starts = [request.send_at, *(period.subtract_from(request.send_at) for period in law)]
-    for channel in (PreferenceChannel(request.channel), PreferenceChannel.ANY):
+    for channel in (governing_channel(request.channel), PreferenceChannel.ANY):
         starts.extend(
             limit.period.subtract_from(request.send_at)
             for limit in state.preference(channel).limits

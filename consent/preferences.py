@@ -4,7 +4,7 @@ from dataclasses import dataclass, field
 from datetime import time
 
 from policy.periods import Period
-from policy.vocabulary import Direction, PreferenceChannel, PreferenceStatus
+from policy.vocabulary import Channel, Direction, PreferenceChannel, PreferenceStatus
 
 WEEKDAYS = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")  # index = datetime.weekday()
 
@@ -38,6 +38,23 @@ class ChannelPreference:
     limits: tuple[Limit, ...] = ()
     quiet_hours: tuple[QuietHours, ...] = field(default=())
     source: str | None = None
+
+
+# Dicts, not Enum calls or a new value each time: a check asks for a channel's preference
+# five times, and on Python 3.11 an Enum call or a frozen dataclass costs some thousand
+# instructions (callgrind).
+_GOVERNING = {channel: PreferenceChannel(channel.value) for channel in Channel}
+_UNSET = {channel: ChannelPreference(channel=channel) for channel in PreferenceChannel}
+
+
+def governing_channel(channel: Channel) -> PreferenceChannel:
+    """The preference channel that governs contact by ``channel`` (it has the same name)."""
+    return _GOVERNING[channel]
+
+
+def unset_preference(channel: PreferenceChannel) -> ChannelPreference:
+    """What holds on a channel the customer never set: not asked, outbound, no limits."""
+    return _UNSET[channel]
 
 
 def limits_to_json(limits: tuple[Limit, ...]) -> list[dict[str, object]]:

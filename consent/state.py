@@ -17,6 +17,7 @@ from consent.preferences import (
     limits_from_json,
     preference_to_json,
     quiet_hours_from_json,
+    unset_preference,
 )
 from policy.facts import ConsentFact, Relationship, RevocationFact
 from policy.vocabulary import (
@@ -47,7 +48,7 @@ class CustomerState:
     erased: bool = False
 
     def preference(self, channel: PreferenceChannel) -> ChannelPreference:
-        return self.preferences.get(channel) or ChannelPreference(channel=channel)
+        return self.preferences.get(channel) or unset_preference(channel)
 
     def known_time_zones(self) -> tuple[str, ...]:
         """Where the customer may be: the stored zone, else every zone their phones ring in."""
