@@ -7,7 +7,7 @@ other, and the answer leaves only after the commit: a decision the caller sees i
 
 import hashlib
 from concurrent.futures import Future
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
@@ -181,7 +181,7 @@ class Gate:
             loaded: History = yield LoadHistory(state.pk, since, request.campaign_id, hashes)
             history, lists = loaded
             if lists is not None:
-                request = replace(request, lists=lists)
+                request = request.with_lists(lists)
             reasons = reasons_against(state, request, history, self._policy)
             if reasons:
                 earliest = earliest_allowed(state, request, history, self._policy, reasons)
