@@ -2,7 +2,7 @@
 
 A check writes about eight instants as text: in its answer, its audit entry and, on SQLite,
 its row and its reservation read. ``datetime.isoformat`` and ``strftime`` go through C's
-printf machinery and a ``utcoffset()`` call: ~7 % of a check's instructions (callgrind).
+printf machinery and a ``utcoffset()`` call: ~7 % of the gate's instructions (callgrind).
 orjson writes the same RFC 3339 text several times faster, for a plain ``datetime`` in UTC.
 Anything else takes the standard library's way: another zone, a subclass (orjson refuses
 those, freezegun's included) and, for the audit's form, a year before 1000.
