@@ -244,9 +244,14 @@ async def _seed_one(client: httpx.AsyncClient, index: int, customer_id: str) -> 
     _expect_ok(await client.put(f"/v1/customers/{customer_id}/preferences/phone", json=preference))
 
 
-async def seed(base_url: str, api_key: str, ids: list[str]) -> None:
+async def seed(
+    base_url: str,
+    api_key: str,
+    ids: list[str],
+    transport: httpx.AsyncBaseTransport | None = None,
+) -> None:
     """Create every customer with written marketing consent, an opted-in phone and a
-    generous daily limit."""
+    generous daily limit; over ``transport`` if given (an app in this process)."""
     semaphore = asyncio.Semaphore(SEED_CONCURRENCY)
     headers = {"Authorization": f"Bearer {api_key}"}
 
@@ -254,7 +259,9 @@ async def seed(base_url: str, api_key: str, ids: list[str]) -> None:
         async with semaphore:
             await _seed_one(client, index, customer_id)
 
-    async with httpx.AsyncClient(base_url=base_url, headers=headers, timeout=60.0) as client:
+    async with httpx.AsyncClient(
+        base_url=base_url, headers=headers, timeout=60.0, transport=transport
+    ) as client:
         await asyncio.gather(*(one(i, cid) for i, cid in enumerate(ids)))
 
 

@@ -75,22 +75,6 @@ def new_key(database_url: str) -> str:
     return key
 
 
-async def seed_in_process(app: FastAPI, api_key: str, ids: list[str]) -> None:
-    """bench.gate's customers, sent through the app itself (httpx's ASGI transport)."""
-    transport = httpx.ASGITransport(app=app)
-    original = http_bench.httpx.AsyncClient
-
-    def client(**options: Any) -> httpx.AsyncClient:
-        options["base_url"] = "http://in-process"
-        return original(transport=transport, **options)
-
-    http_bench.httpx.AsyncClient = client  # type: ignore[misc]
-    try:
-        await http_bench.seed("http://in-process", api_key, ids)
-    finally:
-        http_bench.httpx.AsyncClient = original  # type: ignore[misc]
-
-
 def app_check(app: FastAPI, api_key: str, ids: list[str]) -> Check:
     """One POST /v1/checks as uvicorn would hand it to the app."""
     headers = [
@@ -178,7 +162,8 @@ async def measure(options: argparse.Namespace, database_url: str) -> None:
     counting = Counting(options.inside_callgrind)
     async with app.router.lifespan_context(app):
         ids = http_bench.customer_ids(options.customers)
-        await seed_in_process(app, api_key, ids)
+        # bench.gate's customers, sent through the app itself
+        await http_bench.seed("http://in-process", api_key, ids, httpx.ASGITransport(app=app))
         check = gate_check(app, ids) if options.layer == "gate" else app_check(app, api_key, ids)
         await run_concurrently(check, WARMUP_CHECKS)
         for round_number in range(1, options.rounds + 1):
