@@ -8,7 +8,9 @@ Three targets, one after the other, each on a free port of 127.0.0.1: the bare a
 ``bench/bare_app.py`` (1 worker), ``consent serve`` on a temporary SQLite file (1 worker)
 and ``consent serve`` on PostgreSQL in a fresh schema of database ``test`` (2 workers).
 The load comes from ``wrk`` (a Lua script builds every request), or from an asyncio + httpx
-generator when ``wrk`` is not installed. Progress goes to stderr, the table to stdout.
+generator when ``wrk`` is not installed. Each target is timed twice: with every connection
+busy, then paced at ``--paced-rate`` requests a second (see ``measure``). Progress goes to
+stderr, the tables to stdout.
 """
 
 from __future__ import annotations
@@ -46,6 +48,7 @@ CHECK_PATH = "/v1/checks"
 SQLITE_TARGET = 0.5  # x bare
 POSTGRES_TARGET = 0.2  # x bare: PostgreSQL shares the 2 cores here (see PERFORMANCE.md)
 P99_TARGET_MS = 20.0
+PACED_RATE = 500  # req/s: below every target's saturated rate here, on a slow day too
 WARMUP_SECONDS = 2
 WRK_THREADS = 2
 SEED_CONCURRENCY = 16
@@ -314,6 +317,7 @@ function request()
   return wrk.format("POST", "%(path)s", headers, body)
 end
 
+%(pacing)s
 function response(status, headers, body)
   if status ~= 200 then
     non200 = non200 + 1
@@ -340,9 +344,23 @@ end
 BENCH_LINE = re.compile(r"^BENCH (.+)$", re.MULTILINE)
 
 
-def wrk_script(target: Target) -> str:
+# A connection waits an exponential time (mean ``mean_ms``) after each answer before it
+# sends again: arrivals close to a Poisson process, as from many independent callers.
+WRK_PACING = """
+local mean_ms = %(mean_ms).3f
+function delay()
+  return -math.log(1 - math.random()) * mean_ms
+end
+"""
+
+
+def wrk_script(target: Target, pause: float | None = None) -> str:
+    """The Lua script; with ``pause`` (seconds), each connection waits about that long
+    between an answer and its next request."""
     auth = f'headers["Authorization"] = "Bearer {target.api_key}"' if target.api_key else ""
+    pacing = WRK_PACING % {"mean_ms": pause * 1000} if pause else ""
     return WRK_SCRIPT % {
+        "pacing": pacing,
         "ids": ",".join(f'"{cid}"' for cid in target.customer_ids),
         "token": uuid.uuid4().hex[:12],  # a new one per run: keys never repeat across runs
         "auth": auth,
@@ -366,9 +384,11 @@ def _parse_wrk(output: str) -> Measurement:
     )
 
 
-def wrk_load(wrk: str, target: Target, connections: int, seconds: int) -> Measurement:
+def wrk_load(
+    wrk: str, target: Target, connections: int, seconds: int, pause: float | None = None
+) -> Measurement:
     with tempfile.NamedTemporaryFile("w", suffix=".lua", delete=False) as script:
-        script.write(wrk_script(target))
+        script.write(wrk_script(target, pause))
     try:
         done = subprocess.run(  # noqa: S603 - the wrk found on PATH, fixed arguments
             [wrk, f"-t{min(WRK_THREADS, connections)}", f"-c{connections}", f"-d{seconds}s",
@@ -393,10 +413,17 @@ class Tally:
 
 
 async def _client_loop(
-    client: httpx.AsyncClient, target: Target, prefix: str, deadline: float, tally: Tally
+    client: httpx.AsyncClient,
+    target: Target,
+    prefix: str,
+    deadline: float,
+    tally: Tally,
+    pause: float | None,
 ) -> None:
     sent = 0
     while time.perf_counter() < deadline:
+        if sent and pause:
+            await asyncio.sleep(random.expovariate(1 / pause))  # as wrk's delay(), above
         sent += 1
         body = check_body(random.choice(target.customer_ids))
         started = time.perf_counter()
@@ -414,7 +441,9 @@ async def _client_loop(
             tally.allows += 1
 
 
-async def _httpx_run(target: Target, connections: int, seconds: int) -> Measurement:
+async def _httpx_run(
+    target: Target, connections: int, seconds: int, pause: float | None
+) -> Measurement:
     headers = {"Authorization": f"Bearer {target.api_key}"} if target.api_key else {}
     limits = httpx.Limits(max_connections=connections, max_keepalive_connections=connections)
     token = uuid.uuid4().hex[:12]
@@ -426,7 +455,7 @@ async def _httpx_run(target: Target, connections: int, seconds: int) -> Measurem
         deadline = started + seconds
         await asyncio.gather(
             *(
-                _client_loop(client, target, f"{token}-{n}", deadline, tally)
+                _client_loop(client, target, f"{token}-{n}", deadline, tally, pause)
                 for n in range(connections)
             )
         )
@@ -442,8 +471,10 @@ async def _httpx_run(target: Target, connections: int, seconds: int) -> Measurem
     )
 
 
-def httpx_load(target: Target, connections: int, seconds: int) -> Measurement:
-    return asyncio.run(_httpx_run(target, connections, seconds))
+def httpx_load(
+    target: Target, connections: int, seconds: int, pause: float | None = None
+) -> Measurement:
+    return asyncio.run(_httpx_run(target, connections, seconds, pause))
 
 
 # --- the run ------------------------------------------------------------------------------
@@ -458,33 +489,52 @@ class Options:
     skip: tuple[str, ...] = ()
     sqlite_workers: tuple[int, ...] = (1, 2)
     postgres_workers: int = 2
+    paced_rate: int = PACED_RATE  # requests a second offered in the paced run; 0: none
+
+
+@dataclass(frozen=True)
+class Runs:
+    """A target's two timed runs: as fast as it answers, and at the paced rate."""
+
+    saturated: Measurement
+    paced: Measurement | None  # None with --paced-rate 0
 
 
 def progress(message: str) -> None:
     print(f"[bench] {message}", file=sys.stderr, flush=True)
 
 
-def measure(target: Target, options: Options) -> Measurement:
-    """Warm the target up, then time it."""
+def measure(target: Target, options: Options) -> Runs:
+    """Warm the target up, time it as fast as it answers, then at the paced rate.
 
-    def load(seconds: int) -> Measurement:
+    The first run keeps every connection busy, so a request waits for the ones queued
+    ahead of it (its latency is about connections / rate). The paced one offers
+    ``paced_rate`` over the same connections, each waiting between an answer and its next
+    request: the latency a caller sees when the service is not saturated.
+    """
+
+    def load(seconds: int, pause: float | None = None) -> Measurement:
         if options.wrk:
-            return wrk_load(options.wrk, target, options.connections, seconds)
-        return httpx_load(target, options.connections, seconds)
+            return wrk_load(options.wrk, target, options.connections, seconds, pause)
+        return httpx_load(target, options.connections, seconds, pause)
 
     progress(f"{target.name}: warm-up {WARMUP_SECONDS}s")
     load(WARMUP_SECONDS)
     progress(f"{target.name}: timed run {options.seconds}s at {options.connections} connections")
-    return load(options.seconds)
+    saturated = load(options.seconds)
+    if not options.paced_rate:
+        return Runs(saturated, None)
+    progress(f"{target.name}: paced run {options.seconds}s, {options.paced_rate} req/s offered")
+    return Runs(saturated, load(options.seconds, options.connections / options.paced_rate))
 
 
-def run_bare(options: Options) -> Measurement:
+def run_bare(options: Options) -> Runs:
     with server(bare_command, dict(os.environ)) as base_url:
         target = Target("bare FastAPI", base_url, None, customer_ids(options.customers))
         return measure(target, options)
 
 
-def run_consent(name: str, database_url: str, workers: int, options: Options) -> Measurement:
+def run_consent(name: str, database_url: str, workers: int, options: Options) -> Runs:
     env = consent_env(database_url)
     progress(f"{name}: creating an API key (migrates the database)")
     api_key = create_key(env)
@@ -499,21 +549,19 @@ def run_consent(name: str, database_url: str, workers: int, options: Options) ->
         return measure(Target(name, base_url, api_key, ids), options)
 
 
-def run_sqlite(options: Options, workers: int) -> Measurement:
+def run_sqlite(options: Options, workers: int) -> Runs:
     with tempfile.TemporaryDirectory(prefix="consent-bench-") as directory:
         url = f"sqlite:///{Path(directory) / 'consent.db'}"
         return run_consent("consent SQLite", url, workers, options)
 
 
-def run_postgres(options: Options) -> Measurement:
+def run_postgres(options: Options) -> Runs:
     with postgres_schema() as schema:
         url = f"postgresql+psycopg://root@127.0.0.1:5432/test?options=-csearch_path%3D{schema}"
         return run_consent("consent PostgreSQL", url, options.postgres_workers, options)
 
 
-def attempt(
-    name: str, run: Callable[[Options], Measurement], options: Options
-) -> Measurement | None:
+def attempt(name: str, run: Callable[[Options], Runs], options: Options) -> Runs | None:
     """One target; a failure is reported and leaves the others to run."""
     try:
         return run(options)
@@ -548,14 +596,40 @@ def _ratio_line(
     return f"  {name:<13} x bare >= {goal:<4}   {ratio:6.2f}   {_verdict(ratio >= goal)}"
 
 
-def _p99_line(name: str, result: Measurement | None) -> str:
+def _p99_line(name: str, result: Measurement | None, how: str) -> str:
+    label = f"p99 <= {P99_TARGET_MS:.0f} ms {how}"
     if result is None:
-        return f"  {name:<13} p99 <= {P99_TARGET_MS:.0f} ms     n/a"
+        return f"  {name:<13} {label:<28} n/a"
     ok = result.p99_ms <= P99_TARGET_MS
-    return f"  {name:<13} p99 <= {P99_TARGET_MS:.0f} ms     {result.p99_ms:6.2f}   {_verdict(ok)}"
+    return f"  {name:<13} {label:<28} {result.p99_ms:6.2f}   {_verdict(ok)}"
 
 
-def report(results: dict[str, Measurement | None], options: Options) -> None:
+def _paced_row(name: str, runs: Runs | None) -> str:
+    if runs is None or runs.paced is None:
+        return f"| {name} | failed | - | - | - | - |"
+    paced = runs.paced
+    load = f"{paced.rate / runs.saturated.rate:.0%}" if runs.saturated.rate else "-"
+    return (
+        f"| {name} | {paced.rate:,.0f} | {load} | {paced.p50_ms:.2f} | "
+        f"{paced.p99_ms:.2f} | {paced.errors} |"
+    )
+
+
+def _paced_table(runs: dict[str, Runs | None], options: Options) -> None:
+    print()
+    print(
+        f"paced: {options.paced_rate:,} req/s offered over {options.connections} connections, "
+        "each waiting a random (exponential) time between an answer and its next request"
+    )
+    print()
+    print("| target | req/s | of its saturated rate | p50 ms | p99 ms | errors |")
+    print("| --- | ---: | ---: | ---: | ---: | ---: |")
+    for name, found in runs.items():
+        print(_paced_row(name, found))
+
+
+def report(runs: dict[str, Runs | None], options: Options) -> None:
+    results = {name: found.saturated if found else None for name, found in runs.items()}
     generator = (
         f"wrk -t{min(WRK_THREADS, options.connections)} -c{options.connections} "
         f"-d{options.seconds}s"
@@ -578,6 +652,8 @@ def report(results: dict[str, Measurement | None], options: Options) -> None:
         for name, result in results.items()
     )
     print(f"share of decision allow: {shares}")
+    if options.paced_rate:
+        _paced_table(runs, options)
     print()
     print("targets (ratios against the bare app of this run):")
     for name, result in results.items():
@@ -586,7 +662,11 @@ def report(results: dict[str, Measurement | None], options: Options) -> None:
             target = SQLITE_TARGET if store == "SQLite" else POSTGRES_TARGET
             label = f"{store} {name.rsplit(', ', 1)[-1].split()[0]}w"
             print(_ratio_line(label, result, bare, target))
-            print(_p99_line(label, result))
+            print(_p99_line(label, result, "saturated"))
+            if options.paced_rate:
+                found = runs[name]
+                paced = found.paced if found else None
+                print(_p99_line(label, paced, f"at {options.paced_rate:,} req/s"))
 
 
 def parse_options(argv: list[str] | None = None) -> Options:
@@ -612,11 +692,19 @@ def parse_options(argv: list[str] | None = None) -> Options:
         help="consent serve --workers for SQLite; one row per count",
     )
     parser.add_argument("--postgres-workers", type=int, default=2, help="consent serve --workers")
+    parser.add_argument(
+        "--paced-rate",
+        type=int,
+        default=PACED_RATE,
+        help="req/s offered in each target's second, paced run (0: no paced run)",
+    )
     args = parser.parse_args(argv)
     if args.seconds < 1 or args.connections < 1 or not 1 <= args.customers <= MAX_CUSTOMERS:
         parser.error(
             f"need --seconds >= 1, --connections >= 1, 1 <= --customers <= {MAX_CUSTOMERS}"
         )
+    if args.paced_rate < 0:
+        parser.error("need --paced-rate >= 0")
     return Options(
         args.seconds,
         args.connections,
@@ -625,6 +713,7 @@ def parse_options(argv: list[str] | None = None) -> Options:
         tuple(args.skip),
         tuple(args.sqlite_workers),
         args.postgres_workers,
+        args.paced_rate,
     )
 
 
@@ -632,7 +721,7 @@ def main(argv: list[str] | None = None) -> None:
     options = parse_options(argv)
     if not options.wrk:
         progress("wrk not found: using the asyncio + httpx load generator")
-    runs: dict[str, Callable[[Options], Measurement]] = {"bare FastAPI": run_bare}
+    runs: dict[str, Callable[[Options], Runs]] = {"bare FastAPI": run_bare}
     if "sqlite" not in options.skip:
         for workers in options.sqlite_workers:
             runs[f"consent SQLite, {workers} worker(s)"] = partial(run_sqlite, workers=workers)

@@ -2,14 +2,16 @@
 
 Run by hand, never by pytest::
 
-    .venv/bin/python -m bench.in_process [--layer app|gate] [--checks 3000] [--rounds 3]
-    .venv/bin/python -m bench.in_process --instructions [--layer app|gate] [--checks 400]
+    .venv/bin/python -m bench.in_process [--layer app|gate|bare] [--checks 3000] [--rounds 3]
+    .venv/bin/python -m bench.in_process --instructions [--layer app|gate|bare] [--checks 400]
 
 ``bench.gate`` measures what a CRM sees, over HTTP beside a bare app; on this shared
 machine its figures move by a fifth between identical runs. This one takes uvicorn and
 the load generator away and drives the ASGI app (``--layer app``: request log, auth,
 parsing, the gate, the answer) or ``Gate.check_async`` alone (``--layer gate``) from 64
 concurrent tasks, on a temporary SQLite file seeded as ``bench.gate`` seeds it.
+``--layer bare`` sends the same requests to ``bench.gate``'s baseline, the bare FastAPI
+app: what an endpoint costs without uvicorn, to set a layer's figure against.
 
 CPU time a check still moves with the machine. ``--instructions`` runs the same load under
 valgrind's callgrind, counting only the timed checks: the count is the same to 0.01 %
@@ -44,6 +46,7 @@ from api.app import create_app
 from api.settings import Settings
 from audit.entry import Actor
 from bench import gate as http_bench
+from bench.bare_app import app as bare_app
 from consent.gate import CheckCommand
 from consent.keys import Role, create_key
 from consent.store.database import make_engine, transaction
@@ -76,7 +79,7 @@ def new_key(database_url: str) -> str:
 
 
 def app_check(app: FastAPI, api_key: str, ids: list[str]) -> Check:
-    """One POST /v1/checks as uvicorn would hand it to the app."""
+    """One POST /v1/checks as uvicorn would hand it to ``app`` (ours or the bare one)."""
     headers = [
         (b"authorization", f"Bearer {api_key}".encode()),
         (b"content-type", b"application/json"),
@@ -164,7 +167,11 @@ async def measure(options: argparse.Namespace, database_url: str) -> None:
         ids = http_bench.customer_ids(options.customers)
         # bench.gate's customers, sent through the app itself
         await http_bench.seed("http://in-process", api_key, ids, httpx.ASGITransport(app=app))
-        check = gate_check(app, ids) if options.layer == "gate" else app_check(app, api_key, ids)
+        check = {
+            "app": lambda: app_check(app, api_key, ids),
+            "gate": lambda: gate_check(app, ids),
+            "bare": lambda: app_check(bare_app, api_key, ids),
+        }[options.layer]()
         await run_concurrently(check, WARMUP_CHECKS)
         for round_number in range(1, options.rounds + 1):
             counting.switch("--instr=on")
@@ -213,7 +220,7 @@ def _summary(dump: Path) -> int:
 
 def parse_options(argv: list[str] | None = None) -> argparse.Namespace:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--layer", choices=["app", "gate"], default="app")
+    parser.add_argument("--layer", choices=["app", "gate", "bare"], default="app")
     parser.add_argument("--checks", type=int, default=None, help="timed checks a round")
     parser.add_argument("--rounds", type=int, default=3)
     parser.add_argument("--customers", type=int, default=500)
