@@ -207,6 +207,16 @@ def _sqlite_instant(text: str) -> datetime:
     return datetime.fromisoformat(text + "+00:00")
 
 
+# The customer (pk, state, erased_at) and the key's earlier check (request_hash, response,
+# audit_seq) in one statement, one row, NULLs for what is not there. PostgreSQL reads them
+# apart, the check after the row lock; here both run inside the batch's BEGIN IMMEDIATE (or
+# on its snapshot), where nothing can commit between them.
+_SQLITE_BEGIN_SQL = (
+    "SELECT c.pk, c.state, c.erased_at, p.request_hash, p.response, p.audit_seq "
+    "FROM (SELECT 1) AS one "
+    "LEFT JOIN customers AS c ON c.external_id = ?1 "
+    "LEFT JOIN checks AS p ON p.caller = ?2 AND p.idempotency_key = ?3"
+)
 _SQLITE_AUDIT_SQL = (
     f"INSERT INTO audit_entries ({_AUDIT_COLUMNS}) VALUES (?,?,?,?,?,?,?,?) RETURNING seq"  # noqa: S608
 )
@@ -240,13 +250,9 @@ class SqliteTransaction:
     # these under the lock, which costs no parsing (``steps.complete``).
 
     def begin_rows(self, customer_id: str, caller: str, key: str) -> BeginRows:
-        cur = self._cursor
-        cur.execute(
-            "SELECT pk, state, erased_at FROM customers WHERE external_id = ?", (customer_id,)
-        )
-        found = cur.fetchone()
-        cur.execute(PRIOR_SQL.format(p="?"), (caller, key))
-        return found, cur.fetchone()
+        self._cursor.execute(_SQLITE_BEGIN_SQL, (customer_id, caller, key))
+        row = self._cursor.fetchone()
+        return (row[:3] if row[0] is not None else None, row[3:] if row[3] is not None else None)
 
     def reservation_rows(
         self, customer_pk: int, since: datetime, campaign_id: str | None
