@@ -64,3 +64,44 @@ def test_twins_waiting_on_the_lock_are_one_check(
     first, second = asyncio.run(twins())
     assert first.answer.check_id == second.answer.check_id
     assert sorted([first.replayed, second.replayed]) == [False, True]
+
+
+def test_a_connection_goes_back_to_the_pool_without_a_reset_round_trip(
+    pg_engine: Engine, policy: PolicyEngine, keyring: KeyRing
+) -> None:
+    """Each check's connection returns to the pool as it is: asyncpg's default reset (four
+    statements, a round trip before every answer) is not sent; the checks still run."""
+    factory = CustomerFactory(pg_engine, keyring)
+    customer_id = factory.create(("ES",))
+    sent: list[str] = []
+
+    async def checks() -> list[CheckResult]:
+        gate = Gate(pg_engine, policy, keyring, GateSettings(store_connections=1))
+        try:
+            await gate.open_async()
+            pool = gate._async_runner._pool  # the one connection the checks use
+            assert pool is not None
+            async with pool.acquire() as conn:
+                conn.add_query_logger(lambda logged: sent.append(logged.query))
+            sent.clear()
+            return [
+                await gate.check_async(
+                    CheckCommand(
+                        customer_id=customer_id,
+                        channel=Channel.EMAIL,
+                        purpose=Purpose.SERVICE,
+                        source=Source.TRANSACTIONAL,
+                        idempotency_key=uuid.uuid4().hex,
+                    ),
+                    ACTOR,
+                    datetime.now(UTC),
+                )
+                for _ in range(2)
+            ]
+        finally:
+            await gate.close_async()
+
+    results = asyncio.run(checks())
+    assert [r.answer.decision for r in results] == ["allow", "allow"]
+    assert any("FROM customers" in query for query in sent)  # the logger saw the checks
+    assert not any("RESET ALL" in query or "UNLISTEN" in query for query in sent)
