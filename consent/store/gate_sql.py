@@ -208,9 +208,10 @@ def _sqlite_instant(text: str) -> datetime:
 
 
 # The customer (pk, state, erased_at) and the key's earlier check (request_hash, response,
-# audit_seq) in one statement, one row, NULLs for what is not there. PostgreSQL reads them
-# apart, the check after the row lock; here both run inside the batch's BEGIN IMMEDIATE (or
-# on its snapshot), where nothing can commit between them.
+# audit_seq) in one statement, one row, NULLs for what is not there, as async_postgres's
+# _BEGIN. On PostgreSQL a twin can commit while the statement waits for the row lock (below,
+# the look-up runs after the lock; there, the unique key makes it retry); here both reads
+# run inside the batch's BEGIN IMMEDIATE (or on its snapshot), where nothing can commit.
 _SQLITE_BEGIN_SQL = (
     "SELECT c.pk, c.state, c.erased_at, p.request_hash, p.response, p.audit_seq "
     "FROM (SELECT 1) AS one "
