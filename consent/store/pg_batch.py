@@ -3,8 +3,8 @@
 A check alone takes four round trips (lock and idempotency look-up, history, record,
 COMMIT) and PostgreSQL pays each statement's overhead and each commit's WAL flush.
 Checks that arrive while all of a worker's gate transactions are busy instead run stage
-by stage (``steps.drive_together``): their customers locked in one statement, in
-primary-key order so that two batches never deadlock; their earlier answers, their
+by stage (``steps.drive_together``): their customers locked in one statement, in the
+order of their sorted ids so that two batches never deadlock; their earlier answers, their
 histories and their records each read or written in one statement over arrays; one
 COMMIT. The decisions are the ones each check would take alone: a batch holds each
 customer and each idempotency key at most once (``AsyncPostgresRunner`` keeps the others
@@ -19,32 +19,51 @@ from asyncpg.pool import PoolConnectionProxy
 
 from audit import log as audit_log
 from consent.store import suppression
-from consent.store.gate_sql import begin_answer, check_values, pg_reservations, pg_stamp
+from consent.store.gate_sql import (
+    RESERVATION_COLUMNS,
+    begin_answer,
+    check_values,
+    pg_reservations,
+    pg_stamp,
+)
 from consent.store.steps import Begin, History, LoadHistory, Record
 
 # Statements are assembled from constant column lists, never from input.
+#
+# Every read of a growing table is a LATERAL subquery with a LIMIT or OFFSET, which
+# PostgreSQL plans on its own, once per key, as an index look-up. asyncpg prepares each
+# statement, and after five runs PostgreSQL may keep a generic plan, made with the table
+# sizes of that moment and made again only after an ANALYZE. As plain joins (or
+# ``= ANY``), planned while the tables were small, they scanned them whole: every batch
+# read every check ever recorded (seen: 2 ms of server CPU a batch at 10,000 checks,
+# growing with the table). ``test_pg_plans.py`` plans each one on empty tables.
+#
+# The customers are locked one by one in the order of the ids given, which the caller
+# sorts: every batch locks in the same order, so two batches never deadlock.
 _LOCK = (
-    "SELECT external_id, pk, state, erased_at FROM customers "
-    "WHERE external_id = ANY($1::text[]) ORDER BY pk FOR UPDATE"
+    "SELECT c.external_id, c.pk, c.state, c.erased_at FROM unnest($1::text[]) AS k (id) "
+    "CROSS JOIN LATERAL (SELECT external_id, pk, state, erased_at FROM customers "
+    "WHERE external_id = k.id LIMIT 1 FOR UPDATE) AS c"
 )
 # After the locks, so under READ COMMITTED it sees what a racing twin committed meanwhile.
 _PRIORS = (
     "SELECT k.i, p.request_hash, p.response, p.audit_seq "
     "FROM unnest($1::text[], $2::text[]) WITH ORDINALITY AS k (caller, key, i) "
-    "JOIN checks AS p ON p.caller = k.caller AND p.idempotency_key = k.key"
+    "CROSS JOIN LATERAL (SELECT request_hash, response, audit_seq FROM checks "
+    "WHERE caller = k.caller AND idempotency_key = k.key LIMIT 1) AS p"  # the key is unique
 )
 # Each check's live reservations (the two index ranges of RESERVATIONS_SQL), and for each
 # check that consults the suppression lists, every list and how many of its hashes are on it.
 _RESERVED = (
-    "SELECT true, h.i, r.send_at, r.channel, r.campaign_id, r.counts_toward_limits, r.purpose, "
-    "NULL::text, NULL::date, NULL::bigint, NULL::date FROM h JOIN checks AS r "
-    "ON r.customer_pk = h.pk AND r.reserved AND "
+    "SELECT true, h.i, r.send_at, r.channel, r.campaign_id, r.counts_toward_limits, r.purpose, "  # noqa: S608 - constants only
+    "NULL::text, NULL::date, NULL::bigint, NULL::date FROM h CROSS JOIN LATERAL "
+    f"(SELECT {RESERVATION_COLUMNS} FROM checks WHERE customer_pk = h.pk AND reserved AND "
 )
 _HISTORY = (
     "WITH h AS (SELECT * FROM unnest($1::integer[], $2::timestamp[], $6::text[]) "  # noqa: S608 - constants only
     "WITH ORDINALITY AS h (pk, since, campaign, i)) "
-    f"{_RESERVED} r.send_at > h.since "
-    f"UNION ALL {_RESERVED} r.campaign_id = h.campaign AND r.send_at <= h.since "
+    f"{_RESERVED}send_at > h.since OFFSET 0) AS r "
+    f"UNION ALL {_RESERVED}campaign_id = h.campaign AND send_at <= h.since OFFSET 0) AS r "
     "UNION ALL "
     "SELECT false, c.i, NULL, NULL, NULL, NULL, NULL, l.name, l.source_date, m.hits, m.first_on "
     "FROM unnest($3::bigint[]) AS c (i) CROSS JOIN suppression_lists AS l "
