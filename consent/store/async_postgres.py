@@ -127,15 +127,6 @@ class AsyncPostgresTransaction:
         return int(seq)
 
 
-class _GateConnection(asyncpg.Connection):
-    def get_reset_query(self) -> str:
-        """Nothing: the gate's connections set no session settings, listen to nothing, take
-        no advisory locks and leave no cursor open, so the reset asyncpg sends on every
-        release (a round trip a check) would have nothing to undo. An open transaction is
-        still rolled back."""
-        return ""
-
-
 _MAX_BATCH = 64  # checks in one transaction: bounds how long the first waits for the last
 # A batch can fail for a reason its checks would not meet alone: a racing twin's key, or a
 # deadlock with another kind of transaction. Its checks then run one by one.
