@@ -20,10 +20,10 @@ from audit.entry import Actor
 from consent.crypto import KeyRing
 from consent.errors import StoreUnavailableError
 from consent.gate import CheckCommand, CheckResult, Gate, GateSettings
-from consent.store.async_postgres import AsyncPostgresRunner
+from consent.store.async_postgres import AsyncPostgresRunner, connect_arguments
 from consent.store.pg_batch import BatchPostgresTransaction
 from consent.store.schema import checks
-from consent.store.steps import Record
+from consent.store.steps import Begin, Record
 from consent.suppression import LISTA_ROBINSON, NATIONAL_DNC
 from policy.engine import PolicyEngine
 from policy.vocabulary import Channel, PreferenceStatus, Purpose, Source
@@ -278,3 +278,61 @@ def test_a_check_that_waits_past_the_store_timeout_for_a_transaction_fails_close
     assert isinstance(error, StoreUnavailableError)
     assert 0.4 <= waited < 3.0
     assert str(finished.answer.decision) == "allow"
+
+
+async def _until_waiting_for_a_lock(watch: "asyncpg.Connection[Any]", pid: int) -> None:
+    for _ in range(200):
+        waiting = await watch.fetchval(
+            "SELECT wait_event_type = 'Lock' FROM pg_stat_activity WHERE pid = $1", pid
+        )
+        if waiting:
+            return
+        await asyncio.sleep(0.01)
+    raise AssertionError(f"session {pid} never waited for a lock")
+
+
+def test_two_batches_that_share_customers_lock_them_in_one_order(
+    pg_engine: Engine, keyring: KeyRing
+) -> None:
+    """A batch locks its customers in one statement. Two batches taking the same two in
+    opposite orders could each hold one and wait for the other: a deadlock, and a batch
+    run again one by one. The moment is built here: two sessions hold the customers' rows,
+    batch A (checks for `one`, `two`) and then batch B (for `two`, `one`) queue behind them,
+    and the holders let go of `one`, then of `two`. Taking each batch's own order, A would
+    hold `one` and B `two`, each waiting for the other."""
+    factory = CustomerFactory(pg_engine, keyring)
+    one, two = sorted(factory.create(("ES",)) for _ in range(2))
+
+    async def begin(conn: "asyncpg.Connection[Any]", order: tuple[str, str]) -> list[Any]:
+        async with conn.transaction():
+            steps = [Begin(customer, "crm", uuid.uuid4().hex) for customer in order]
+            return await BatchPostgresTransaction(conn).begin_many(steps)  # type: ignore[arg-type]
+
+    async def scenario() -> list[Any]:
+        arguments = connect_arguments(pg_engine.url)
+        holders = [await asyncpg.connect(**arguments) for _ in range(2)]
+        a, b, watch = [await asyncpg.connect(**arguments) for _ in range(3)]
+        try:
+            for holder, customer in zip(holders, (one, two), strict=True):
+                await holder.execute("BEGIN")
+                await holder.execute(
+                    "SELECT 1 FROM customers WHERE external_id = $1 FOR UPDATE", customer
+                )
+            first = asyncio.ensure_future(begin(a, (one, two)))
+            await _until_waiting_for_a_lock(watch, a.get_server_pid())
+            second = asyncio.ensure_future(begin(b, (two, one)))
+            await _until_waiting_for_a_lock(watch, b.get_server_pid())
+            await holders[0].execute("ROLLBACK")
+            await asyncio.sleep(0.1)  # A takes `one`, and waits for `two`
+            await holders[1].execute("ROLLBACK")
+            return list(
+                await asyncio.wait_for(asyncio.gather(first, second, return_exceptions=True), 10)
+            )
+        finally:
+            for conn in (*holders, a, b, watch):
+                await conn.close()
+
+    results = asyncio.run(scenario())
+    assert not [r for r in results if isinstance(r, BaseException)], results
+    for found in results:  # each batch found both customers
+        assert all(state is not None for state, _ in found), found
