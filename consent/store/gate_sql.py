@@ -218,9 +218,8 @@ _SQLITE_BEGIN_SQL = (
     "LEFT JOIN customers AS c ON c.external_id = ?1 "
     "LEFT JOIN checks AS p ON p.caller = ?2 AND p.idempotency_key = ?3"
 )
-_SQLITE_AUDIT_SQL = (
-    f"INSERT INTO audit_entries ({_AUDIT_COLUMNS}) VALUES (?,?,?,?,?,?,?,?) RETURNING seq"  # noqa: S608
-)
+# seq is the table's rowid: the cursor's lastrowid, without RETURNING's result row.
+_SQLITE_AUDIT_SQL = f"INSERT INTO audit_entries ({_AUDIT_COLUMNS}) VALUES (?,?,?,?,?,?,?,?)"  # noqa: S608
 _SQLITE_CHECK_SQL = (
     f"INSERT INTO checks ({_CHECK_COLUMNS}, audit_seq) VALUES ({','.join('?' * 20)})"  # noqa: S608
 )
@@ -276,7 +275,7 @@ class SqliteTransaction:
         cur = self._cursor
         self.records_started += 1
         cur.execute(_SQLITE_AUDIT_SQL, audit_log.row_values(entry))
-        seq = int(cur.fetchone()[0])
+        seq = int(cur.lastrowid)
         cur.execute(_SQLITE_CHECK_SQL, (*check_values(row, _sqlite_stamp), seq))
         return seq
 
