@@ -119,7 +119,7 @@ def check_values(row: CheckRow, stamp: Any) -> tuple[Any, ...]:
 
 
 def customer_state(found: Iterable[Any] | None, customer_id: str) -> CustomerState | None:
-    """The state from a ``LOCK_SQL`` row (pk, state, erased_at), or None for no customer."""
+    """The state from a customer row (pk, state, erased_at), or None for no customer."""
     if found is None:
         return None
     pk, raw_state, erased_at = found
@@ -167,11 +167,13 @@ _PURPOSES = {purpose.value: purpose for purpose in Purpose}
 
 
 # Statements are assembled from the constant column lists above, never from input.
-PRIOR_SQL = (
-    "SELECT request_hash, response, audit_seq FROM checks "
-    "WHERE caller = {p} AND idempotency_key = {p}"
+# A key's earlier check, as ``begin_answer`` reads it (every path's look-up names these).
+PRIOR_COLUMNS = "request_hash, response, audit_seq"
+_PSYCOPG_PRIOR_SQL = (
+    f"SELECT {PRIOR_COLUMNS} FROM checks "  # noqa: S608 - constants only
+    "WHERE caller = %s AND idempotency_key = %s"
 )
-LOCK_SQL = "SELECT pk, state, erased_at FROM customers WHERE external_id = {p} FOR UPDATE"
+_PSYCOPG_LOCK_SQL = "SELECT pk, state, erased_at FROM customers WHERE external_id = %s FOR UPDATE"
 RESERVATION_COLUMNS = "send_at, channel, campaign_id, counts_toward_limits, purpose"
 # A customer's live reservations from a time on, and the live ones of the check's campaign
 # from before it (the duplicate rule reaches back without limit). Two index ranges, not one
@@ -312,9 +314,9 @@ class PostgresTransaction:
         self, customer_id: str, caller: str, key: str
     ) -> tuple[CustomerState | None, PriorCheck | None]:
         with self._conn.cursor() as cur:
-            cur.execute(LOCK_SQL.format(p="%s"), (customer_id,))
+            cur.execute(_PSYCOPG_LOCK_SQL, (customer_id,))
             found = cur.fetchone()
-            cur.execute(PRIOR_SQL.format(p="%s"), (caller, key))  # after the lock: a fresh snapshot
+            cur.execute(_PSYCOPG_PRIOR_SQL, (caller, key))  # after the lock: a fresh snapshot
             earlier = cur.fetchone()
         return begin_answer(customer_id, (found, earlier))
 

@@ -20,6 +20,7 @@ from asyncpg.pool import PoolConnectionProxy
 from audit import log as audit_log
 from consent.store import suppression
 from consent.store.gate_sql import (
+    PRIOR_COLUMNS,
     RESERVATION_COLUMNS,
     begin_answer,
     check_values,
@@ -48,9 +49,9 @@ _LOCK = (
 )
 # After the locks, so under READ COMMITTED it sees what a racing twin committed meanwhile.
 _PRIORS = (
-    "SELECT k.i, p.request_hash, p.response, p.audit_seq "
+    "SELECT k.i, p.* "  # noqa: S608 - constants only
     "FROM unnest($1::text[], $2::text[]) WITH ORDINALITY AS k (caller, key, i) "
-    "CROSS JOIN LATERAL (SELECT request_hash, response, audit_seq FROM checks "
+    f"CROSS JOIN LATERAL (SELECT {PRIOR_COLUMNS} FROM checks "
     "WHERE caller = k.caller AND idempotency_key = k.key LIMIT 1) AS p"  # the key is unique
 )
 # Each check's live reservations (the two index ranges of RESERVATIONS_SQL), and for each
