@@ -32,6 +32,7 @@ from consent.errors import StoreUnavailableError
 from consent.store.database import SQLITE_PRAGMAS
 from consent.store.gate_sql import GateTransaction, SqliteTransaction, postgres_transaction
 from consent.store.sqlite_binding import register_adapters
+from consent.store.wal_checkpoints import BACKSTOP_PAGES, WalCheckpointer
 
 T = TypeVar("T")
 Work = Callable[[GateTransaction], T]
@@ -139,6 +140,7 @@ class WriterStore:
     conn: sqlite3.Connection
     lock_fd: int
     turnstile_fd: int
+    checkpointer: WalCheckpointer
 
     @classmethod
     def open(cls, path: str) -> "WriterStore":
@@ -153,15 +155,17 @@ class WriterStore:
             # SQLite's default 2 MiB cache; pages past it were read again through the kernel
             # on every check. 64 MiB, and only this connection's.
             conn.execute("PRAGMA cache_size=-65536")
-            # Checkpoints every ~40 MB of WAL rather than every 4 MB: the pages every batch
-            # touches (the tables' and time-ordered indexes' last leaves) are copied back
-            # once per checkpoint, so fewer checkpoints copy fewer pages.
-            conn.execute("PRAGMA wal_autocheckpoint=10000")
+            # Checkpoints run in a thread of their own (wal_checkpoints.py); the writer's
+            # own is a backstop, far enough out that a commit never meets it while that
+            # thread keeps up.
+            conn.execute(f"PRAGMA wal_autocheckpoint={BACKSTOP_PAGES}")
+            checkpointer = WalCheckpointer(path)
         except sqlite3.Error:
             os.close(lock_fd)
             os.close(turnstile_fd)
             raise
-        return cls(conn, lock_fd, turnstile_fd)
+        checkpointer.start()
+        return cls(conn, lock_fd, turnstile_fd, checkpointer)
 
     @contextmanager
     def turn(self) -> Iterator[None]:
@@ -198,6 +202,7 @@ class WriterStore:
         fcntl.flock(self.lock_fd, fcntl.LOCK_UN)
 
     def close(self) -> None:
+        self.checkpointer.stop()
         self.conn.close()
         os.close(self.lock_fd)
         os.close(self.turnstile_fd)
