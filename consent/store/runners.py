@@ -147,6 +147,7 @@ class WriterStore:
         lock_fd = os.open(f"{path}.writer-lock", os.O_RDWR | os.O_CREAT, 0o600)
         turnstile_fd = os.open(f"{path}.writer-turnstile", os.O_RDWR | os.O_CREAT, 0o600)
         register_adapters()
+        conn: sqlite3.Connection | None = None
         try:
             conn = sqlite3.connect(path, isolation_level=None, check_same_thread=False)
             for pragma in SQLITE_PRAGMAS:
@@ -161,6 +162,8 @@ class WriterStore:
             conn.execute(f"PRAGMA wal_autocheckpoint={BACKSTOP_PAGES}")
             checkpointer = WalCheckpointer(path)
         except sqlite3.Error:
+            if conn is not None:  # the retry with the next batch opens a new one
+                conn.close()
             os.close(lock_fd)
             os.close(turnstile_fd)
             raise
