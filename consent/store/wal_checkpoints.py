@@ -46,9 +46,11 @@ class WalCheckpointer:
         self._thread.start()
 
     def stop(self, timeout: float = 5.0) -> None:
-        """Let the current round finish (a few ms at most) and the connection close."""
+        """Let a round in progress finish, and the connection close."""
         self._stopped.set()
-        if self._thread.is_alive():
+        if self._thread.ident is None:  # never started: nothing else will close it
+            self._conn.close()
+        elif self._thread.is_alive():
             self._thread.join(timeout)
 
     def _run(self) -> None:

@@ -118,3 +118,11 @@ def test_a_stopped_checkpointer_closes_its_connection(tmp_path: Path) -> None:
     assert not checkpointer._thread.is_alive()
     with pytest.raises(sqlite3.ProgrammingError):  # closed
         checkpointer._conn.execute("SELECT 1")
+
+
+def test_a_checkpointer_stopped_before_it_started_closes_its_connection(tmp_path: Path) -> None:
+    checkpointer = WalCheckpointer(str(tmp_path / "unstarted.db"))
+    checkpointer.stop()
+
+    with pytest.raises(sqlite3.ProgrammingError):  # closed
+        checkpointer._conn.execute("SELECT 1")
