@@ -14,9 +14,17 @@ from consent.store.wal_checkpoints import BACKSTOP_PAGES, WalCheckpointer, check
 @pytest.fixture
 def store(tmp_path: Path) -> Iterator[WriterStore]:
     opened = WriterStore.open(str(tmp_path / "wal.db"))
-    opened.conn.execute("CREATE TABLE t (id INTEGER PRIMARY KEY, v BLOB)")
     yield opened
     opened.close()
+
+
+def _writer(path: Path, autocheckpoint: int) -> sqlite3.Connection:
+    """A WAL writer with a table to fill, checkpointing itself past ``autocheckpoint`` pages."""
+    writer = sqlite3.connect(path, isolation_level=None)
+    writer.execute("PRAGMA journal_mode=WAL")
+    writer.execute(f"PRAGMA wal_autocheckpoint={autocheckpoint}")
+    writer.execute("CREATE TABLE t (id INTEGER PRIMARY KEY, v BLOB)")
+    return writer
 
 
 def _commit_rows(conn: sqlite3.Connection, count: int) -> None:
@@ -26,10 +34,10 @@ def _commit_rows(conn: sqlite3.Connection, count: int) -> None:
         conn.execute("COMMIT")
 
 
-def _frames(conn: sqlite3.Connection) -> tuple[int, int]:
-    """(frames in the WAL, frames copied): a PASSIVE checkpoint's own answer."""
-    ((_, frames, copied),) = conn.execute("PRAGMA wal_checkpoint(PASSIVE)").fetchall()
-    return frames, copied
+def _wal_frames(conn: sqlite3.Connection) -> int:
+    """The frames in the WAL, as a PASSIVE checkpoint answers."""
+    ((_, frames, _),) = conn.execute("PRAGMA wal_checkpoint(PASSIVE)").fetchall()
+    return int(frames)
 
 
 def test_the_writer_leaves_checkpoints_to_the_thread_until_its_backstop(
@@ -42,10 +50,7 @@ def test_the_writer_leaves_checkpoints_to_the_thread_until_its_backstop(
 def test_a_round_copies_every_frame_and_the_next_write_starts_the_wal_again(
     tmp_path: Path,
 ) -> None:
-    writer = sqlite3.connect(tmp_path / "round.db", isolation_level=None)
-    writer.execute("PRAGMA journal_mode=WAL")
-    writer.execute("PRAGMA wal_autocheckpoint=0")  # only the round checkpoints here
-    writer.execute("CREATE TABLE t (id INTEGER PRIMARY KEY, v BLOB)")
+    writer = _writer(tmp_path / "round.db", autocheckpoint=0)  # only the round checkpoints
     _commit_rows(writer, 50)
     checkpointing = sqlite3.connect(tmp_path / "round.db", isolation_level=None)
 
@@ -55,7 +60,7 @@ def test_a_round_copies_every_frame_and_the_next_write_starts_the_wal_again(
     assert frames >= 50
     assert copied == frames
     # Restarted: the one new commit's frames are all the WAL holds.
-    assert _frames(checkpointing)[0] < 5
+    assert _wal_frames(checkpointing) < 5
     writer.close()
     checkpointing.close()
 
@@ -92,10 +97,7 @@ def test_a_round_stops_when_another_checkpoint_is_running() -> None:
 
 def test_the_thread_keeps_the_wal_short_while_the_writer_goes_on(tmp_path: Path) -> None:
     path = tmp_path / "thread.db"
-    writer = sqlite3.connect(path, isolation_level=None)
-    writer.execute("PRAGMA journal_mode=WAL")
-    writer.execute(f"PRAGMA wal_autocheckpoint={BACKSTOP_PAGES}")  # as the gate's writer
-    writer.execute("CREATE TABLE t (id INTEGER PRIMARY KEY, v BLOB)")
+    writer = _writer(path, autocheckpoint=BACKSTOP_PAGES)  # as the gate's writer
     checkpointer = WalCheckpointer(str(path), interval=0.01)
     checkpointer.start()
     try:
