@@ -1,6 +1,6 @@
 """Benchmark ``POST /v1/checks`` over real HTTP, against a bare FastAPI app in the same run.
 
-Run by hand, never by pytest (it takes a minute or two)::
+Run by hand, never by pytest (a full run takes about four minutes)::
 
     .venv/bin/python -m bench.gate [--seconds S] [--connections C] [--customers N]
 
@@ -9,8 +9,9 @@ Three targets, one after the other, each on a free port of 127.0.0.1: the bare a
 and ``consent serve`` on PostgreSQL in a fresh schema of database ``test`` (2 workers).
 The load comes from ``wrk`` (a Lua script builds every request), or from an asyncio + httpx
 generator when ``wrk`` is not installed. Each target is timed twice: with every connection
-busy, then paced at ``--paced-rate`` requests a second (see ``measure``). Progress goes to
-stderr, the tables to stdout.
+busy, then paced at ``--paced-rate`` requests a second (see ``measure``). The bare app
+stays up throughout and is timed again just before and after each service target's busy
+run, which sets that target's ratio. Progress goes to stderr, the tables to stdout.
 """
 
 from __future__ import annotations
@@ -498,43 +499,69 @@ class Runs:
 
     saturated: Measurement
     paced: Measurement | None  # None with --paced-rate 0
+    # The bare app timed just before and just after ``saturated`` (service targets only):
+    # this machine's speed drifts by a third within a minute, so a ratio against a bare
+    # figure taken minutes earlier measures the drift as much as the service.
+    beside: tuple[Measurement, Measurement] | None = None
+
+    def bare_rate(self, first: Measurement | None) -> float | None:
+        """The bare rate to set ``saturated`` against: beside it, else the run's first."""
+        if self.beside is not None:
+            return statistics.fmean(bare.rate for bare in self.beside)
+        return first.rate if first is not None else None
+
+
+# Times the bare app for the given seconds (the baseline taken beside each service target).
+Baseline = Callable[[int], Measurement]
 
 
 def progress(message: str) -> None:
     print(f"[bench] {message}", file=sys.stderr, flush=True)
 
 
-def measure(target: Target, options: Options) -> Runs:
+def timed_load(
+    target: Target, options: Options, seconds: int, pause: float | None = None
+) -> Measurement:
+    if options.wrk:
+        return wrk_load(options.wrk, target, options.connections, seconds, pause)
+    return httpx_load(target, options.connections, seconds, pause)
+
+
+def baseline_seconds(options: Options) -> int:
+    return max(1, options.seconds // 2)
+
+
+def measure(target: Target, options: Options, baseline: Baseline | None = None) -> Runs:
     """Warm the target up, time it as fast as it answers, then at the paced rate.
 
     The first run keeps every connection busy, so a request waits for the ones queued
-    ahead of it (its latency is about connections / rate). The paced one offers
+    ahead of it (its latency is about connections / rate). With ``baseline``, the bare
+    app is timed just before and just after it, at the same load. The paced one offers
     ``paced_rate`` over the same connections, each waiting between an answer and its next
     request: the latency a caller sees when the service is not saturated.
     """
-
-    def load(seconds: int, pause: float | None = None) -> Measurement:
-        if options.wrk:
-            return wrk_load(options.wrk, target, options.connections, seconds, pause)
-        return httpx_load(target, options.connections, seconds, pause)
-
+    load = partial(timed_load, target, options)
     progress(f"{target.name}: warm-up {WARMUP_SECONDS}s")
     load(WARMUP_SECONDS)
+    if baseline is not None:
+        progress(f"{target.name}: bare app beside it, {baseline_seconds(options)}s before")
+        before = baseline(baseline_seconds(options))
     progress(f"{target.name}: timed run {options.seconds}s at {options.connections} connections")
     saturated = load(options.seconds)
-    if not options.paced_rate:
-        return Runs(saturated, None)
-    progress(f"{target.name}: paced run {options.seconds}s, {options.paced_rate} req/s offered")
-    return Runs(saturated, load(options.seconds, options.connections / options.paced_rate))
+    beside = None
+    if baseline is not None:
+        progress(f"{target.name}: bare app beside it, {baseline_seconds(options)}s after")
+        beside = (before, baseline(baseline_seconds(options)))
+    paced = None
+    if options.paced_rate:
+        progress(f"{target.name}: paced run {options.seconds}s, {options.paced_rate} req/s")
+        paced = load(options.seconds, options.connections / options.paced_rate)
+    return Runs(saturated, paced, beside)
 
 
-def run_bare(options: Options) -> Runs:
-    with server(bare_command, dict(os.environ)) as base_url:
-        target = Target("bare FastAPI", base_url, None, customer_ids(options.customers))
-        return measure(target, options)
-
-
-def run_consent(name: str, database_url: str, workers: int, options: Options) -> Runs:
+def run_consent(
+    name: str, database_url: str, workers: int, options: Options, baseline: Baseline
+) -> Runs:
     env = consent_env(database_url)
     progress(f"{name}: creating an API key (migrates the database)")
     api_key = create_key(env)
@@ -546,19 +573,19 @@ def run_consent(name: str, database_url: str, workers: int, options: Options) ->
         asyncio.run(seed(base_url, api_key, ids))
         load_registry(base_url, admin_key)
         progress(f"{name}: seeded in {time.perf_counter() - started:.1f}s")
-        return measure(Target(name, base_url, api_key, ids), options)
+        return measure(Target(name, base_url, api_key, ids), options, baseline)
 
 
-def run_sqlite(options: Options, workers: int) -> Runs:
+def run_sqlite(options: Options, workers: int, baseline: Baseline) -> Runs:
     with tempfile.TemporaryDirectory(prefix="consent-bench-") as directory:
         url = f"sqlite:///{Path(directory) / 'consent.db'}"
-        return run_consent("consent SQLite", url, workers, options)
+        return run_consent("consent SQLite", url, workers, options, baseline)
 
 
-def run_postgres(options: Options) -> Runs:
+def run_postgres(options: Options, baseline: Baseline) -> Runs:
     with postgres_schema() as schema:
         url = f"postgresql+psycopg://root@127.0.0.1:5432/test?options=-csearch_path%3D{schema}"
-        return run_consent("consent PostgreSQL", url, options.postgres_workers, options)
+        return run_consent("consent PostgreSQL", url, options.postgres_workers, options, baseline)
 
 
 def attempt(name: str, run: Callable[[Options], Runs], options: Options) -> Runs | None:
@@ -573,12 +600,15 @@ def attempt(name: str, run: Callable[[Options], Runs], options: Options) -> Runs
 # --- the report ---------------------------------------------------------------------------
 
 
-def _row(name: str, result: Measurement | None, bare: Measurement | None) -> str:
-    if result is None:
-        return f"| {name} | failed | - | - | - | - |"
-    ratio = f"{result.rate / bare.rate:.2f}" if bare and bare.rate else "-"
+def _row(name: str, runs: Runs | None, first: Measurement | None) -> str:
+    if runs is None:
+        return f"| {name} | failed | - | - | - | - | - |"
+    result = runs.saturated
+    bare_rate = runs.bare_rate(first)
+    ratio = f"{result.rate / bare_rate:.2f}" if bare_rate else "-"
+    beside = " / ".join(f"{bare.rate:,.0f}" for bare in runs.beside) if runs.beside else "-"
     return (
-        f"| {name} | {result.rate:,.0f} | {ratio} | {result.p50_ms:.2f} | "
+        f"| {name} | {result.rate:,.0f} | {ratio} | {beside} | {result.p50_ms:.2f} | "
         f"{result.p99_ms:.2f} | {result.errors} |"
     )
 
@@ -587,12 +617,11 @@ def _verdict(ok: bool) -> str:
     return "PASS" if ok else "FAIL"
 
 
-def _ratio_line(
-    name: str, result: Measurement | None, bare: Measurement | None, goal: float
-) -> str:
-    if result is None or bare is None or not bare.rate:
+def _ratio_line(name: str, runs: Runs | None, first: Measurement | None, goal: float) -> str:
+    bare_rate = runs.bare_rate(first) if runs is not None else None
+    if runs is None or not bare_rate:
         return f"  {name:<13} x bare >= {goal:<4}   n/a"
-    ratio = result.rate / bare.rate
+    ratio = runs.saturated.rate / bare_rate
     return f"  {name:<13} x bare >= {goal:<4}   {ratio:6.2f}   {_verdict(ratio >= goal)}"
 
 
@@ -637,15 +666,15 @@ def report(runs: dict[str, Runs | None], options: Options) -> None:
         else f"asyncio + httpx, {options.connections} connections, {options.seconds}s "
         "(wrk not found: fallback generator, slower than wrk)"
     )
-    bare = results["bare FastAPI"]
+    first = results["bare FastAPI"]
     print()
     print(f"POST {CHECK_PATH} on 127.0.0.1: load {generator}, {options.customers} customers, "
           f"warm-up {WARMUP_SECONDS}s; bare FastAPI 1 worker")  # fmt: skip
     print()
-    print("| target | req/s | x bare | p50 ms | p99 ms | errors |")
-    print("| --- | ---: | ---: | ---: | ---: | ---: |")
-    for name, result in results.items():
-        print(_row(name, result, bare))
+    print("| target | req/s | x bare | bare beside it, req/s | p50 ms | p99 ms | errors |")
+    print("| --- | ---: | ---: | ---: | ---: | ---: | ---: |")
+    for name, found in runs.items():
+        print(_row(name, found, first))
     print()
     shares = ", ".join(
         f"{name} {result.allow_share:.1%}" if result else f"{name} n/a"
@@ -655,13 +684,13 @@ def report(runs: dict[str, Runs | None], options: Options) -> None:
     if options.paced_rate:
         _paced_table(runs, options)
     print()
-    print("targets (ratios against the bare app of this run):")
+    print("targets (x bare: against the mean of the bare runs just before and after it):")
     for name, result in results.items():
         if name.startswith("consent"):
             store = "SQLite" if "SQLite" in name else "PostgreSQL"
             target = SQLITE_TARGET if store == "SQLite" else POSTGRES_TARGET
             label = f"{store} {name.rsplit(', ', 1)[-1].split()[0]}w"
-            print(_ratio_line(label, result, bare, target))
+            print(_ratio_line(label, runs[name], first, target))
             print(_p99_line(label, result, "saturated"))
             if options.paced_rate:
                 found = runs[name]
@@ -721,13 +750,19 @@ def main(argv: list[str] | None = None) -> None:
     options = parse_options(argv)
     if not options.wrk:
         progress("wrk not found: using the asyncio + httpx load generator")
-    runs: dict[str, Callable[[Options], Runs]] = {"bare FastAPI": run_bare}
-    if "sqlite" not in options.skip:
-        for workers in options.sqlite_workers:
-            runs[f"consent SQLite, {workers} worker(s)"] = partial(run_sqlite, workers=workers)
-    if "postgres" not in options.skip:
-        runs[f"consent PostgreSQL, {options.postgres_workers} workers"] = run_postgres
-    results = {name: attempt(name, run, options) for name, run in runs.items()}
+    # The bare app stays up for the whole run, idle but for the baselines beside each target.
+    with server(bare_command, dict(os.environ)) as bare_url:
+        bare = Target("bare FastAPI", bare_url, None, customer_ids(options.customers))
+        baseline: Baseline = partial(timed_load, bare, options)
+        runs: dict[str, Callable[[Options], Runs]] = {"bare FastAPI": partial(measure, bare)}
+        if "sqlite" not in options.skip:
+            for workers in options.sqlite_workers:
+                name = f"consent SQLite, {workers} worker(s)"
+                runs[name] = partial(run_sqlite, workers=workers, baseline=baseline)
+        if "postgres" not in options.skip:
+            name = f"consent PostgreSQL, {options.postgres_workers} workers"
+            runs[name] = partial(run_postgres, baseline=baseline)
+        results = {name: attempt(name, run, options) for name, run in runs.items()}
     report(results, options)
 
 
