@@ -73,6 +73,9 @@ def configure_logging(level: str = "info", *, cache_loggers: bool = True) -> Non
         wrapper_class=structlog.make_filtering_bound_logger(
             logging.getLevelNamesMapping()[level.upper()]
         ),
+        # One write a line (message and newline together): PrintLogger's print() made two,
+        # and on an unbuffered stdout each is a system call, for every request.
+        logger_factory=structlog.WriteLoggerFactory(),
         cache_logger_on_first_use=cache_loggers,
     )
 

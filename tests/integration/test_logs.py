@@ -1,7 +1,9 @@
 """Logs are events with a request id, and no line carries an email address or phone number."""
 
 import asyncio
+import io
 import json
+import sys
 import uuid
 from typing import Any
 
@@ -80,6 +82,28 @@ def test_log_lines_are_json_with_the_request_id(capsys: pytest.CaptureFixture[st
     assert line["request_id"] == "req-7"
     assert line["count"] == 3
     assert line["level"] == "info"
+
+
+class _Writes(io.StringIO):
+    """A stream that keeps each write call apart, as an unbuffered stdout sends each out."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.calls: list[str] = []
+
+    def write(self, text: str) -> int:
+        self.calls.append(text)
+        return super().write(text)
+
+
+def test_a_log_line_is_one_write_with_its_newline(monkeypatch: pytest.MonkeyPatch) -> None:
+    stream = _Writes()
+    monkeypatch.setattr(sys, "stdout", stream)
+    configure_logging("info", cache_loggers=False)
+    structlog.get_logger().info("probe.event", count=3)
+    assert len(stream.calls) == 1
+    assert stream.calls[0].endswith("}\n")
+    assert json.loads(stream.calls[0])["event"] == "probe.event"
 
 
 @freeze_time("2026-03-29T00:59:59.250Z")
