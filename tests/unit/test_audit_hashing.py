@@ -3,6 +3,7 @@
 import hashlib
 import json
 from datetime import UTC, datetime
+from enum import IntEnum
 
 import pytest
 
@@ -81,3 +82,21 @@ def test_str_enums_are_written_as_their_values() -> None:
     assert canonical_bytes({"decision": Decision.ALLOW, "kind": [Channel.SMS]}) == (
         b'{"decision":"allow","kind":["sms"]}'
     )
+
+
+class _Level(IntEnum):
+    HIGH = 3
+
+
+class _Ratio(float):
+    """A float by another name: no canonical form, however often it is met."""
+
+
+def test_subclasses_are_judged_by_their_type_every_time() -> None:
+    # The second call of each finds the type already judged: the verdict must not change.
+    for _ in range(2):
+        assert canonical_bytes({"level": _Level.HIGH, "d": Decision.DENY}) == (
+            b'{"d":"deny","level":3}'
+        )
+        with pytest.raises(NotCanonicalError, match=r"\$\.r\[0\]: floats"):
+            canonical_bytes({"r": [_Ratio(0.5)], "d": Decision.DENY})
