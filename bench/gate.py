@@ -34,7 +34,7 @@ import time
 import uuid
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from functools import partial
 from pathlib import Path
 from typing import IO
@@ -62,13 +62,25 @@ DAILY_LIMIT = 100_000  # the most the service accepts; far above any count reach
 
 
 @dataclass(frozen=True)
+class Running:
+    """A started server: where it answers, and its process group (its workers included)."""
+
+    base_url: str
+    group: int
+
+
+@dataclass(frozen=True)
 class Target:
     """A running server to load, and what to send it."""
 
     name: str
-    base_url: str
+    server: Running
     api_key: str | None
     customer_ids: list[str]
+
+    @property
+    def base_url(self) -> str:
+        return self.server.base_url
 
 
 @dataclass(frozen=True)
@@ -81,6 +93,16 @@ class Measurement:
     p99_ms: float
     errors: int  # non-200 answers plus socket errors and timeouts
     allows: int
+    # CPU seconds the server's own processes used meanwhile (not PostgreSQL's, not wrk's);
+    # None where /proc cannot tell. Steadier than the rate: it does not depend on how the
+    # kernel places the server beside wrk on the 2 cores.
+    server_cpu: float | None = None
+
+    @property
+    def cpu_per_request_us(self) -> float | None:
+        if self.server_cpu is None or not self.requests:
+            return None
+        return self.server_cpu / self.requests * 1e6
 
     @property
     def rate(self) -> float:
@@ -146,9 +168,38 @@ def _stop(process: subprocess.Popen[bytes]) -> None:
         process.wait(timeout=5)
 
 
+def group_cpu_seconds(group: int) -> float | None:
+    """User and system CPU of every live process in ``group``, from /proc (Linux only)."""
+    ticks = 0
+    try:
+        stats = list(Path("/proc").glob("[0-9]*/stat"))
+    except OSError:
+        return None
+    if not stats:
+        return None
+    for stat in stats:
+        try:
+            fields = stat.read_text().rsplit(")", 1)[1].split()
+        except (OSError, IndexError):
+            continue  # the process ended meanwhile
+        if int(fields[2]) == group:  # pgrp
+            ticks += int(fields[11]) + int(fields[12])  # utime, stime
+    return ticks / os.sysconf("SC_CLK_TCK")
+
+
+def with_server_cpu(group: int, run: Callable[[], Measurement]) -> Measurement:
+    """``run()``'s measurement, with the CPU that ``group`` used meanwhile."""
+    before = group_cpu_seconds(group)
+    measured = run()
+    after = group_cpu_seconds(group)
+    if before is None or after is None:
+        return measured
+    return replace(measured, server_cpu=after - before)
+
+
 @contextmanager
-def server(command_for: Callable[[int], list[str]], env: dict[str, str]) -> Iterator[str]:
-    """Start ``command_for(port)`` on a free port, yield its base URL, always stop it."""
+def server(command_for: Callable[[int], list[str]], env: dict[str, str]) -> Iterator[Running]:
+    """Start ``command_for(port)`` on a free port, yield where it runs, always stop it."""
     port = free_port()
     base_url = f"http://127.0.0.1:{port}"
     with tempfile.TemporaryFile() as log:
@@ -162,7 +213,7 @@ def server(command_for: Callable[[int], list[str]], env: dict[str, str]) -> Iter
         )
         try:
             _wait_until_up(process, base_url, log)
-            yield base_url
+            yield Running(base_url, process.pid)  # start_new_session: its pid is its group
         finally:
             _stop(process)
 
@@ -510,6 +561,14 @@ class Runs:
             return statistics.fmean(bare.rate for bare in self.beside)
         return first.rate if first is not None else None
 
+    def bare_cpu_us(self, first: Measurement | None) -> float | None:
+        """The bare app's server CPU a request, beside ``saturated`` as ``bare_rate``."""
+        runs = self.beside or ((first,) if first is not None else ())
+        costs = [bare.cpu_per_request_us for bare in runs]
+        if not costs or any(cost is None for cost in costs):
+            return None
+        return statistics.fmean(cost for cost in costs if cost is not None)
+
 
 # Times the bare app for the given seconds (the baseline taken beside each service target).
 Baseline = Callable[[int], Measurement]
@@ -523,8 +582,10 @@ def timed_load(
     target: Target, options: Options, seconds: int, pause: float | None = None
 ) -> Measurement:
     if options.wrk:
-        return wrk_load(options.wrk, target, options.connections, seconds, pause)
-    return httpx_load(target, options.connections, seconds, pause)
+        run = partial(wrk_load, options.wrk, target, options.connections, seconds, pause)
+    else:
+        run = partial(httpx_load, target, options.connections, seconds, pause)
+    return with_server_cpu(target.server.group, run)
 
 
 def baseline_seconds(options: Options) -> int:
@@ -566,14 +627,15 @@ def run_consent(
     progress(f"{name}: creating an API key (migrates the database)")
     api_key = create_key(env)
     admin_key = create_key(env, "admin", "bench-admin")
-    with server(consent_command(workers), env) as base_url:
+    with server(consent_command(workers), env) as running:
+        base_url = running.base_url
         ids = customer_ids(options.customers)
         progress(f"{name}: seeding {len(ids)} customers")
         started = time.perf_counter()
         asyncio.run(seed(base_url, api_key, ids))
         load_registry(base_url, admin_key)
         progress(f"{name}: seeded in {time.perf_counter() - started:.1f}s")
-        return measure(Target(name, base_url, api_key, ids), options, baseline)
+        return measure(Target(name, running, api_key, ids), options, baseline)
 
 
 def run_sqlite(options: Options, workers: int, baseline: Baseline) -> Runs:
@@ -644,6 +706,26 @@ def _paced_row(name: str, runs: Runs | None) -> str:
     )
 
 
+def _cpu_row(name: str, runs: Runs | None, first: Measurement | None) -> str:
+    cost = runs.saturated.cpu_per_request_us if runs is not None else None
+    if runs is None or cost is None:
+        return f"| {name} | n/a | - | - |"
+    bare = runs.bare_cpu_us(first)
+    ratio = f"{cost / bare:.2f}" if bare else "-"
+    return f"| {name} | {cost:,.0f} | {f'{bare:,.0f}' if bare else '-'} | {ratio} |"
+
+
+def _cpu_table(runs: dict[str, Runs | None], first: Measurement | None) -> None:
+    print()
+    print("server CPU a request in the saturated runs: the server's own processes, all its")
+    print("workers (not PostgreSQL's, not wrk's), from /proc; steadier than the rates")
+    print()
+    print("| target | CPU us a request | bare beside it, us | x bare |")
+    print("| --- | ---: | ---: | ---: |")
+    for name, found in runs.items():
+        print(_cpu_row(name, found, first))
+
+
 def _paced_table(runs: dict[str, Runs | None], options: Options) -> None:
     print()
     print(
@@ -681,6 +763,7 @@ def report(runs: dict[str, Runs | None], options: Options) -> None:
         for name, result in results.items()
     )
     print(f"share of decision allow: {shares}")
+    _cpu_table(runs, first)
     if options.paced_rate:
         _paced_table(runs, options)
     print()
@@ -751,8 +834,8 @@ def main(argv: list[str] | None = None) -> None:
     if not options.wrk:
         progress("wrk not found: using the asyncio + httpx load generator")
     # The bare app stays up for the whole run, idle but for the baselines beside each target.
-    with server(bare_command, dict(os.environ)) as bare_url:
-        bare = Target("bare FastAPI", bare_url, None, customer_ids(options.customers))
+    with server(bare_command, dict(os.environ)) as bare_server:
+        bare = Target("bare FastAPI", bare_server, None, customer_ids(options.customers))
         baseline: Baseline = partial(timed_load, bare, options)
         runs: dict[str, Callable[[Options], Runs]] = {"bare FastAPI": partial(measure, bare)}
         if "sqlite" not in options.skip:
