@@ -94,8 +94,8 @@ class Measurement:
     errors: int  # non-200 answers plus socket errors and timeouts
     allows: int
     # CPU seconds the server's own processes used meanwhile (not PostgreSQL's, not wrk's);
-    # None where /proc cannot tell. Steadier than the rate: it does not depend on how the
-    # kernel places the server beside wrk on the 2 cores.
+    # None where /proc cannot tell. It depends less than the rate on how the kernel places
+    # the server beside wrk on the 2 cores.
     server_cpu: float | None = None
 
     @property
@@ -171,11 +171,8 @@ def _stop(process: subprocess.Popen[bytes]) -> None:
 def group_cpu_seconds(group: int) -> float | None:
     """User and system CPU of every live process in ``group``, from /proc (Linux only)."""
     ticks = 0
-    try:
-        stats = list(Path("/proc").glob("[0-9]*/stat"))
-    except OSError:
-        return None
-    if not stats:
+    stats = list(Path("/proc").glob("[0-9]*/stat"))
+    if not stats:  # no /proc here
         return None
     for stat in stats:
         try:
@@ -555,16 +552,19 @@ class Runs:
     # figure taken minutes earlier measures the drift as much as the service.
     beside: tuple[Measurement, Measurement] | None = None
 
-    def bare_rate(self, first: Measurement | None) -> float | None:
-        """The bare rate to set ``saturated`` against: beside it, else the run's first."""
-        if self.beside is not None:
-            return statistics.fmean(bare.rate for bare in self.beside)
-        return first.rate if first is not None else None
+    def bares(self, first: Measurement | None) -> tuple[Measurement, ...]:
+        """The bare runs to set ``saturated`` against: beside it, else the run's first."""
+        return self.beside or ((first,) if first is not None else ())
+
+    def x_bare(self, first: Measurement | None) -> float | None:
+        """``saturated``'s rate over the mean bare rate, None without a bare rate."""
+        bares = self.bares(first)
+        bare_rate = statistics.fmean(bare.rate for bare in bares) if bares else 0.0
+        return self.saturated.rate / bare_rate if bare_rate else None
 
     def bare_cpu_us(self, first: Measurement | None) -> float | None:
-        """The bare app's server CPU a request, beside ``saturated`` as ``bare_rate``."""
-        runs = self.beside or ((first,) if first is not None else ())
-        costs = [bare.cpu_per_request_us for bare in runs]
+        """The bare runs' mean server CPU a request, None if any of them lacks one."""
+        costs = [bare.cpu_per_request_us for bare in self.bares(first)]
         if not costs or any(cost is None for cost in costs):
             return None
         return statistics.fmean(cost for cost in costs if cost is not None)
@@ -666,8 +666,8 @@ def _row(name: str, runs: Runs | None, first: Measurement | None) -> str:
     if runs is None:
         return f"| {name} | failed | - | - | - | - | - |"
     result = runs.saturated
-    bare_rate = runs.bare_rate(first)
-    ratio = f"{result.rate / bare_rate:.2f}" if bare_rate else "-"
+    x_bare = runs.x_bare(first)
+    ratio = f"{x_bare:.2f}" if x_bare is not None else "-"
     beside = " / ".join(f"{bare.rate:,.0f}" for bare in runs.beside) if runs.beside else "-"
     return (
         f"| {name} | {result.rate:,.0f} | {ratio} | {beside} | {result.p50_ms:.2f} | "
@@ -680,10 +680,9 @@ def _verdict(ok: bool) -> str:
 
 
 def _ratio_line(name: str, runs: Runs | None, first: Measurement | None, goal: float) -> str:
-    bare_rate = runs.bare_rate(first) if runs is not None else None
-    if runs is None or not bare_rate:
+    ratio = runs.x_bare(first) if runs is not None else None
+    if ratio is None:
         return f"  {name:<13} x bare >= {goal:<4}   n/a"
-    ratio = runs.saturated.rate / bare_rate
     return f"  {name:<13} x bare >= {goal:<4}   {ratio:6.2f}   {_verdict(ratio >= goal)}"
 
 
@@ -718,7 +717,7 @@ def _cpu_row(name: str, runs: Runs | None, first: Measurement | None) -> str:
 def _cpu_table(runs: dict[str, Runs | None], first: Measurement | None) -> None:
     print()
     print("server CPU a request in the saturated runs: the server's own processes, all its")
-    print("workers (not PostgreSQL's, not wrk's), from /proc; steadier than the rates")
+    print("workers (not PostgreSQL's, not wrk's), from /proc; less tied to wrk than the rates")
     print()
     print("| target | CPU us a request | bare beside it, us | x bare |")
     print("| --- | ---: | ---: | ---: |")
