@@ -14,7 +14,7 @@ on the single writer's connection, inside its batch transaction (see ``runners.p
 """
 
 import json
-from collections.abc import Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -144,26 +144,31 @@ def prior_check(found: Iterable[Any] | None) -> PriorCheck | None:
     return PriorCheck(request_hash, {**json.loads(response), "audit_entry_id": int(seq)})
 
 
-def reservation(
-    send_at: datetime,
-    channel: str | None,
-    campaign: str | None,
-    counts: Any,
-    purpose: str,
-    since: datetime,
-) -> Reservation:
-    return Reservation(
-        send_at=send_at,
-        channel=_CHANNELS[channel] if channel else None,
-        campaign_id=campaign,
-        counts=bool(counts) and send_at > since,
-        purpose=_PURPOSES[purpose],
-    )
-
-
 # Read for every live reservation of every check: a dict look-up is cheaper than Enum().
 _CHANNELS = {channel.value: channel for channel in Channel}
 _PURPOSES = {purpose.value: purpose for purpose in Purpose}
+# Reservation's own __new__ is a Python function: calling it and a helper for every row took
+# half of building a check's list (19.8 against 9.2 us for 15 rows). tuple.__new__ takes the
+# fields by position, in Reservation's order: send_at, channel, campaign_id, counts (only
+# inside the window), purpose.
+_new_tuple = tuple.__new__
+
+
+def reservations(
+    rows: Iterable[Iterable[Any]], instant: Callable[[Any], datetime], since: datetime
+) -> list[Reservation]:
+    """Rows of ``RESERVATIONS_SQL``; ``instant`` makes the store's send_at an aware time."""
+    channels, purposes = _CHANNELS, _PURPOSES
+    return [
+        _new_tuple(Reservation, (
+            at := instant(stored),
+            channels[channel] if channel else None,
+            campaign,
+            bool(counts) and at > since,
+            purposes[purpose],
+        ))
+        for stored, channel, campaign, counts, purpose in rows
+    ]  # fmt: skip
 
 
 # Statements are assembled from the constant column lists above, never from input.
@@ -264,10 +269,7 @@ class SqliteTransaction:
         return self._cursor.fetchall()  # type: ignore[no-any-return]
 
     def reservations_from(self, rows: list[Any], since: datetime) -> list[Reservation]:
-        return [
-            reservation(_sqlite_instant(at), channel, campaign, counts, purpose, since)
-            for at, channel, campaign, counts, purpose in rows
-        ]
+        return reservations(rows, _sqlite_instant, since)
 
     def list_rows(self, hashes: tuple[bytes, ...]) -> list[Any]:
         self._cursor.execute(suppression.membership_sql(len(hashes), postgres=False), hashes)
@@ -287,10 +289,11 @@ class SqliteTransaction:
 
 def pg_reservations(rows: Iterable[Iterable[Any]], since: datetime) -> list[Reservation]:
     """Rows of ``RESERVATIONS_SQL`` from either PostgreSQL driver (naive UTC times)."""
-    return [
-        reservation(at.replace(tzinfo=UTC), channel, campaign, counts, purpose, since)
-        for at, channel, campaign, counts, purpose in rows
-    ]
+    return reservations(rows, _utc, since)
+
+
+def _utc(naive: datetime) -> datetime:
+    return naive.replace(tzinfo=UTC)
 
 
 def pg_stamp(at: datetime) -> datetime:

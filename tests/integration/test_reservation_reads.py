@@ -26,7 +26,7 @@ from consent.store.gate_sql import (
 from consent.store.pg_batch import BatchPostgresTransaction
 from consent.store.schema import customers as customers_table
 from consent.store.steps import LoadHistory
-from policy.vocabulary import PreferenceStatus
+from policy.vocabulary import Channel, PreferenceStatus, Purpose
 from tests.conftest import ACTOR, CustomerFactory
 from tests.integration.test_gate import command
 from tests.stores import migrated_engine
@@ -92,6 +92,20 @@ def _seen(read: dict[str, list[Reservation]]) -> dict[str, list[tuple[datetime, 
 def test_a_plain_check_reads_only_its_window(engine: Engine, customer_pk: int) -> None:
     for where, found in _seen(_read_everywhere(engine, customer_pk, None)).items():
         assert found == [(NOW - timedelta(hours=1), None, True)], where
+
+
+def test_each_store_reads_reservations_with_the_vocabularys_members(
+    engine: Engine, customer_pk: int
+) -> None:
+    """Built a row at a time without Reservation's own __new__: still Reservations, with
+    enum members (not the column's text) and aware UTC times."""
+    for where, found in _read_everywhere(engine, customer_pk, "spring").items():
+        assert found, where
+        for booked in found:
+            assert type(booked) is Reservation, where
+            assert booked.channel is Channel.EMAIL, where
+            assert booked.purpose is Purpose.MARKETING, where
+            assert booked.send_at.utcoffset() == timedelta(0), where
 
 
 def test_a_campaign_check_also_reads_its_own_campaign_however_old(
