@@ -103,6 +103,7 @@ def test_each_store_reads_reservations_with_the_vocabularys_members(
         assert found, where
         for booked in found:
             assert type(booked) is Reservation, where
+            assert len(booked) == len(Reservation._fields), "a field added but not read"
             assert booked.channel is Channel.EMAIL, where
             assert booked.purpose is Purpose.MARKETING, where
             assert booked.send_at.utcoffset() == timedelta(0), where
