@@ -5,6 +5,7 @@ from datetime import datetime
 from typing import Any
 
 from audit.timestamps import iso_z
+from policy.fast_init import fast_init
 from policy.reasons import Reason
 
 
@@ -20,6 +21,7 @@ def _parse(value: str | None) -> datetime | None:
     return datetime.fromisoformat(value) if value is not None else None
 
 
+@fast_init
 @dataclass(frozen=True, slots=True)
 class CheckAnswer:
     check_id: str

@@ -17,6 +17,7 @@ from consent.quiet_hours import quiet_until
 from consent.state import CustomerState
 from policy.engine import PolicyEngine
 from policy.facts import Facts, ListFact
+from policy.fast_init import fast_init
 from policy.kinds.revocations import standing_revocations
 from policy.reasons import Reason
 from policy.vocabulary import (
@@ -35,6 +36,7 @@ CUSTOMER = "customer"  # regime of the customer's own choices, which bind everyw
 GATE = "gate"  # regime of what the gate itself guarantees
 
 
+@fast_init
 @dataclass(frozen=True, slots=True)
 class ContactRequest:
     channel: Channel | None

@@ -38,6 +38,7 @@ from consent.store.runners import GateRunner, runner_for, sqlite_path
 from consent.store.steps import Begin, History, LoadHistory, Record, Steps, drive
 from consent.suppression import hashes_to_consult
 from policy.engine import PolicyEngine
+from policy.fast_init import fast_init
 from policy.periods import Period
 from policy.reasons import Reason
 from policy.requirements import RequirementKind
@@ -61,6 +62,7 @@ class GateSettings:
     store_connections: int = 8  # the gate's own PostgreSQL connections per process
 
 
+@fast_init
 @dataclass(frozen=True, slots=True)
 class CheckCommand:
     customer_id: str
@@ -102,6 +104,7 @@ class CheckCommand:
         return hashlib.sha256(canonical_bytes(body)).hexdigest()
 
 
+@fast_init
 @dataclass(frozen=True, slots=True)
 class CheckResult:
     """The answer as the contract shapes it: what is sent, and what a retry replays."""

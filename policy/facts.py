@@ -5,6 +5,7 @@ from dataclasses import dataclass, field
 from datetime import date, datetime
 from typing import NamedTuple, Protocol
 
+from policy.fast_init import fast_init
 from policy.vocabulary import (
     Channel,
     ConsentStatus,
@@ -84,6 +85,7 @@ class PastContact(NamedTuple):
     send_at: datetime
 
 
+@fast_init
 @dataclass(frozen=True, slots=True)
 class Facts:
     """Everything a rule may look at. Times are timezone-aware UTC."""

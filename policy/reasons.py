@@ -3,7 +3,10 @@
 from dataclasses import dataclass
 from datetime import datetime
 
+from policy.fast_init import fast_init
 
+
+@fast_init
 @dataclass(frozen=True, slots=True)
 class Reason:
     rule: str  # stable rule id, e.g. "eprivacy.art13_1.consent"

@@ -30,6 +30,7 @@ from consent.errors import StoreUnavailableError
 from consent.state import CustomerState, decode_state
 from consent.store import suppression
 from policy.facts import ListFact
+from policy.fast_init import fast_init
 from policy.vocabulary import Channel, Purpose
 
 
@@ -41,6 +42,7 @@ class PriorCheck:
     response: dict[str, Any]
 
 
+@fast_init
 @dataclass(frozen=True, slots=True)
 class CheckRow:
     id: str

@@ -22,10 +22,12 @@ from consent.state import CustomerState
 from consent.store import suppression
 from consent.store.gate_sql import CheckRow, GateTransaction, PriorCheck, begin_answer
 from policy.facts import ListFact
+from policy.fast_init import fast_init
 
 T = TypeVar("T")
 
 
+@fast_init
 @dataclass(frozen=True, slots=True)
 class Begin:
     """Lock the customer and find an earlier answer to this key: (state, prior check)."""
@@ -35,6 +37,7 @@ class Begin:
     idempotency_key: str
 
 
+@fast_init
 @dataclass(frozen=True, slots=True)
 class LoadHistory:
     """The customer's live reservations from ``since`` and those of ``campaign_id`` (for the
@@ -53,6 +56,7 @@ class LoadHistory:
 History = tuple[list[Reservation], dict[str, ListFact] | None]
 
 
+@fast_init
 @dataclass(frozen=True, slots=True)
 class Record:
     """Append the audit entry and insert the check: the entry's sequence number."""
