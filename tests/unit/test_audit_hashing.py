@@ -24,6 +24,16 @@ def test_floats_are_refused() -> None:
         canonical_bytes({"x": 1.5})
 
 
+@pytest.mark.parametrize("value", [1.5, [1.5], (1, 0.0), {"a": {"b": [-0.0]}}, {"a": (True, 2e9)}])
+def test_floats_are_refused_wherever_they_are(value: object) -> None:
+    with pytest.raises(NotCanonicalError, match="floats have no canonical form"):
+        canonical_bytes(value)
+
+
+def test_keys_that_are_str_enums_are_plain() -> None:
+    assert canonical_bytes({Channel.SMS: 1, "email": 2}) == b'{"email":2,"sms":1}'
+
+
 def test_leaf_hash_is_sha256_of_zero_byte_and_data() -> None:
     assert leaf_hash(b"abc") == hashlib.sha256(b"\x00abc").digest()
     assert leaf_hash(b"abc") != hashlib.sha256(b"abc").digest()
