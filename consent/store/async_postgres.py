@@ -156,7 +156,7 @@ class AsyncPostgresRunner:
     Two transactions a worker, not more: each extra one is another PostgreSQL backend
     waking for every round trip on the same cores, and the five round trips of a check are
     most of its latency. ``bench.gate``, 2 workers, 500 req/s offered (2026-12-07, most
-    runs alternated; README, Performance): p99 17.8-24.8 ms with 2 (eight runs), 22.9-37.5
+    runs alternated; bench/HISTORY.md): p99 17.8-24.8 ms with 2 (eight runs), 22.9-37.5
     with 4 (six), 26.6-36.5 with 8 (two); p50 5.8-7.8, 7.4-8.7 and 7.5-8.9 ms; the
     saturated rate the same.
     """
