@@ -18,8 +18,9 @@ class NotCanonicalError(ValueError):
 _SCALARS = (str, int, bool, type(None))
 # The types whose values are plain: the exact scalars, and the subclasses of str or int met
 # so far (the StrEnums of every decision's payload, a dozen values a check), each judged
-# once. One set look-up a value, in the loop itself: a Python call a value (the walk's
-# helper, before) was most of the walk's cost, ~4 % of a check's instructions.
+# once. One set look-up a value, in the container's own loop: a helper called for every
+# value, before, made the walk a third slower (timeit on a check's audit document: 3.9
+# against 2.7 us).
 _PLAIN_TYPES: set[type] = set(_SCALARS)
 
 
