@@ -14,9 +14,11 @@ concurrent tasks, on a temporary SQLite file seeded as ``bench.gate`` seeds it.
 app: what an endpoint costs without uvicorn, to set a layer's figure against.
 
 CPU time a check still moves with the machine. ``--instructions`` runs the same load under
-valgrind's callgrind, counting only the timed checks: the count is the same to 0.01 %
-from run to run whatever else the machine does, so a change worth 1 % shows. It is ~40x
-slower: keep ``--checks`` to a few hundred. Instructions are not time (a cache miss or a
+valgrind's callgrind, counting only the timed checks, whatever else the machine does.
+Separate runs of the same code still differ by up to ~1 % (2026-12-07: 1,159k-1,173k a
+check): how many checks share a batch, and what the checkpoint thread does meanwhile,
+depend on timing. A change worth a few per cent shows in one run; repeat for less. It is
+~40x slower: keep ``--checks`` to a few hundred. Instructions are not time (a cache miss or a
 syscall costs more than its count), so confirm a gain with ``bench.gate`` too.
 """
 
