@@ -29,10 +29,9 @@ def fast_init(cls: type[T]) -> type[T]:
     original = inspect.signature(cls.__init__)
     fields = {field.name: field for field in dataclasses.fields(cls)}  # type: ignore[arg-type]
     arguments = list(original.parameters.values())[1:]  # after self
-    if {argument.name for argument in arguments} != set(fields) or len(arguments) != len(fields):
+    if {argument.name for argument in arguments} != set(fields):
         raise TypeError(f"{cls.__name__}: fast_init does not handle init=False or InitVar")
-    namespace: dict[str, Any] = {}
-    init = _compile(cls, arguments, fields, namespace)
+    init = _compile(cls, arguments, fields)
     init.__annotations__ = dict(cls.__init__.__annotations__)
     if inspect.signature(init) != original:  # never a different constructor, only a faster one
         raise TypeError(f"{cls.__name__}: fast_init would change the signature")
@@ -46,8 +45,8 @@ def _compile(
     cls: type,
     arguments: list[inspect.Parameter],
     fields: dict[str, "dataclasses.Field[Any]"],
-    namespace: dict[str, Any],
 ) -> Any:
+    namespace: dict[str, Any] = {}
     parameters: list[str] = []
     body: list[str] = []
     for argument in arguments:
