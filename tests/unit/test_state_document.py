@@ -1,12 +1,14 @@
 """The state's JSON on the customer row: new fields round-trip, older documents still read."""
 
 import json
-from datetime import UTC, date, datetime
+from datetime import UTC, date, datetime, time
 
 from consent.customers import age_on, local_date
+from consent.preferences import ChannelPreference, Limit, QuietHours
 from consent.state import CustomerState, decode_state, encode_state
 from policy.facts import ConsentFact, RevocationFact
-from policy.vocabulary import Channel, ConsentStatus, Purpose
+from policy.periods import Period
+from policy.vocabulary import Channel, ConsentStatus, PreferenceChannel, PreferenceStatus, Purpose
 
 AT = datetime(2026, 11, 26, 15, tzinfo=UTC)
 
@@ -42,6 +44,33 @@ def test_revocations_and_consent_form_round_trip() -> None:
         revocations=(RevocationFact(Channel.SMS, "STOP", AT, AT),),
     )  # fmt: skip
     assert decode_state(7, "C-new", encode_state(state), erased=False) == state
+
+
+def _with_phone_preference(source: str) -> CustomerState:
+    limits = (Limit(3, Period.parse("P7D")), Limit(1, Period.parse("P1D")))
+    quiet = (QuietHours(frozenset({5}), time(9), time(14)),)  # no calls Saturday 09:00-14:00
+    preference = ChannelPreference(
+        PreferenceChannel.PHONE, PreferenceStatus.OPTED_IN, limits=limits, quiet_hours=quiet,
+        source=source,
+    )  # fmt: skip
+    return CustomerState(
+        pk=8,
+        external_id="C-pref",
+        jurisdictions=frozenset({"ES"}),
+        preferences={PreferenceChannel.PHONE: preference},
+    )
+
+
+def test_limits_and_quiet_hours_round_trip() -> None:
+    state = _with_phone_preference("portal")
+    assert decode_state(8, "C-pref", encode_state(state), erased=False) == state
+
+
+def test_a_lone_surrogate_a_caller_sent_is_read_back_as_written() -> None:
+    # The stored JSON escapes it; orjson refuses such an escape, the stdlib reads it.
+    state = _with_phone_preference("form \ud800 v2")
+    assert "\\ud800" in encode_state(state)
+    assert decode_state(8, "C-pref", encode_state(state), erased=False) == state
 
 
 def test_age_turns_on_the_birthday_in_the_customers_own_zone() -> None:
