@@ -4,8 +4,8 @@ Run by hand, never by pytest (a full run takes about four minutes)::
 
     .venv/bin/python -m bench.gate [--seconds S] [--connections C] [--customers N]
 
-Three targets, one after the other, each on a free port of 127.0.0.1: the bare app of
-``bench/bare_app.py`` (1 worker), ``consent serve`` on a temporary SQLite file (1 worker)
+Its targets, one after the other, each on a free port of 127.0.0.1: the bare app of
+``bench/bare_app.py`` (1 worker), ``consent serve`` on a temporary SQLite file (1 and 2 workers)
 and ``consent serve`` on PostgreSQL in a fresh schema of database ``test`` (2 workers).
 The load comes from ``wrk`` (a Lua script builds every request), or from an asyncio + httpx
 generator when ``wrk`` is not installed. Each target is timed twice: with every connection
@@ -43,6 +43,8 @@ import httpx
 import psycopg
 from psycopg import sql
 
+from bench import seeding
+
 ROOT = Path(__file__).resolve().parent.parent
 POSTGRES_SERVER = "postgresql://root@127.0.0.1:5432/test"
 CHECK_PATH = "/v1/checks"
@@ -52,10 +54,11 @@ P99_TARGET_MS = 20.0
 PACED_RATE = 500  # req/s: below every target's saturated rate here, on a slow day too
 WARMUP_SECONDS = 2
 WRK_THREADS = 2
-SEED_CONCURRENCY = 16
 START_TIMEOUT = 60.0
-MAX_CUSTOMERS = 10_000  # phone numbers are +1214555XXXX
-DAILY_LIMIT = 100_000  # the most the service accepts; far above any count reached here
+# More than the gate's memo of decoded customer states holds (16,384), so that most checks
+# decode their customer's state afresh, as over a real customer base; PERFORMANCE.md's
+# method has 100,000 (--customers 100000: about five minutes of seeding a store).
+DEFAULT_CUSTOMERS = 20_000
 
 
 # --- what is measured -------------------------------------------------------------------
@@ -233,11 +236,15 @@ def consent_command(workers: int) -> Callable[[int], list[str]]:
     return command
 
 
-def consent_env(database_url: str) -> dict[str, str]:
+def new_master_key() -> str:
+    return base64.b64encode(secrets.token_bytes(32)).decode()
+
+
+def consent_env(database_url: str, master_key: str) -> dict[str, str]:
     return {
         **os.environ,
         "CONSENT_DATABASE_URL": database_url,
-        "CONSENT_MASTER_KEY": base64.b64encode(secrets.token_bytes(32)).decode(),
+        "CONSENT_MASTER_KEY": master_key,
         "CONSENT_ENVIRONMENT": "test",
         "CONSENT_LOG_LEVEL": "info",  # as deployed: one JSON log line a request
     }
@@ -279,44 +286,6 @@ def _expect_ok(response: httpx.Response) -> None:
         )
 
 
-# The dialer's calls count as automated, so TCPA 47 CFR 64.1200(a)(2) asks for written consent.
-WRITTEN_CONSENT = {
-    "purpose": "marketing",
-    "status": "granted",
-    "form": "written",
-    "captured_at": "2026-01-01T00:00:00Z",
-}
-
-
-async def _seed_one(client: httpx.AsyncClient, index: int, customer_id: str) -> None:
-    customer = {"jurisdictions": ["US-TX"], "contact_points": {"phone": [f"+1214555{index:04d}"]}}
-    preference = {"status": "opted_in", "limits": [{"count": DAILY_LIMIT, "period": "P1D"}]}
-    _expect_ok(await client.put(f"/v1/customers/{customer_id}", json=customer))
-    _expect_ok(await client.post(f"/v1/customers/{customer_id}/consents", json=WRITTEN_CONSENT))
-    _expect_ok(await client.put(f"/v1/customers/{customer_id}/preferences/phone", json=preference))
-
-
-async def seed(
-    base_url: str,
-    api_key: str,
-    ids: list[str],
-    transport: httpx.AsyncBaseTransport | None = None,
-) -> None:
-    """Create every customer with written marketing consent, an opted-in phone and a
-    generous daily limit; over ``transport`` if given (an app in this process)."""
-    semaphore = asyncio.Semaphore(SEED_CONCURRENCY)
-    headers = {"Authorization": f"Bearer {api_key}"}
-
-    async def one(index: int, customer_id: str) -> None:
-        async with semaphore:
-            await _seed_one(client, index, customer_id)
-
-    async with httpx.AsyncClient(
-        base_url=base_url, headers=headers, timeout=60.0, transport=transport
-    ) as client:
-        await asyncio.gather(*(one(i, cid) for i, cid in enumerate(ids)))
-
-
 REGISTRY_NUMBERS = 10_000  # +1214556XXXX: a registry copy of some size, none a customer's
 
 
@@ -326,7 +295,8 @@ def load_registry(base_url: str, admin_key: str) -> None:
     Every US marketing call is checked against it (47 CFR 64.1200(c)(2)), so the bench
     pays for the look-up as production does; without a copy the checks would deny.
     """
-    body = "".join(f"214,556{i:04d}\n" for i in range(REGISTRY_NUMBERS))  # the registry's form
+    exchange = seeding.REGISTRY_EXCHANGE
+    body = "".join(f"214,{exchange}{i:04d}\n" for i in range(REGISTRY_NUMBERS))  # its form
     response = httpx.put(
         f"{base_url}/v1/suppression-lists/national_dnc",
         params={"source_date": time.strftime("%Y-%m-%d", time.gmtime())},
@@ -621,33 +591,63 @@ def measure(target: Target, options: Options, baseline: Baseline | None = None) 
 
 
 def run_consent(
-    name: str, database_url: str, workers: int, options: Options, baseline: Baseline
+    name: str, store: SeededStore, workers: int, options: Options, baseline: Baseline
 ) -> Runs:
-    env = consent_env(database_url)
-    progress(f"{name}: creating an API key (migrates the database)")
+    env = consent_env(store.database_url, store.master_key)
+    progress(f"{name}: creating API keys")
     api_key = create_key(env)
     admin_key = create_key(env, "admin", "bench-admin")
     with server(consent_command(workers), env) as running:
-        base_url = running.base_url
-        ids = customer_ids(options.customers)
-        progress(f"{name}: seeding {len(ids)} customers")
-        started = time.perf_counter()
-        asyncio.run(seed(base_url, api_key, ids))
-        load_registry(base_url, admin_key)
-        progress(f"{name}: seeded in {time.perf_counter() - started:.1f}s")
-        return measure(Target(name, running, api_key, ids), options, baseline)
+        load_registry(running.base_url, admin_key)
+        target = Target(name, running, api_key, customer_ids(options.customers))
+        return measure(target, options, baseline)
 
 
-def run_sqlite(options: Options, workers: int, baseline: Baseline) -> Runs:
+@dataclass(frozen=True)
+class SeededStore:
+    database_url: str
+    master_key: str  # base64, as CONSENT_MASTER_KEY: the contact points are encrypted under it
+
+
+def seed_store(name: str, database_url: str, options: Options, processes: int) -> SeededStore:
+    store = SeededStore(database_url, new_master_key())
+    progress(f"{name}: seeding {options.customers:,} customers")
+    started = time.perf_counter()
+    seeding.seed(database_url, store.master_key, customer_ids(options.customers), processes)
+    progress(f"{name}: seeded in {time.perf_counter() - started:.1f}s")
+    return store
+
+
+class SqliteTemplate:
+    """The customers seeded once a bench run, copied for each SQLite target."""
+
+    def __init__(self, directory: Path) -> None:
+        self._path = directory / "seeded.db"
+        self._seeded: SeededStore | None = None
+
+    def copy(self, options: Options, directory: Path) -> SeededStore:
+        if self._seeded is None:
+            url = f"sqlite:///{self._path}"
+            self._seeded = seed_store("consent SQLite", url, options, processes=1)
+        path = directory / "consent.db"
+        shutil.copyfile(self._path, path)  # whole: seeding closed it, which checkpoints it
+        return replace(self._seeded, database_url=f"sqlite:///{path}")
+
+
+def run_sqlite(
+    options: Options, workers: int, baseline: Baseline, template: SqliteTemplate
+) -> Runs:
     with tempfile.TemporaryDirectory(prefix="consent-bench-") as directory:
-        url = f"sqlite:///{Path(directory) / 'consent.db'}"
-        return run_consent("consent SQLite", url, workers, options, baseline)
+        store = template.copy(options, Path(directory))
+        return run_consent("consent SQLite", store, workers, options, baseline)
 
 
 def run_postgres(options: Options, baseline: Baseline) -> Runs:
     with postgres_schema() as schema:
         url = f"postgresql+psycopg://root@127.0.0.1:5432/test?options=-csearch_path%3D{schema}"
-        return run_consent("consent PostgreSQL", url, options.postgres_workers, options, baseline)
+        # Two processes: each PostgreSQL transaction waits on a round trip at a time.
+        store = seed_store("consent PostgreSQL", url, options, processes=2)
+        return run_consent("consent PostgreSQL", store, options.postgres_workers, options, baseline)
 
 
 def attempt(name: str, run: Callable[[Options], Runs], options: Options) -> Runs | None:
@@ -793,7 +793,12 @@ def parse_options(argv: list[str] | None = None) -> Options:
     )
     parser.add_argument("--seconds", type=int, default=10, help="timed seconds per target")
     parser.add_argument("--connections", type=int, default=64, help="concurrent connections")
-    parser.add_argument("--customers", type=int, default=2_000, help="customers to seed")
+    parser.add_argument(
+        "--customers",
+        type=int,
+        default=DEFAULT_CUSTOMERS,
+        help="customers to seed; each request names one at random",
+    )
     parser.add_argument(
         "--skip",
         choices=["sqlite", "postgres"],
@@ -816,9 +821,9 @@ def parse_options(argv: list[str] | None = None) -> Options:
         help="req/s offered in each target's second, paced run (0: no paced run)",
     )
     args = parser.parse_args(argv)
-    if args.seconds < 1 or args.connections < 1 or not 1 <= args.customers <= MAX_CUSTOMERS:
+    if args.seconds < 1 or args.connections < 1 or not 1 <= args.customers <= seeding.MAX_CUSTOMERS:
         parser.error(
-            f"need --seconds >= 1, --connections >= 1, 1 <= --customers <= {MAX_CUSTOMERS}"
+            f"need --seconds >= 1, --connections >= 1, 1 <= --customers <= {seeding.MAX_CUSTOMERS}"
         )
     if args.paced_rate < 0:
         parser.error("need --paced-rate >= 0")
@@ -839,14 +844,20 @@ def main(argv: list[str] | None = None) -> None:
     if not options.wrk:
         progress("wrk not found: using the asyncio + httpx load generator")
     # The bare app stays up for the whole run, idle but for the baselines beside each target.
-    with server(bare_command, dict(os.environ)) as bare_server:
+    with (
+        server(bare_command, dict(os.environ)) as bare_server,
+        tempfile.TemporaryDirectory(prefix="consent-bench-template-") as template_directory,
+    ):
+        template = SqliteTemplate(Path(template_directory))
         bare = Target("bare FastAPI", bare_server, None, customer_ids(options.customers))
         baseline: Baseline = partial(timed_load, bare, options)
         runs: dict[str, Callable[[Options], Runs]] = {"bare FastAPI": partial(measure, bare)}
         if "sqlite" not in options.skip:
             for workers in options.sqlite_workers:
                 name = f"consent SQLite, {workers} worker(s)"
-                runs[name] = partial(run_sqlite, workers=workers, baseline=baseline)
+                runs[name] = partial(
+                    run_sqlite, workers=workers, baseline=baseline, template=template
+                )
         if "postgres" not in options.skip:
             name = f"consent PostgreSQL, {options.postgres_workers} workers"
             runs[name] = partial(run_postgres, baseline=baseline)

@@ -40,7 +40,6 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-import httpx
 import orjson
 from fastapi import FastAPI
 
@@ -48,6 +47,7 @@ from api.app import create_app
 from api.settings import Settings
 from audit.entry import Actor
 from bench import gate as http_bench
+from bench import seeding
 from bench.bare_app import app as bare_app
 from consent.gate import CheckCommand
 from consent.keys import Role, create_key
@@ -162,13 +162,13 @@ class Counting:
 
 async def measure(options: argparse.Namespace, database_url: str) -> None:
     api_key = new_key(database_url)
-    app = create_app(settings_for(database_url))
+    settings = settings_for(database_url)
+    ids = http_bench.customer_ids(options.customers)
+    seeding.seed(database_url, settings.master_key.get_secret_value(), ids)  # bench.gate's
+    app = create_app(settings)
     sys.stdout = open(os.devnull, "w")  # noqa: SIM115 - the request log, one line a check
     counting = Counting(options.inside_callgrind)
     async with app.router.lifespan_context(app):
-        ids = http_bench.customer_ids(options.customers)
-        # bench.gate's customers, sent through the app itself
-        await http_bench.seed("http://in-process", api_key, ids, httpx.ASGITransport(app=app))
         check = {
             "app": lambda: app_check(app, api_key, ids),
             "gate": lambda: gate_check(app, ids),
