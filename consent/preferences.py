@@ -4,6 +4,7 @@ from dataclasses import dataclass, field
 from datetime import time
 from functools import lru_cache
 
+from policy.fast_init import fast_init
 from policy.periods import Period
 from policy.vocabulary import Channel, Direction, PreferenceChannel, PreferenceStatus
 
@@ -18,6 +19,7 @@ class Limit:
     period: Period
 
 
+@fast_init
 @dataclass(frozen=True, slots=True)
 class QuietHours:
     """No contact from ``start`` to ``end`` local time on the given weekdays.
@@ -31,6 +33,7 @@ class QuietHours:
     end: time
 
 
+@fast_init
 @dataclass(frozen=True, slots=True)
 class ChannelPreference:
     channel: PreferenceChannel

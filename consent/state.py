@@ -22,6 +22,7 @@ from consent.preferences import (
     unset_preference,
 )
 from policy.facts import ConsentFact, Relationship, RevocationFact
+from policy.fast_init import fast_init
 from policy.vocabulary import (
     Channel,
     ConsentStatus,
@@ -32,6 +33,7 @@ from policy.vocabulary import (
 )
 
 
+@fast_init
 @dataclass(frozen=True, slots=True)
 class CustomerState:
     pk: int
@@ -131,6 +133,14 @@ def _loads(raw: str) -> dict[str, Any]:
     return document
 
 
+# Dict look-ups, not Enum calls (a third of a microsecond each, a handful a state).
+_CHANNELS = {member.value: member for member in PreferenceChannel}
+_PREFERENCE_STATUSES = {member.value: member for member in PreferenceStatus}
+_DIRECTIONS = {member.value: member for member in Direction}
+_PURPOSES = {member.value: member for member in Purpose}
+_CONSENT_STATUSES = {member.value: member for member in ConsentStatus}
+
+
 @lru_cache(maxsize=16_384)
 def decode_state(pk: int, external_id: str, raw: str, *, erased: bool) -> CustomerState:
     """Memoised on the stored text: a customer's state changes far less often than it is read,
@@ -150,10 +160,10 @@ def decode_state(pk: int, external_id: str, raw: str, *, erased: bool) -> Custom
             last_inquiry_at=_dt(relationship["last_inquiry_at"]),
         ),
         preferences={
-            PreferenceChannel(channel): ChannelPreference(
-                channel=PreferenceChannel(channel),
-                status=PreferenceStatus(pref["status"]),
-                direction=Direction(pref["direction"]),
+            _CHANNELS[channel]: ChannelPreference(
+                channel=_CHANNELS[channel],
+                status=_PREFERENCE_STATUSES[pref["status"]],
+                direction=_DIRECTIONS[pref["direction"]],
                 limits=limits_from_json(pref["limits"]),
                 quiet_hours=quiet_hours_from_json(pref["quiet_hours"]),
                 source=pref["source"],
@@ -161,8 +171,8 @@ def decode_state(pk: int, external_id: str, raw: str, *, erased: bool) -> Custom
             for channel, pref in document["preferences"].items()
         },
         consents={
-            Purpose(purpose): ConsentFact(
-                status=ConsentStatus(fact["status"]),
+            _PURPOSES[purpose]: ConsentFact(
+                status=_CONSENT_STATUSES[fact["status"]],
                 captured_at=datetime.fromisoformat(fact["captured_at"]),
                 expires_at=_dt(fact["expires_at"]),
                 # Documents written before these keys existed: not written, age unknown.

@@ -17,6 +17,7 @@ from policy.vocabulary import (
 )
 
 
+@fast_init
 @dataclass(frozen=True, slots=True)
 class ConsentFact:
     """The customer's current consent record for one purpose (the latest captured)."""
@@ -36,6 +37,7 @@ class ConsentFact:
         return self.expires_at is None or at < self.expires_at
 
 
+@fast_init
 @dataclass(frozen=True, slots=True)
 class Relationship:
     customer_since: date | None = None
@@ -52,6 +54,7 @@ class ListFact:
     listed_on: date | None = None  # when it was put on the list, where the list says
 
 
+@fast_init
 @dataclass(frozen=True, slots=True)
 class RevocationFact:
     """A STOP reply or do-not-call request, honoured from when it was recorded."""

@@ -9,9 +9,11 @@ import pytest
 from consent.answers import CheckAnswer
 from consent.decide import ContactRequest
 from consent.gate import CheckCommand, CheckResult
+from consent.preferences import ChannelPreference, QuietHours
+from consent.state import CustomerState
 from consent.store.gate_sql import CheckRow
 from consent.store.steps import Begin, LoadHistory, Record
-from policy.facts import Facts
+from policy.facts import ConsentFact, Facts, Relationship, RevocationFact
 from policy.fast_init import fast_init
 from policy.reasons import Reason
 
@@ -110,7 +112,9 @@ def test_refuses_a_field_left_out_of_init() -> None:
 @pytest.mark.parametrize(
     "cls",
     [CheckCommand, CheckResult, Begin, LoadHistory, Record, ContactRequest, Facts, CheckAnswer,
-     CheckRow, Reason],
+     CheckRow, Reason,
+     # what decoding a customer's state builds
+     CustomerState, ChannelPreference, QuietHours, ConsentFact, Relationship, RevocationFact],
 )  # fmt: skip
 def test_the_gate_classes_keep_their_dataclass_signature(cls: type) -> None:
     # Rebuilt from the same fields by dataclasses itself: the parameters a caller sees.
