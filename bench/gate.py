@@ -630,7 +630,11 @@ class SqliteTemplate:
             url = f"sqlite:///{self._path}"
             self._seeded = seed_store("consent SQLite", url, options, processes=1)
         path = directory / "consent.db"
-        shutil.copyfile(self._path, path)  # whole: seeding closed it, which checkpoints it
+        # Closed by now, so the file and any write-ahead log left beside it are whole.
+        for suffix in ("", "-wal"):
+            source = self._path.with_name(self._path.name + suffix)
+            if source.exists():
+                shutil.copyfile(source, path.with_name(path.name + suffix))
         return replace(self._seeded, database_url=f"sqlite:///{path}")
 
 
