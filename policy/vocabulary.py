@@ -5,6 +5,15 @@ engine need them and data flows one way (api -> consent -> policy).
 """
 
 from enum import StrEnum
+from typing import TypeVar
+
+E = TypeVar("E", bound=StrEnum)
+
+
+def by_value(vocabulary: type[E]) -> dict[str, E]:
+    """Each member by its stored text: for code that reads many stored values, as a dict
+    look-up is far cheaper than calling the Enum (a third of a microsecond on 3.11)."""
+    return {member.value: member for member in vocabulary}
 
 
 class Channel(StrEnum):

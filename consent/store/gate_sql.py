@@ -31,7 +31,7 @@ from consent.state import CustomerState, decode_state
 from consent.store import suppression
 from policy.facts import ListFact
 from policy.fast_init import fast_init
-from policy.vocabulary import Channel, Purpose
+from policy.vocabulary import Channel, Purpose, by_value
 
 
 @dataclass(frozen=True, slots=True)
@@ -146,9 +146,9 @@ def prior_check(found: Iterable[Any] | None) -> PriorCheck | None:
     return PriorCheck(request_hash, {**json.loads(response), "audit_entry_id": int(seq)})
 
 
-# Read for every live reservation of every check: a dict look-up is cheaper than Enum().
-_CHANNELS = {channel.value: channel for channel in Channel}
-_PURPOSES = {purpose.value: purpose for purpose in Purpose}
+# Read for every live reservation of every check.
+_CHANNELS = by_value(Channel)
+_PURPOSES = by_value(Purpose)
 # Reservation's own __new__ is a Python function: calling it and a helper for every row took
 # half of building a check's list (18.4 against 9.8 us for 15 rows). tuple.__new__ takes the
 # fields by position, in Reservation's order: send_at, channel, campaign_id, counts (only
