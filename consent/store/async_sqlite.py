@@ -38,7 +38,8 @@ from consent.store.runners import (
     settle,
     store_failure,
 )
-from consent.store.steps import Steps, complete, drive, prepare
+from consent.store.snapshot_changes import WATERMARK_SQL, SnapshotChanges, Watermark
+from consent.store.steps import Prepared, Steps, complete, drive, prepare
 
 T = TypeVar("T")
 
@@ -120,12 +121,15 @@ class AsyncSqliteRunner:
                 store.conn.rollback()
             deadline = asyncio.get_running_loop().time() + self._timeout
             locked = store.try_lock()
+            snapshot = None
             if not locked:
                 # Another worker is writing: decide meanwhile, and only check under the lock.
-                works = _prepared(store, batch)
+                works, snapshot = _prepared(store, batch)
                 await self._lock_writers(store, deadline)
                 locked = True
             await _begin_immediate(store, deadline)
+            if snapshot is not None:
+                snapshot.confirm(store.conn.cursor())
         except (sqlite3.Error, OSError, TimeoutError) as exc:
             if locked:
                 store.unlock()
@@ -222,7 +226,38 @@ async def _begin_immediate(store: WriterStore, deadline: float) -> None:
         pause = min(pause * 2, _LAST_PAUSE)
 
 
-def _prepared(store: WriterStore, batch: list[_Job]) -> list[Work[Any]]:
+class _Snapshot:
+    """The batch's snapshot: where it stood, and what changed since (``snapshot_changes``)."""
+
+    def __init__(self, watermark: Watermark) -> None:
+        self.watermark = watermark
+        self.changes = SnapshotChanges()  # "anything may have changed" until confirmed
+
+    def confirm(self, cursor: Any) -> None:
+        """Under the lock, before the batch runs: what other writers committed since."""
+        try:
+            self.changes.read(cursor, self.watermark)
+        except sqlite3.Error:  # every check reads its rows again, as without this
+            self.changes.ran_in_full()
+
+    def complete(self, ready: Prepared, make_steps: Callable[[], Steps[Any]]) -> Work[Any]:
+        def work(locked: GateTransaction) -> Any:
+            begin = ready.begin
+            unchanged = self.changes.holds(begin)
+            self.changes.wrote(begin)  # before: a failure below leaves the rest re-reading
+            return complete(ready, _sqlite(locked), make_steps, unchanged=unchanged)
+
+        return work
+
+    def in_full(self, plain: Work[Any]) -> Work[Any]:
+        def work(locked: GateTransaction) -> Any:
+            self.changes.ran_in_full()
+            return plain(locked)
+
+        return work
+
+
+def _prepared(store: WriterStore, batch: list[_Job]) -> tuple[list[Work[Any]], _Snapshot | None]:
     """Each check decided on one read snapshot, to be confirmed and written under the lock.
 
     A check that cannot be prepared (a replay, an error, not a gate check) runs in full
@@ -234,30 +269,35 @@ def _prepared(store: WriterStore, batch: list[_Job]) -> list[Work[Any]]:
     except sqlite3.Error:
         if store.conn.in_transaction:
             store.conn.rollback()
-        return [job.work for job in batch]
+        return [job.work for job in batch], None
 
 
-def _decided_on_snapshot(store: WriterStore, batch: list[_Job]) -> list[Work[Any]]:
+def _decided_on_snapshot(
+    store: WriterStore, batch: list[_Job]
+) -> tuple[list[Work[Any]], _Snapshot]:
     cursor = store.conn.cursor()
     cursor.execute("BEGIN")  # deferred: a WAL snapshot, no lock on anyone
     try:
+        cursor.execute(WATERMARK_SQL)  # the first read: it fixes the snapshot
+        last_check, last_entry = cursor.fetchone()
+        snapshot = _Snapshot((last_check, last_entry))
         tx = SqliteTransaction(cursor)
-        return [_prepared_work(job, tx) for job in batch]
+        return [_prepared_work(job, tx, snapshot) for job in batch], snapshot
     finally:
         cursor.execute("ROLLBACK")  # it only read
 
 
-def _prepared_work(job: _Job, tx: SqliteTransaction) -> Work[Any]:
+def _prepared_work(job: _Job, tx: SqliteTransaction, snapshot: _Snapshot) -> Work[Any]:
     make_steps = job.make_steps
     if make_steps is None:
-        return job.work
+        return snapshot.in_full(job.work)
     try:
         ready = prepare(make_steps(), tx)
     except Exception:  # decided again under the lock, where its error belongs
-        return job.work
+        return snapshot.in_full(job.work)
     if ready is None:
-        return job.work
-    return lambda locked: complete(ready, _sqlite(locked), make_steps)
+        return snapshot.in_full(job.work)
+    return snapshot.complete(ready, make_steps)
 
 
 def _sqlite(tx: GateTransaction) -> SqliteTransaction:

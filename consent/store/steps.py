@@ -171,6 +171,14 @@ class Prepared:
     reads: list[tuple[Begin | LoadHistory, Any]]
     record: Record
 
+    @property
+    def begin(self) -> Begin:
+        """The check's first read: its customer and idempotency key."""
+        step = self.reads[0][0]
+        if not isinstance(step, Begin):
+            raise TypeError(f"a check starts with Begin, not {type(step).__name__}")
+        return step
+
 
 def prepare(steps: Steps[T], tx: RereadTransaction) -> Prepared | None:
     """Run the check's reads and decision on ``tx``; None if it needs no record (a replay)."""
@@ -186,9 +194,19 @@ def prepare(steps: Steps[T], tx: RereadTransaction) -> Prepared | None:
     return Prepared(steps, reads, step)
 
 
-def complete(prepared: Prepared, tx: RereadTransaction, again: Callable[[], Steps[T]]) -> T:
-    """Write a prepared check if what it read still holds under the lock, else run it again."""
-    if any(_rows(tx, step) != rows for step, rows in prepared.reads):
+def complete(
+    prepared: Prepared,
+    tx: RereadTransaction,
+    again: Callable[[], Steps[T]],
+    *,
+    unchanged: bool = False,
+) -> T:
+    """Write a prepared check if what it read still holds under the lock, else run it again.
+
+    ``unchanged``: the batch already knows that nobody wrote what this check read since the
+    snapshot (``snapshot_changes.py``), so its rows are not read again.
+    """
+    if not unchanged and any(_rows(tx, step) != rows for step, rows in prepared.reads):
         prepared.steps.close()  # something changed since the snapshot: decide afresh
         return drive(again(), tx)
     try:

@@ -7,10 +7,12 @@ afresh. These tests hold the lock from "another worker" to force that path.
 
 import asyncio
 import uuid
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
+from concurrent.futures import Future
 from dataclasses import replace
 from datetime import UTC, datetime
 from pathlib import Path
+from typing import TypeVar
 
 import pytest
 from sqlalchemy import Engine
@@ -20,13 +22,16 @@ from consent.crypto import KeyRing
 from consent.errors import IdempotencyConflictError
 from consent.gate import CheckCommand, CheckResult, Gate, GateSettings
 from consent.preferences import PreferenceStatus
-from consent.store.runners import WriterStore
+from consent.store.runners import Work, WriterStore, commit_or_roll_back, run_begun
+from consent.store.snapshot_changes import WATERMARK_SQL, SnapshotChanges
+from consent.store.steps import Begin
 from policy.engine import PolicyEngine
 from policy.vocabulary import Channel, Decision, Purpose, Source
 from tests.conftest import CustomerFactory, SuppressionLists
 from tests.integration.test_gate import command
 from tests.stores import migrated_engine
 
+T = TypeVar("T")
 ACTOR = Actor("crm", "crm_service")
 NOW = datetime(2026, 11, 26, 11, tzinfo=UTC)  # 12:00 in Madrid
 
@@ -44,9 +49,13 @@ def factory(sqlite_engine: Engine, keyring: KeyRing) -> CustomerFactory:
 
 
 async def _while_locked(
-    sqlite_engine: Engine, gate: Gate, commands: list[CheckCommand], meanwhile: object = None
-) -> list[Decision]:
-    """Submit the checks while another worker holds the lock; release it; their decisions."""
+    sqlite_engine: Engine,
+    gate: Gate,
+    commands: list[CheckCommand],
+    meanwhile: Callable[[WriterStore], object] | None = None,
+) -> list[CheckResult]:
+    """Submit the checks while another worker holds the lock (``meanwhile`` writes as that
+    worker, or as the portal); release it; the answers."""
     other = WriterStore.open(str(sqlite_engine.url.database))
     assert other.try_lock()
     try:
@@ -54,14 +63,48 @@ async def _while_locked(
         for _ in range(5):  # the batch is prepared and waits for the lock
             await asyncio.sleep(0.01)
         assert not any(p.done() for p in pending)
-        if callable(meanwhile):
-            meanwhile()
+        if meanwhile is not None:
+            meanwhile(other)
         other.unlock()
-        results = await asyncio.wait_for(asyncio.gather(*pending), 10)
+        return await asyncio.wait_for(asyncio.gather(*pending), 10)
     finally:
         other.close()
         await gate.close_async()
+
+
+def _decisions(results: list[CheckResult]) -> list[Decision]:
     return [r.answer.decision for r in results]
+
+
+class _OtherWorker:
+    """Another worker's gate, writing on the connection that holds the writers' lock."""
+
+    def __init__(self, store: WriterStore) -> None:
+        self._conn = store.conn
+
+    def submit(self, work: Work[T]) -> "Future[T]":
+        self._conn.execute("BEGIN IMMEDIATE")
+        [(result, error)] = run_begun(self._conn, [work])
+        commit_or_roll_back(self._conn)
+        future: Future[T] = Future()
+        if error is not None:
+            future.set_exception(error)
+        else:
+            future.set_result(result)
+        return future
+
+    def close(self) -> None:
+        """The connection is the test's."""
+
+
+def _check_as_other_worker(
+    sqlite_engine: Engine, policy: PolicyEngine, keyring: KeyRing, command: CheckCommand
+) -> Callable[[WriterStore], CheckResult]:
+    def check(store: WriterStore) -> CheckResult:
+        other = Gate(sqlite_engine, policy, keyring, GateSettings(), runner=_OtherWorker(store))
+        return other.check(command, ACTOR, NOW)
+
+    return check
 
 
 def test_checks_prepared_together_still_take_the_last_slot_once(
@@ -72,7 +115,7 @@ def test_checks_prepared_together_still_take_the_last_slot_once(
     factory.one_email_a_day(customer_id)
     gate = Gate(sqlite_engine, policy, keyring, GateSettings())
     commands = [command(customer_id) for _ in range(8)]
-    decisions = asyncio.run(_while_locked(sqlite_engine, gate, commands))
+    decisions = _decisions(asyncio.run(_while_locked(sqlite_engine, gate, commands)))
     assert decisions.count(Decision.ALLOW) == 1
     assert decisions.count(Decision.DENY) == 7
 
@@ -84,11 +127,11 @@ def test_an_opt_out_while_the_check_waited_for_the_lock_is_honoured(
     factory.opted_in_marketing(customer_id)
     gate = Gate(sqlite_engine, policy, keyring, GateSettings())
 
-    def opt_out() -> None:  # the portal path, between the snapshot and the lock
+    def opt_out(_: WriterStore) -> None:  # the portal path, between the snapshot and the lock
         factory.prefer(customer_id, "email", status=PreferenceStatus.OPTED_OUT)
 
-    decisions = asyncio.run(_while_locked(sqlite_engine, gate, [command(customer_id)], opt_out))
-    assert decisions == [Decision.DENY]
+    results = asyncio.run(_while_locked(sqlite_engine, gate, [command(customer_id)], opt_out))
+    assert _decisions(results) == [Decision.DENY]
 
 
 def test_a_number_put_on_the_registry_while_the_check_waited_is_honoured(
@@ -110,11 +153,11 @@ def test_a_number_put_on_the_registry_while_the_check_waited_is_honoured(
     )
     gate = Gate(sqlite_engine, policy, keyring, GateSettings())
 
-    def listed() -> None:  # a new copy of the registry, between the snapshot and the lock
+    def listed(_: WriterStore) -> None:  # a new copy of the registry, meanwhile
         registry.load("national_dnc", NOW.date(), phones=(number,))
 
-    decisions = asyncio.run(_while_locked(sqlite_engine, gate, [call], listed))
-    assert decisions == [Decision.DENY]
+    results = asyncio.run(_while_locked(sqlite_engine, gate, [call], listed))
+    assert _decisions(results) == [Decision.DENY]
 
 
 def test_a_prepared_check_with_nothing_changed_is_allowed(
@@ -125,8 +168,56 @@ def test_a_prepared_check_with_nothing_changed_is_allowed(
         factory.opted_in_marketing(customer_id)
     gate = Gate(sqlite_engine, policy, keyring, GateSettings())
     commands = [command(customer_id) for customer_id in customer_ids]
-    decisions = asyncio.run(_while_locked(sqlite_engine, gate, commands))
+    decisions = _decisions(asyncio.run(_while_locked(sqlite_engine, gate, commands)))
     assert decisions == [Decision.ALLOW] * 3
+
+
+def test_the_other_workers_check_of_the_same_customer_takes_the_last_slot_first(
+    sqlite_engine: Engine, policy: PolicyEngine, keyring: KeyRing, factory: CustomerFactory
+) -> None:
+    customer_id = factory.create(("ES",))
+    factory.opted_in_marketing(customer_id)
+    factory.one_email_a_day(customer_id)
+    bystander = factory.create(("ES",))
+    factory.opted_in_marketing(bystander)
+    gate = Gate(sqlite_engine, policy, keyring, GateSettings())
+    theirs = _check_as_other_worker(sqlite_engine, policy, keyring, command(customer_id))
+    ours = [command(bystander), command(customer_id)]
+    results = asyncio.run(_while_locked(sqlite_engine, gate, ours, theirs))
+    assert _decisions(results) == [Decision.ALLOW, Decision.DENY]
+    assert "frequency" in results[1].answer.reasons[0].rule
+
+
+def test_the_other_workers_checks_of_other_customers_leave_the_decisions_standing(
+    sqlite_engine: Engine, policy: PolicyEngine, keyring: KeyRing, factory: CustomerFactory
+) -> None:
+    ours_ids = [factory.create(("ES",)) for _ in range(3)]
+    theirs_id = factory.create(("ES",))
+    for customer_id in (*ours_ids, theirs_id):
+        factory.opted_in_marketing(customer_id)
+        factory.one_email_a_day(customer_id)
+    gate = Gate(sqlite_engine, policy, keyring, GateSettings())
+    theirs = _check_as_other_worker(sqlite_engine, policy, keyring, command(theirs_id))
+    ours = [command(customer_id) for customer_id in ours_ids]
+    results = asyncio.run(_while_locked(sqlite_engine, gate, ours, theirs))
+    assert _decisions(results) == [Decision.ALLOW] * 3
+
+
+def test_a_retry_the_other_worker_answered_meanwhile_is_replayed(
+    sqlite_engine: Engine, policy: PolicyEngine, keyring: KeyRing, factory: CustomerFactory
+) -> None:
+    customer_id = factory.create(("ES",))
+    factory.opted_in_marketing(customer_id)
+    gate = Gate(sqlite_engine, policy, keyring, GateSettings())
+    retried = command(customer_id)
+    answered: list[CheckResult] = []
+
+    def first_try(store: WriterStore) -> None:
+        answered.append(_check_as_other_worker(sqlite_engine, policy, keyring, retried)(store))
+
+    [result] = asyncio.run(_while_locked(sqlite_engine, gate, [retried], first_try))
+    assert result.replayed
+    assert result.document == answered[0].document
 
 
 def test_retries_prepared_while_locked_replay_or_conflict_as_usual(
@@ -169,3 +260,48 @@ async def _checked(gate: Gate, command: CheckCommand) -> CheckResult:
         return await gate.check_async(command, ACTOR, NOW)
     finally:
         await gate.close_async()
+
+
+def test_a_key_the_other_worker_used_meanwhile_for_another_customer_is_a_conflict(
+    sqlite_engine: Engine, policy: PolicyEngine, keyring: KeyRing, factory: CustomerFactory
+) -> None:
+    first, second = factory.create(("ES",)), factory.create(("ES",))
+    for customer_id in (first, second):
+        factory.opted_in_marketing(customer_id)
+    gate = Gate(sqlite_engine, policy, keyring, GateSettings())
+    theirs = command(first)
+    ours = replace(theirs, customer_id=second)  # the same key, another body
+    meanwhile = _check_as_other_worker(sqlite_engine, policy, keyring, theirs)
+    with pytest.raises(IdempotencyConflictError):
+        asyncio.run(_while_locked(sqlite_engine, gate, [ours], meanwhile))
+
+
+def test_what_changed_since_a_snapshot_names_the_checks_that_must_read_again(
+    sqlite_engine: Engine, policy: PolicyEngine, keyring: KeyRing, factory: CustomerFactory
+) -> None:
+    touched, untouched = factory.create(("ES",)), factory.create(("ES",))
+    factory.opted_in_marketing(touched)
+    store = WriterStore.open(str(sqlite_engine.url.database))
+    try:
+        watermark = store.conn.execute(WATERMARK_SQL).fetchone()
+        theirs = command(touched)
+        _check_as_other_worker(sqlite_engine, policy, keyring, theirs)(store)
+        changes = SnapshotChanges()
+        changes.read(store.conn.cursor(), watermark)
+        assert changes.holds(Begin(untouched, ACTOR.name, "a-new-key"))
+        assert not changes.holds(Begin(touched, ACTOR.name, "a-new-key"))
+        assert not changes.holds(Begin(untouched, ACTOR.name, theirs.idempotency_key))
+        assert changes.holds(Begin(untouched, "another-caller", theirs.idempotency_key))
+        changes.wrote(Begin(untouched, ACTOR.name, "a-new-key"))
+        assert not changes.holds(Begin(untouched, ACTOR.name, "another-new-key"))
+
+        factory.opted_in_marketing(untouched)  # any other audited change: all read again
+        changes = SnapshotChanges()
+        changes.read(store.conn.cursor(), watermark)
+        assert not changes.holds(Begin("nobody-touched", ACTOR.name, "a-third-key"))
+    finally:
+        store.close()
+
+
+def test_nothing_holds_until_the_changes_are_read() -> None:
+    assert not SnapshotChanges().holds(Begin("anyone", ACTOR.name, "any-key"))
