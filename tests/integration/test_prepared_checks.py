@@ -48,6 +48,11 @@ def factory(sqlite_engine: Engine, keyring: KeyRing) -> CustomerFactory:
     return CustomerFactory(sqlite_engine, keyring)
 
 
+@pytest.fixture
+def gate(sqlite_engine: Engine, policy: PolicyEngine, keyring: KeyRing) -> Gate:
+    return Gate(sqlite_engine, policy, keyring, GateSettings())
+
+
 async def _while_locked(
     sqlite_engine: Engine,
     gate: Gate,
@@ -72,7 +77,7 @@ async def _while_locked(
         await gate.close_async()
 
 
-def _decisions(results: list[CheckResult]) -> list[Decision]:
+def _decisions(results: list[CheckResult]) -> list[str]:
     return [r.answer.decision for r in results]
 
 
@@ -97,23 +102,38 @@ class _OtherWorker:
         """The connection is the test's."""
 
 
-def _check_as_other_worker(
-    sqlite_engine: Engine, policy: PolicyEngine, keyring: KeyRing, command: CheckCommand
-) -> Callable[[WriterStore], CheckResult]:
-    def check(store: WriterStore) -> CheckResult:
-        other = Gate(sqlite_engine, policy, keyring, GateSettings(), runner=_OtherWorker(store))
-        return other.check(command, ACTOR, NOW)
+OtherWorker = Callable[[CheckCommand], Callable[[WriterStore], CheckResult]]
 
-    return check
+
+@pytest.fixture
+def other_worker(sqlite_engine: Engine, policy: PolicyEngine, keyring: KeyRing) -> OtherWorker:
+    """``other_worker(command)``: a ``meanwhile`` that checks it as the lock's holder."""
+
+    def meanwhile(command: CheckCommand) -> Callable[[WriterStore], CheckResult]:
+        def check(store: WriterStore) -> CheckResult:
+            runner = _OtherWorker(store)
+            return Gate(sqlite_engine, policy, keyring, GateSettings(), runner).check(
+                command, ACTOR, NOW
+            )
+
+        return check
+
+    return meanwhile
+
+
+def _willing(factory: CustomerFactory, *, one_a_day: bool = False) -> str:
+    """A Spanish customer who takes marketing email (at most one a day, if so)."""
+    customer_id = factory.create(("ES",))
+    factory.opted_in_marketing(customer_id)
+    if one_a_day:
+        factory.one_email_a_day(customer_id)
+    return customer_id
 
 
 def test_checks_prepared_together_still_take_the_last_slot_once(
-    sqlite_engine: Engine, policy: PolicyEngine, keyring: KeyRing, factory: CustomerFactory
+    sqlite_engine: Engine, gate: Gate, factory: CustomerFactory
 ) -> None:
-    customer_id = factory.create(("ES",))
-    factory.opted_in_marketing(customer_id)
-    factory.one_email_a_day(customer_id)
-    gate = Gate(sqlite_engine, policy, keyring, GateSettings())
+    customer_id = _willing(factory, one_a_day=True)
     commands = [command(customer_id) for _ in range(8)]
     decisions = _decisions(asyncio.run(_while_locked(sqlite_engine, gate, commands)))
     assert decisions.count(Decision.ALLOW) == 1
@@ -121,11 +141,9 @@ def test_checks_prepared_together_still_take_the_last_slot_once(
 
 
 def test_an_opt_out_while_the_check_waited_for_the_lock_is_honoured(
-    sqlite_engine: Engine, policy: PolicyEngine, keyring: KeyRing, factory: CustomerFactory
+    sqlite_engine: Engine, gate: Gate, factory: CustomerFactory
 ) -> None:
-    customer_id = factory.create(("ES",))
-    factory.opted_in_marketing(customer_id)
-    gate = Gate(sqlite_engine, policy, keyring, GateSettings())
+    customer_id = _willing(factory)
 
     def opt_out(_: WriterStore) -> None:  # the portal path, between the snapshot and the lock
         factory.prefer(customer_id, "email", status=PreferenceStatus.OPTED_OUT)
@@ -135,7 +153,7 @@ def test_an_opt_out_while_the_check_waited_for_the_lock_is_honoured(
 
 
 def test_a_number_put_on_the_registry_while_the_check_waited_is_honoured(
-    sqlite_engine: Engine, policy: PolicyEngine, keyring: KeyRing, factory: CustomerFactory
+    sqlite_engine: Engine, keyring: KeyRing, gate: Gate, factory: CustomerFactory
 ) -> None:
     number = "+12125550100"
     customer_id = factory.create(("US-NY",), time_zone="America/New_York", phone=number)
@@ -151,7 +169,6 @@ def test_a_number_put_on_the_registry_while_the_check_waited_is_honoured(
         send_at=datetime(2026, 11, 26, 17, tzinfo=UTC),  # noon in New York
         automated=False,
     )
-    gate = Gate(sqlite_engine, policy, keyring, GateSettings())
 
     def listed(_: WriterStore) -> None:  # a new copy of the registry, meanwhile
         registry.load("national_dnc", NOW.date(), phones=(number,))
@@ -161,27 +178,20 @@ def test_a_number_put_on_the_registry_while_the_check_waited_is_honoured(
 
 
 def test_a_prepared_check_with_nothing_changed_is_allowed(
-    sqlite_engine: Engine, policy: PolicyEngine, keyring: KeyRing, factory: CustomerFactory
+    sqlite_engine: Engine, gate: Gate, factory: CustomerFactory
 ) -> None:
-    customer_ids = [factory.create(("ES",)) for _ in range(3)]
-    for customer_id in customer_ids:
-        factory.opted_in_marketing(customer_id)
-    gate = Gate(sqlite_engine, policy, keyring, GateSettings())
+    customer_ids = [_willing(factory) for _ in range(3)]
     commands = [command(customer_id) for customer_id in customer_ids]
     decisions = _decisions(asyncio.run(_while_locked(sqlite_engine, gate, commands)))
     assert decisions == [Decision.ALLOW] * 3
 
 
 def test_the_other_workers_check_of_the_same_customer_takes_the_last_slot_first(
-    sqlite_engine: Engine, policy: PolicyEngine, keyring: KeyRing, factory: CustomerFactory
+    sqlite_engine: Engine, gate: Gate, factory: CustomerFactory, other_worker: OtherWorker
 ) -> None:
-    customer_id = factory.create(("ES",))
-    factory.opted_in_marketing(customer_id)
-    factory.one_email_a_day(customer_id)
-    bystander = factory.create(("ES",))
-    factory.opted_in_marketing(bystander)
-    gate = Gate(sqlite_engine, policy, keyring, GateSettings())
-    theirs = _check_as_other_worker(sqlite_engine, policy, keyring, command(customer_id))
+    customer_id = _willing(factory, one_a_day=True)
+    bystander = _willing(factory)
+    theirs = other_worker(command(customer_id))
     ours = [command(bystander), command(customer_id)]
     results = asyncio.run(_while_locked(sqlite_engine, gate, ours, theirs))
     assert _decisions(results) == [Decision.ALLOW, Decision.DENY]
@@ -189,31 +199,25 @@ def test_the_other_workers_check_of_the_same_customer_takes_the_last_slot_first(
 
 
 def test_the_other_workers_checks_of_other_customers_leave_the_decisions_standing(
-    sqlite_engine: Engine, policy: PolicyEngine, keyring: KeyRing, factory: CustomerFactory
+    sqlite_engine: Engine, gate: Gate, factory: CustomerFactory, other_worker: OtherWorker
 ) -> None:
-    ours_ids = [factory.create(("ES",)) for _ in range(3)]
-    theirs_id = factory.create(("ES",))
-    for customer_id in (*ours_ids, theirs_id):
-        factory.opted_in_marketing(customer_id)
-        factory.one_email_a_day(customer_id)
-    gate = Gate(sqlite_engine, policy, keyring, GateSettings())
-    theirs = _check_as_other_worker(sqlite_engine, policy, keyring, command(theirs_id))
+    ours_ids = [_willing(factory, one_a_day=True) for _ in range(3)]
+    theirs_id = _willing(factory, one_a_day=True)
+    theirs = other_worker(command(theirs_id))
     ours = [command(customer_id) for customer_id in ours_ids]
     results = asyncio.run(_while_locked(sqlite_engine, gate, ours, theirs))
     assert _decisions(results) == [Decision.ALLOW] * 3
 
 
 def test_a_retry_the_other_worker_answered_meanwhile_is_replayed(
-    sqlite_engine: Engine, policy: PolicyEngine, keyring: KeyRing, factory: CustomerFactory
+    sqlite_engine: Engine, gate: Gate, factory: CustomerFactory, other_worker: OtherWorker
 ) -> None:
-    customer_id = factory.create(("ES",))
-    factory.opted_in_marketing(customer_id)
-    gate = Gate(sqlite_engine, policy, keyring, GateSettings())
+    customer_id = _willing(factory)
     retried = command(customer_id)
     answered: list[CheckResult] = []
 
     def first_try(store: WriterStore) -> None:
-        answered.append(_check_as_other_worker(sqlite_engine, policy, keyring, retried)(store))
+        answered.append(other_worker(retried)(store))
 
     [result] = asyncio.run(_while_locked(sqlite_engine, gate, [retried], first_try))
     assert result.replayed
@@ -221,11 +225,13 @@ def test_a_retry_the_other_worker_answered_meanwhile_is_replayed(
 
 
 def test_retries_prepared_while_locked_replay_or_conflict_as_usual(
-    sqlite_engine: Engine, policy: PolicyEngine, keyring: KeyRing, factory: CustomerFactory
+    sqlite_engine: Engine,
+    policy: PolicyEngine,
+    keyring: KeyRing,
+    gate: Gate,
+    factory: CustomerFactory,
 ) -> None:
-    customer_id = factory.create(("ES",))
-    factory.opted_in_marketing(customer_id)
-    gate = Gate(sqlite_engine, policy, keyring, GateSettings())
+    customer_id = _willing(factory)
     first = command(customer_id)
     asyncio.run(_checked(gate, first))  # on record before the contention
     other = WriterStore.open(str(sqlite_engine.url.database))
@@ -263,29 +269,25 @@ async def _checked(gate: Gate, command: CheckCommand) -> CheckResult:
 
 
 def test_a_key_the_other_worker_used_meanwhile_for_another_customer_is_a_conflict(
-    sqlite_engine: Engine, policy: PolicyEngine, keyring: KeyRing, factory: CustomerFactory
+    sqlite_engine: Engine, gate: Gate, factory: CustomerFactory, other_worker: OtherWorker
 ) -> None:
-    first, second = factory.create(("ES",)), factory.create(("ES",))
-    for customer_id in (first, second):
-        factory.opted_in_marketing(customer_id)
-    gate = Gate(sqlite_engine, policy, keyring, GateSettings())
+    first, second = _willing(factory), _willing(factory)
     theirs = command(first)
     ours = replace(theirs, customer_id=second)  # the same key, another body
-    meanwhile = _check_as_other_worker(sqlite_engine, policy, keyring, theirs)
+    meanwhile = other_worker(theirs)
     with pytest.raises(IdempotencyConflictError):
         asyncio.run(_while_locked(sqlite_engine, gate, [ours], meanwhile))
 
 
 def test_what_changed_since_a_snapshot_names_the_checks_that_must_read_again(
-    sqlite_engine: Engine, policy: PolicyEngine, keyring: KeyRing, factory: CustomerFactory
+    sqlite_engine: Engine, factory: CustomerFactory, other_worker: OtherWorker
 ) -> None:
-    touched, untouched = factory.create(("ES",)), factory.create(("ES",))
-    factory.opted_in_marketing(touched)
+    touched, untouched = _willing(factory), factory.create(("ES",))
     store = WriterStore.open(str(sqlite_engine.url.database))
     try:
         watermark = store.conn.execute(WATERMARK_SQL).fetchone()
         theirs = command(touched)
-        _check_as_other_worker(sqlite_engine, policy, keyring, theirs)(store)
+        other_worker(theirs)(store)
         changes = SnapshotChanges()
         changes.read(store.conn.cursor(), watermark)
         assert changes.holds(Begin(untouched, ACTOR.name, "a-new-key"))
