@@ -17,6 +17,10 @@ A check whose customer and key no other writer touched, in a batch where nothing
 committed, would read exactly the rows it read: it is recorded as decided. Any other is
 read again, as before. So are the checks after one that this batch ran in full, whose
 writes the sets above do not name.
+
+Two invariants hold this up; a change that breaks either must come back here: no write
+to a table the gate reads goes without its audit entry, and no check row is deleted
+(checks has no INTEGER PRIMARY KEY, so a deleted last row's rowid would be given again).
 """
 
 from dataclasses import dataclass, field
