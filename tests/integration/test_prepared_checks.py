@@ -1,8 +1,10 @@
 """Checks decided while another worker holds the SQLite lock are confirmed before they count.
 
 When the writers' lock is taken, the runner decides the waiting checks on a snapshot and,
-once it has the lock, reads the same things again: a check whose inputs changed is decided
-afresh. These tests hold the lock from "another worker" to force that path.
+once it has the lock, asks what other writers committed since (``snapshot_changes.py``):
+a check whose customer or key was touched, or any check after another audited change,
+reads its rows again and is decided afresh if they differ. These tests hold the lock from
+"another worker", and write as that worker or as the portal meanwhile, to force that path.
 """
 
 import asyncio
