@@ -38,7 +38,7 @@ from consent.store.runners import (
     settle,
     store_failure,
 )
-from consent.store.snapshot_changes import WATERMARK_SQL, SnapshotChanges, Watermark
+from consent.store.snapshot_changes import SnapshotChanges, Watermark, watermark
 from consent.store.steps import Prepared, Steps, complete, drive, prepare
 
 T = TypeVar("T")
@@ -278,9 +278,7 @@ def _decided_on_snapshot(
     cursor = store.conn.cursor()
     cursor.execute("BEGIN")  # deferred: a WAL snapshot, no lock on anyone
     try:
-        cursor.execute(WATERMARK_SQL)  # the first read: it fixes the snapshot
-        last_check, last_entry = cursor.fetchone()
-        snapshot = _Snapshot((last_check, last_entry))
+        snapshot = _Snapshot(watermark(cursor))
         tx = SqliteTransaction(cursor)
         return [_prepared_work(job, tx, snapshot) for job in batch], snapshot
     finally:

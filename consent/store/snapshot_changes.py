@@ -28,8 +28,7 @@ from typing import Any
 
 from consent.store.steps import Begin
 
-# The first read of the snapshot's transaction, so that it is the snapshot's own.
-WATERMARK_SQL = (
+_WATERMARK_SQL = (
     "SELECT coalesce((SELECT max(rowid) FROM checks), 0), "
     "coalesce((SELECT max(seq) FROM audit_entries), 0)"
 )
@@ -41,6 +40,13 @@ _CHANGES_SQL = (
 )
 
 Watermark = tuple[int, int]  # the snapshot's last check rowid and last audit seq
+
+
+def watermark(cursor: Any) -> Watermark:
+    """Where the snapshot stands; the first read of its transaction, so that it is its own."""
+    cursor.execute(_WATERMARK_SQL)
+    last_check, last_entry = cursor.fetchone()
+    return last_check, last_entry
 
 
 @dataclass(slots=True)

@@ -25,7 +25,7 @@ from consent.errors import IdempotencyConflictError
 from consent.gate import CheckCommand, CheckResult, Gate, GateSettings
 from consent.preferences import PreferenceStatus
 from consent.store.runners import Work, WriterStore, commit_or_roll_back, run_begun
-from consent.store.snapshot_changes import WATERMARK_SQL, SnapshotChanges
+from consent.store.snapshot_changes import SnapshotChanges, watermark
 from consent.store.steps import Begin
 from policy.engine import PolicyEngine
 from policy.vocabulary import Channel, Decision, Purpose, Source
@@ -287,11 +287,11 @@ def test_what_changed_since_a_snapshot_names_the_checks_that_must_read_again(
     touched, untouched = _willing(factory), factory.create(("ES",))
     store = WriterStore.open(str(sqlite_engine.url.database))
     try:
-        watermark = store.conn.execute(WATERMARK_SQL).fetchone()
+        since = watermark(store.conn.cursor())
         theirs = command(touched)
         other_worker(theirs)(store)
         changes = SnapshotChanges()
-        changes.read(store.conn.cursor(), watermark)
+        changes.read(store.conn.cursor(), since)
         assert changes.holds(Begin(untouched, ACTOR.name, "a-new-key"))
         assert not changes.holds(Begin(touched, ACTOR.name, "a-new-key"))
         assert not changes.holds(Begin(untouched, ACTOR.name, theirs.idempotency_key))
@@ -301,7 +301,7 @@ def test_what_changed_since_a_snapshot_names_the_checks_that_must_read_again(
 
         factory.opted_in_marketing(untouched)  # any other audited change: all read again
         changes = SnapshotChanges()
-        changes.read(store.conn.cursor(), watermark)
+        changes.read(store.conn.cursor(), since)
         assert not changes.holds(Begin("nobody-touched", ACTOR.name, "a-third-key"))
     finally:
         store.close()
