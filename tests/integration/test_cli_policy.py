@@ -4,6 +4,7 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import pytest
+from sqlalchemy import Engine
 from typer.testing import CliRunner
 
 from api.cli import app
@@ -37,7 +38,8 @@ def test_list_shows_each_rule_with_its_citation() -> None:
 
 
 @pytest.fixture
-def store_env(store_url: str, monkeypatch: pytest.MonkeyPatch) -> None:
+def store_env(engine: Engine, store_url: str, monkeypatch: pytest.MonkeyPatch) -> None:
+    """The test store, migrated (``engine``): the CLI only reads it."""
     monkeypatch.setenv("CONSENT_DATABASE_URL", store_url)
 
 
