@@ -19,7 +19,7 @@ _MIGRATIONS = Path(__file__).parent / "migrations"
 _PG_MIGRATION_LOCK = 0x436F6E73  # advisory lock id: workers starting together migrate once
 
 
-def _config(conn: Connection | None = None) -> Config:
+def alembic_config(conn: Connection | None = None) -> Config:
     config = Config()
     config.set_main_option("script_location", str(_MIGRATIONS))
     if conn is not None:
@@ -28,7 +28,7 @@ def _config(conn: Connection | None = None) -> Config:
 
 
 def head_revision() -> str:
-    head = ScriptDirectory.from_config(_config()).get_current_head()
+    head = ScriptDirectory.from_config(alembic_config()).get_current_head()
     if head is None:
         raise RuntimeError("no migrations found")
     return head
@@ -42,7 +42,7 @@ def _refuse_if_ahead(conn: Connection) -> None:
     current = current_revision(conn)
     if current is None:
         return
-    scripts = ScriptDirectory.from_config(_config())
+    scripts = ScriptDirectory.from_config(alembic_config())
     known = {script.revision for script in scripts.walk_revisions()}
     if current not in known:
         raise SchemaAheadError(
@@ -58,5 +58,5 @@ def migrate(engine: Engine) -> str:
             conn.execute(text("SELECT pg_advisory_xact_lock(:id)"), {"id": _PG_MIGRATION_LOCK})
         _refuse_if_ahead(conn)
         if current_revision(conn) != head_revision():
-            command.upgrade(_config(conn), "head")
+            command.upgrade(alembic_config(conn), "head")
     return head_revision()
