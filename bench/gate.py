@@ -52,6 +52,9 @@ SQLITE_TARGET = 0.5  # x bare
 POSTGRES_TARGET = 0.2  # x bare: PostgreSQL shares the 2 cores here (see PERFORMANCE.md)
 P99_TARGET_MS = 20.0
 PACED_RATE = 500  # req/s: below every target's saturated rate here, on a slow day too
+# PERFORMANCE.md reports p50/p99 at 8 connections as well as at 64: as fast as the target
+# answers, but with few requests queued ahead of each.
+FEW_CONNECTIONS = 8
 WARMUP_SECONDS = 2
 WRK_THREADS = 2
 START_TIMEOUT = 60.0
@@ -509,11 +512,13 @@ class Options:
     sqlite_workers: tuple[int, ...] = (1, 2)
     postgres_workers: int = 2
     paced_rate: int = PACED_RATE  # requests a second offered in the paced run; 0: none
+    few_connections: int = FEW_CONNECTIONS  # connections of the third run; 0: none
 
 
 @dataclass(frozen=True)
 class Runs:
-    """A target's two timed runs: as fast as it answers, and at the paced rate."""
+    """A target's timed runs: as fast as it answers, at the paced rate, and as fast as it
+    answers over few connections."""
 
     saturated: Measurement
     paced: Measurement | None  # None with --paced-rate 0
@@ -521,6 +526,7 @@ class Runs:
     # this machine's speed drifts by a third within a minute, so a ratio against a bare
     # figure taken minutes earlier measures the drift as much as the service.
     beside: tuple[Measurement, Measurement] | None = None
+    few: Measurement | None = None  # None with --few-connections 0
 
     def bares(self, first: Measurement | None) -> tuple[Measurement, ...]:
         """The bare runs to set ``saturated`` against: beside it, else the run's first."""
@@ -549,12 +555,17 @@ def progress(message: str) -> None:
 
 
 def timed_load(
-    target: Target, options: Options, seconds: int, pause: float | None = None
+    target: Target,
+    options: Options,
+    seconds: int,
+    pause: float | None = None,
+    connections: int | None = None,
 ) -> Measurement:
+    connections = connections or options.connections
     if options.wrk:
-        run = partial(wrk_load, options.wrk, target, options.connections, seconds, pause)
+        run = partial(wrk_load, options.wrk, target, connections, seconds, pause)
     else:
-        run = partial(httpx_load, target, options.connections, seconds, pause)
+        run = partial(httpx_load, target, connections, seconds, pause)
     return with_server_cpu(target.server.group, run)
 
 
@@ -587,7 +598,12 @@ def measure(target: Target, options: Options, baseline: Baseline | None = None) 
     if options.paced_rate:
         progress(f"{target.name}: paced run {options.seconds}s, {options.paced_rate} req/s")
         paced = load(options.seconds, options.connections / options.paced_rate)
-    return Runs(saturated, paced, beside)
+    few = None
+    if options.few_connections:
+        progress(f"{target.name}: timed run {options.seconds}s at {options.few_connections} "
+                 "connections")  # fmt: skip
+        few = load(options.seconds, connections=options.few_connections)
+    return Runs(saturated, paced, beside, few)
 
 
 def run_consent(
@@ -710,6 +726,32 @@ def _paced_row(name: str, runs: Runs | None) -> str:
     )
 
 
+def _few_row(name: str, runs: Runs | None, first: Runs | None) -> str:
+    few = runs.few if runs is not None else None
+    if few is None:
+        return f"| {name} | failed | - | - | - | - |"
+    bare = first.few if first is not None else None
+    ratio = f"{few.rate / bare.rate:.2f}" if bare and bare.rate else "-"
+    return (
+        f"| {name} | {few.rate:,.0f} | {ratio} | {few.p50_ms:.2f} | {few.p99_ms:.2f} | "
+        f"{few.errors} |"
+    )
+
+
+def _few_table(runs: dict[str, Runs | None], options: Options) -> None:
+    print()
+    print(
+        f"at {options.few_connections} connections, as fast as each answers (x bare: against "
+        "the bare app's own run at the start, minutes apart: drift included)"
+    )
+    print()
+    print("| target | req/s | x bare | p50 ms | p99 ms | errors |")
+    print("| --- | ---: | ---: | ---: | ---: | ---: |")
+    first = runs["bare FastAPI"]
+    for name, found in runs.items():
+        print(_few_row(name, found, first))
+
+
 def _cpu_row(name: str, runs: Runs | None, first: Measurement | None) -> str:
     cost = runs.saturated.cpu_per_request_us if runs is not None else None
     if runs is None or cost is None:
@@ -770,6 +812,8 @@ def report(runs: dict[str, Runs | None], options: Options) -> None:
     _cpu_table(runs, first)
     if options.paced_rate:
         _paced_table(runs, options)
+    if options.few_connections:
+        _few_table(runs, options)
     print()
     if not options.wrk:
         # Seen on 2026-12-07: the fallback made 144 req/s of the bare app and "2.27 x bare"
@@ -785,10 +829,13 @@ def report(runs: dict[str, Runs | None], options: Options) -> None:
             label = f"{store} {name.rsplit(', ', 1)[-1].split()[0]}w"
             print(_ratio_line(label, runs[name], first, target))
             print(_p99_line(label, result, "saturated"))
+            found = runs[name]
             if options.paced_rate:
-                found = runs[name]
                 paced = found.paced if found else None
                 print(_p99_line(label, paced, f"at {options.paced_rate:,} req/s"))
+            if options.few_connections:
+                few = found.few if found else None
+                print(_p99_line(label, few, f"at {options.few_connections} conns"))
     # What the saturated p99 target means here: with every connection busy a request waits
     # about connections / rate, so the bare app's own p99 is the floor for any server.
     print("the same limit on the baseline itself (no verdict on the service):")
@@ -829,13 +876,19 @@ def parse_options(argv: list[str] | None = None) -> Options:
         default=PACED_RATE,
         help="req/s offered in each target's second, paced run (0: no paced run)",
     )
+    parser.add_argument(
+        "--few-connections",
+        type=int,
+        default=FEW_CONNECTIONS,
+        help="connections of each target's third run, as fast as it answers (0: no such run)",
+    )
     args = parser.parse_args(argv)
     if args.seconds < 1 or args.connections < 1 or not 1 <= args.customers <= seeding.MAX_CUSTOMERS:
         parser.error(
             f"need --seconds >= 1, --connections >= 1, 1 <= --customers <= {seeding.MAX_CUSTOMERS}"
         )
-    if args.paced_rate < 0:
-        parser.error("need --paced-rate >= 0")
+    if args.paced_rate < 0 or args.few_connections < 0:
+        parser.error("need --paced-rate >= 0 and --few-connections >= 0")
     return Options(
         args.seconds,
         args.connections,
@@ -845,6 +898,7 @@ def parse_options(argv: list[str] | None = None) -> Options:
         tuple(args.sqlite_workers),
         args.postgres_workers,
         args.paced_rate,
+        args.few_connections,
     )
 
 
