@@ -11,6 +11,7 @@ from pydantic import BaseModel
 
 from api import errors, gc_tuning
 from api.auth import KeyCache, load_enforcer
+from api.body_limit import BodyLimitMiddleware
 from api.deps import Services
 from api.fast_path import FastPath
 from api.logs import RequestLogMiddleware, configure_logging
@@ -102,6 +103,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.include_router(suppression_lists.router)
     app.include_router(revocations.router)
     app.add_middleware(FastPath, route=checks.check_route())
+    app.add_middleware(BodyLimitMiddleware, max_bytes=settings.max_body_bytes)
     app.add_middleware(RequestLogMiddleware)  # added last, so outside: it logs both paths
 
     app.openapi = partial(_openapi_with, app, extra_models=(CheckIn,))  # type: ignore[method-assign]

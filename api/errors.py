@@ -73,6 +73,23 @@ def problem(
     return JSONResponse(body, status_code=status, media_type=PROBLEM_JSON, headers=headers)
 
 
+class BodyTooLargeError(Exception):
+    """A chunked request body grew past the limit while it was read (``body_limit.py``)."""
+
+    def __init__(self, max_bytes: int) -> None:
+        super().__init__(f"request body over {max_bytes} bytes")
+        self.max_bytes = max_bytes
+
+
+def too_large(max_bytes: int) -> JSONResponse:
+    return problem(
+        413,
+        "payload-too-large",
+        "Request body too large",
+        f"the request body may be at most {max_bytes} bytes; nothing was recorded",
+    )
+
+
 class ApiProblem(Exception):
     """An error found at the edge itself (auth, headers), already in problem terms."""
 
@@ -132,6 +149,10 @@ async def _on_http(_: Request, exc: StarletteHTTPException) -> JSONResponse:
     return problem(exc.status_code, code, str(exc.detail), None)
 
 
+async def _on_too_large(_: Request, exc: BodyTooLargeError) -> JSONResponse:
+    return too_large(exc.max_bytes)
+
+
 async def _on_client_gone(_: Request, __: ClientDisconnect) -> Response:
     # The caller hung up while its request was still being read: nothing was decided, and
     # nobody is there to answer. Not a server error; 499 as proxies log it.
@@ -151,5 +172,6 @@ def install(app: FastAPI) -> None:
     app.add_exception_handler(domain.ConsentError, _on_domain)  # type: ignore[arg-type]
     app.add_exception_handler(ApiProblem, _on_api_problem)  # type: ignore[arg-type]
     app.add_exception_handler(StarletteHTTPException, _on_http)  # type: ignore[arg-type]
+    app.add_exception_handler(BodyTooLargeError, _on_too_large)  # type: ignore[arg-type]
     app.add_exception_handler(ClientDisconnect, _on_client_gone)  # type: ignore[arg-type]
     app.add_exception_handler(Exception, _on_unexpected)

@@ -7,7 +7,7 @@ from functools import cached_property
 from pathlib import Path
 from typing import Literal
 
-from pydantic import SecretStr, field_validator
+from pydantic import Field, SecretStr, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 # Only for development: anyone can read it here, so outside development it refuses to start.
@@ -44,6 +44,9 @@ class Settings(BaseSettings):
     # the deployment configures. Off unless asked for: looking for providers alone costs
     # ~40 us a request, a tenth of a check.
     opentelemetry: bool = False
+    # The largest request body read (413 past it). A check is under 1 KiB and a customer's
+    # profile a few; suppression-list copies are streamed and not limited.
+    max_body_bytes: int = Field(default=1_048_576, gt=0)
 
     @field_validator("master_key")
     @classmethod

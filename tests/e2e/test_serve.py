@@ -158,6 +158,24 @@ def test_check_decided_over_http_is_recorded_and_readable(server: Server) -> Non
         assert client.get("/docs").status_code == 200
 
 
+def test_a_body_over_the_default_limit_is_413_over_http_and_the_connection_serves_on(
+    server: Server,
+) -> None:
+    """2 MiB against the default 1 MiB: refused from its Content-Length, unread."""
+    crm = {"Authorization": f"Bearer {server.key('crm_service', 'campaigns')}"}
+    body = b'{"customer_id": "ghost"' + b" " * (2 << 20) + b"}"
+    with httpx.Client(base_url=server.base_url, headers=crm, timeout=30) as client:
+        response = client.post(
+            "/v1/checks",
+            headers={"Idempotency-Key": "e2e-too-large", "Content-Type": "application/json"},
+            content=body,
+        )
+        assert response.status_code == 413
+        assert response.headers["content-type"] == "application/problem+json"
+        assert response.json()["type"] == "urn:consent-gate:problem:payload-too-large"
+        assert client.get("/healthz").status_code == 200
+
+
 def test_production_refuses_to_start_with_the_development_key(
     tmp_path: pytest.TempPathFactory,
 ) -> None:
