@@ -7,6 +7,8 @@ schema of its own in database ``test``, dropped and migrated afresh.
 
 import os
 import uuid
+from collections.abc import Iterator
+from contextlib import contextmanager
 
 import pytest
 from sqlalchemy import Engine, create_engine, text
@@ -66,3 +68,18 @@ def migrated_engine(url: str) -> Engine:
     engine = make_engine(url)
     migrate(engine)
     return engine
+
+
+@contextmanager
+def engine_in_fresh_postgres_schema(name: str, *, migrated: bool = True) -> Iterator[Engine]:
+    """An engine on a schema of its own (skipped, or failed in CI, without PostgreSQL),
+    dropped afterwards."""
+    require_postgres()
+    schema = fresh_postgres_schema(name)
+    url = postgres_url(schema)
+    engine = migrated_engine(url) if migrated else make_engine(url)
+    try:
+        yield engine
+    finally:
+        engine.dispose()
+        drop_postgres_schema(schema)

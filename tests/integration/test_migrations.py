@@ -12,7 +12,7 @@ from sqlalchemy import Engine, inspect
 from consent.store.database import make_engine
 from consent.store.migrate import alembic_config, current_revision, head_revision, migrate
 from consent.store.schema import metadata
-from tests.stores import drop_postgres_schema, fresh_postgres_schema, postgres_url, require_postgres
+from tests.stores import engine_in_fresh_postgres_schema
 
 
 def test_migrated_database_matches_the_tables_in_code(engine: Engine) -> None:
@@ -38,14 +38,8 @@ def empty_store(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[Engi
         yield engine
         engine.dispose()
         return
-    require_postgres()
-    schema = fresh_postgres_schema("downgrades")
-    engine = make_engine(postgres_url(schema))
-    try:
+    with engine_in_fresh_postgres_schema("downgrades", migrated=False) as engine:
         yield engine
-    finally:
-        engine.dispose()
-        drop_postgres_schema(schema)
 
 
 def test_every_migration_downgrades_and_upgrades_again(empty_store: Engine) -> None:

@@ -18,13 +18,7 @@ import pytest
 from sqlalchemy import Engine
 
 from consent.store import async_postgres, pg_batch
-from tests.stores import (
-    drop_postgres_schema,
-    fresh_postgres_schema,
-    migrated_engine,
-    postgres_url,
-    require_postgres,
-)
+from tests.stores import engine_in_fresh_postgres_schema
 
 GROWING = {"checks", "customers", "audit_entries", "suppression_entries"}
 SINCE = "2026-11-25 11:00:00"
@@ -45,14 +39,8 @@ STATEMENTS: dict[str, tuple[str, tuple[Any, ...]]] = {
 
 @pytest.fixture(scope="module")
 def empty_store() -> Iterator[Engine]:
-    require_postgres()
-    schema = fresh_postgres_schema("plans")
-    engine = migrated_engine(postgres_url(schema))
-    try:
+    with engine_in_fresh_postgres_schema("plans") as engine:
         yield engine
-    finally:
-        engine.dispose()
-        drop_postgres_schema(schema)
 
 
 def _scans(node: dict[str, Any]) -> Iterator[tuple[str, str]]:
