@@ -11,6 +11,7 @@ from consent.errors import NotFoundError
 from consent.explain import explain_contact
 from consent.store.database import make_engine
 from policy.engine import PolicyEngine
+from policy.instants import InstantOutOfRangeError, supported
 from policy.packs import PolicyLoadError
 from policy.vocabulary import Channel, DataCategory, LegalException, Purpose, Source
 
@@ -83,6 +84,10 @@ def explain(
     when = at or datetime.now(UTC)
     if when.tzinfo is None:  # a time without an offset is read as UTC, as the help says
         when = when.replace(tzinfo=UTC)
+    try:
+        when = supported(when)
+    except InstantOutOfRangeError as error:
+        raise typer.BadParameter(str(error), param_hint="--at") from error
     try:
         explained = explain_contact(
             make_engine(settings.database_url), policy, customer,

@@ -1,9 +1,11 @@
 """The base of every request body: unknown fields are an error, not silently dropped."""
 
-from datetime import UTC, datetime
+from datetime import datetime
 from typing import Annotated
 
 from pydantic import AfterValidator, BaseModel, ConfigDict, field_validator
+
+from policy.instants import supported
 
 
 def _has_nul(value: object) -> bool:
@@ -31,8 +33,9 @@ class Body(BaseModel):
 def _aware(value: datetime) -> datetime:
     if value.tzinfo is None:
         raise ValueError("must include a UTC offset, e.g. 2026-11-26T10:00:00Z")
-    return value.astimezone(UTC)
+    return supported(value)
 
 
 # Times must say which instant they mean; a naive local time is ambiguous across zones and DST.
+# They must also lie where the engine can shift them by its periods (policy/instants.py).
 Instant = Annotated[datetime, AfterValidator(_aware)]

@@ -89,6 +89,20 @@ def test_explain_of_an_unknown_customer_fails_clearly() -> None:
     assert "no customer nobody" in result.output
 
 
+@pytest.mark.usefixtures("store_env")
+@pytest.mark.parametrize("at", ["9999-12-31T23:59:59", "1899-12-31T23:59:59"])
+def test_explain_at_an_instant_outside_the_span_is_a_usage_error(
+    customers: CustomerFactory, at: str
+) -> None:
+    customer_id = customers.create(("US-TX",), phone="+12145550123")
+    args = ["policy", "explain", "--customer", customer_id, "--purpose", "marketing",
+            "--channel", "phone", "--at", at]  # fmt: skip
+    result = runner.invoke(app, args)
+    assert result.exit_code == 2, result.output
+    assert "1900-01-01" in result.output
+    assert "Traceback" not in result.output
+
+
 @pytest.mark.usefixtures("store_env", "fresh_national_dnc")
 def test_explain_judges_an_automated_call_unless_told_it_is_manual(
     customers: CustomerFactory,
