@@ -101,15 +101,17 @@ def test_the_thread_keeps_the_wal_short_while_the_writer_goes_on(tmp_path: Path)
     checkpointer = WalCheckpointer(str(path), interval=0.01)
     checkpointer.start()
     try:
-        for _ in range(40):
+        for _ in range(80):
             _commit_rows(writer, 5)
             time.sleep(0.005)
         wal_pages = (tmp_path / "thread.db-wal").stat().st_size // 4096
     finally:
         checkpointer.stop()
         writer.close()
-    # 200 commits of one page each: without restarts the WAL would hold 200 frames or more.
-    assert wal_pages < 100
+    # 400 commits: without the thread the WAL reaches 1,208 pages. With it, its size is the
+    # most written between two restarts, which grows while the thread waits for a core:
+    # 45 pages on an idle machine; 105 for half as many commits in a loaded test run.
+    assert wal_pages < 200
 
 
 def test_a_stopped_checkpointer_closes_its_connection(tmp_path: Path) -> None:
