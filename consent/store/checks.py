@@ -3,6 +3,7 @@
 The gate's own writes are in ``gate_sql.py``, on the raw driver.
 """
 
+import re
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
@@ -46,11 +47,18 @@ _STORED = (
 )
 
 
+# A check id is a UUID as the gate writes it (lower-case hex). Anything else names no check,
+# and is never sent to the store: PostgreSQL refuses a NUL in text with an error, not a miss.
+_CHECK_ID = re.compile(r"[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}")
+
+
 def _stored(row: Any) -> StoredCheck:
     return StoredCheck(**row._mapping)
 
 
 def by_id(conn: Connection, check_id: str) -> StoredCheck | None:
+    if not _CHECK_ID.fullmatch(check_id):
+        return None
     row = conn.execute(select(*_STORED).where(checks.c.id == check_id)).one_or_none()
     return _stored(row) if row is not None else None
 

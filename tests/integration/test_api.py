@@ -237,6 +237,20 @@ def test_unknown_check_is_a_404_problem(client: TestClient, crm: dict[str, str])
     assert response.json()["type"] == "urn:consent-gate:problem:check-not-found"
 
 
+@pytest.mark.parametrize(
+    "check_id", ["%00", "not-a-check", "x" * 5000, "01A24F82-D914-76C8-A7C6-EE652804537E"]
+)
+def test_a_malformed_check_id_is_a_404_problem(
+    client: TestClient, crm: dict[str, str], check_id: str
+) -> None:
+    """On PostgreSQL a NUL in the id once reached the store and answered 500."""
+    read = client.get(f"/v1/checks/{check_id}", headers=crm)
+    reported = client.post(f"/v1/checks/{check_id}/outcome", json={"outcome": "sent"}, headers=crm)
+    for response in (read, reported):
+        assert response.status_code == 404, response.text
+        assert response.json()["type"] == "urn:consent-gate:problem:check-not-found"
+
+
 def test_openapi_has_an_example_for_each_body(client: TestClient) -> None:
     schemas = client.get("/openapi.json").json()["components"]["schemas"]
     for name in ("CustomerIn", "PreferenceIn", "ConsentIn", "NoticeIn", "CheckIn", "OutcomeIn"):
