@@ -8,6 +8,7 @@ import uvicorn
 from pydantic import ValidationError
 
 from api.cli_policy import policy_app
+from api.logs import stdlib_log_config
 from api.settings import InsecureSettingsError, Settings
 from consent.keys import Role, create_key
 from consent.store.database import make_engine, transaction
@@ -49,6 +50,7 @@ def serve(
         workers=workers,
         access_log=False,  # our own request log has the request id and no personal data
         log_level="warning",
+        log_config=stdlib_log_config("warning"),  # its lines as JSON, scrubbed, like ours
     )
 
 

@@ -68,7 +68,7 @@ def configure_logging(level: str = "info", *, cache_loggers: bool = True) -> Non
             _timestamp,
             structlog.processors.format_exc_info,
             scrub_pii,
-            structlog.processors.JSONRenderer(serializer=_orjson_text),
+            _json_renderer(),
         ],
         wrapper_class=structlog.make_filtering_bound_logger(
             logging.getLevelNamesMapping()[level.upper()]
@@ -77,6 +77,47 @@ def configure_logging(level: str = "info", *, cache_loggers: bool = True) -> Non
         # and on an unbuffered stdout each is a system call, for every request.
         logger_factory=structlog.WriteLoggerFactory(),
         cache_logger_on_first_use=cache_loggers,
+    )
+
+
+def _json_renderer() -> structlog.processors.JSONRenderer:
+    return structlog.processors.JSONRenderer(serializer=_orjson_text)
+
+
+def stdlib_log_config(level: str = "warning") -> dict[str, Any]:
+    """``logging.config.dictConfig`` for the server's own loggers (uvicorn's).
+
+    Without it uvicorn writes plain text to stderr: a traceback over many lines for an
+    error our handler has already logged, with its exception message unscrubbed. Through
+    this, each record is one JSON line on stdout, stamped, levelled and scrubbed as ours
+    are. Only names, so that uvicorn can hand it to worker processes.
+    """
+    handler = {"class": "logging.StreamHandler", "formatter": "json", "stream": "ext://sys.stdout"}
+    logger = {"handlers": ["json"], "level": level.upper(), "propagate": False}
+    return {
+        "version": 1,
+        "disable_existing_loggers": False,
+        "formatters": {"json": {"()": "api.logs.json_formatter"}},
+        "handlers": {"json": handler},
+        "loggers": {name: logger for name in ("uvicorn", "uvicorn.error", "uvicorn.access")},
+    }
+
+
+def json_formatter() -> logging.Formatter:
+    """A stdlib record as our JSON line: its message as ``event``, its traceback rendered
+    into ``exception``, and contact details masked."""
+    return structlog.stdlib.ProcessorFormatter(
+        foreign_pre_chain=[
+            structlog.stdlib.add_logger_name,
+            structlog.processors.add_log_level,
+            _timestamp,
+            structlog.processors.format_exc_info,
+        ],
+        processors=[
+            structlog.stdlib.ProcessorFormatter.remove_processors_meta,
+            scrub_pii,
+            _json_renderer(),
+        ],
     )
 
 

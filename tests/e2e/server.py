@@ -4,10 +4,11 @@ import os
 import socket
 import subprocess
 import sys
+import threading
 import time
 from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 import httpx
 import pytest
@@ -45,6 +46,10 @@ class Server:
     base_url: str
     env: dict[str, str]
     cwd: str | None = None
+    lines: list[str] = field(default_factory=list)  # what it wrote, read as it goes
+
+    def output(self) -> str:
+        return "".join(self.lines)
 
     def key(self, role: str, name: str) -> str:
         done = cli(self.env, "keys", "create", "--role", role, "--name", name, cwd=self.cwd)
@@ -76,9 +81,14 @@ def running_server(
         stderr=subprocess.STDOUT,
     )
     base_url = f"http://127.0.0.1:{port}"
+    server = Server(base_url, env, cwd)
+    # Read all along: a request log line a check fills the pipe's 64 KiB within a few hundred
+    # requests, and a server blocked on writing its log would stop answering.
+    reader = threading.Thread(target=_collect, args=(process, server.lines), daemon=True)
+    reader.start()
     try:
-        _wait_until_up(process, base_url, start_timeout)
-        yield Server(base_url, env, cwd)
+        _wait_until_up(process, base_url, start_timeout, server)
+        yield server
     finally:
         process.terminate()
         try:
@@ -86,13 +96,23 @@ def running_server(
         except subprocess.TimeoutExpired:
             process.kill()
             process.wait(timeout=5)
+        reader.join(timeout=5)
 
 
-def _wait_until_up(process: subprocess.Popen[bytes], base_url: str, timeout: float) -> None:
+def _collect(process: subprocess.Popen[bytes], lines: list[str]) -> None:
+    if process.stdout is not None:
+        for line in process.stdout:
+            lines.append(line.decode(errors="replace"))
+
+
+def _wait_until_up(
+    process: subprocess.Popen[bytes], base_url: str, timeout: float, server: Server
+) -> None:
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
         if process.poll() is not None:
-            output = process.stdout.read().decode() if process.stdout else ""
+            time.sleep(0.2)  # for the reader to take the last lines
+            output = server.output()
             raise RuntimeError(f"consent serve exited with {process.returncode}:\n{output}")
         try:
             if httpx.get(f"{base_url}/healthz", timeout=1.0).status_code == 200:

@@ -1,6 +1,8 @@
 """The service as a CRM meets it: `consent serve` on a free port, real HTTP, both stores."""
 
 import itertools
+import json
+import socket
 import threading
 import uuid
 from collections import Counter
@@ -196,3 +198,21 @@ def test_development_defaults_serve_on_a_fresh_sqlite_file(tmp_path: Path) -> No
         response = httpx.put(f"{server.base_url}/v1/customers/C-1001", json=body, headers=crm)
         assert response.status_code == 201
     assert (tmp_path / "consent.db").is_file()
+
+
+def test_every_line_the_server_writes_is_json_uvicorns_own_included(tmp_path: Path) -> None:
+    """uvicorn's warnings (here a request that is not HTTP) come out as our JSON lines, from
+    every worker process, not as plain text beside them."""
+    env = {"CONSENT_DATABASE_URL": f"sqlite:///{tmp_path}/log.db"}  # development defaults
+    with running_server(env, workers=2) as server:
+        port = int(server.base_url.rsplit(":", 1)[1])
+        for _ in range(4):  # on fresh connections: some reach each worker
+            with socket.create_connection(("127.0.0.1", port), timeout=5) as sock:
+                sock.sendall(b"NOT HTTP AT ALL\r\n\r\n")
+                sock.recv(1024)  # uvicorn answers 400 and closes
+        assert httpx.get(f"{server.base_url}/healthz").status_code == 200
+    lines = [json.loads(line) for line in server.output().splitlines()]  # each one JSON
+    warnings = [line for line in lines if line.get("logger") == "uvicorn.error"]
+    assert warnings, server.output()
+    assert {line["event"] for line in warnings} == {"Invalid HTTP request received."}
+    assert all(line["level"] == "warning" and line["timestamp"].endswith("Z") for line in warnings)

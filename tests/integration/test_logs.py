@@ -3,8 +3,11 @@
 import asyncio
 import io
 import json
+import logging
+import logging.config
 import sys
 import uuid
+from collections.abc import Iterator
 from typing import Any
 
 import pytest
@@ -14,7 +17,7 @@ from fastapi.testclient import TestClient
 from freezegun import freeze_time
 from structlog.testing import capture_logs
 
-from api.logs import MASK, configure_logging, scrub_pii
+from api.logs import MASK, configure_logging, scrub_pii, stdlib_log_config
 from tests.conftest import bearer
 
 EMAIL = "maria.lopez@example.es"
@@ -159,3 +162,40 @@ def test_a_client_that_hangs_up_mid_body_is_no_server_error(
     assert [e["status"] for e in completed] == [499]
     assert not [e for e in events if e["log_level"] == "error"]
     assert any(e["event"] == "request.client_disconnected" for e in events)
+
+
+@pytest.fixture
+def uvicorn_loggers() -> Iterator[None]:
+    """Put uvicorn's loggers back as they were: the handler holds the captured stdout."""
+    loggers = [logging.getLogger(name) for name in ("uvicorn", "uvicorn.error", "uvicorn.access")]
+    saved = [(list(log.handlers), log.level, log.propagate, log.disabled) for log in loggers]
+    yield
+    for log, (handlers, level, propagate, disabled) in zip(loggers, saved, strict=True):
+        log.handlers[:] = handlers
+        log.setLevel(level)
+        log.propagate, log.disabled = propagate, disabled
+
+
+@pytest.mark.usefixtures("uvicorn_loggers")
+def test_the_servers_own_log_lines_are_json_and_scrubbed(
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    """uvicorn logs an error that reached it with its traceback: one JSON line, masked."""
+    logging.config.dictConfig(stdlib_log_config("warning"))
+    server_log = logging.getLogger("uvicorn.error")
+    try:
+        raise ValueError(f"no route for {EMAIL} or {PHONE}")
+    except ValueError:
+        server_log.exception("Exception in ASGI application")
+    server_log.info("below the level: not written")
+
+    lines = capsys.readouterr().out.strip().splitlines()
+    assert len(lines) == 1
+    line = json.loads(lines[0])
+    assert line["event"] == "Exception in ASGI application"
+    assert line["level"] == "error"
+    assert line["logger"] == "uvicorn.error"
+    assert line["timestamp"].endswith("Z")
+    assert "ValueError: no route for [redacted] or [redacted]" in line["exception"]
+    assert EMAIL not in lines[0]
+    assert PHONE not in lines[0]
