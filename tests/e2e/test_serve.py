@@ -4,6 +4,7 @@ import itertools
 import json
 import socket
 import threading
+import time
 import uuid
 from collections import Counter
 from collections.abc import Iterator
@@ -216,3 +217,30 @@ def test_every_line_the_server_writes_is_json_uvicorns_own_included(tmp_path: Pa
     assert warnings, server.output()
     assert {line["event"] for line in warnings} == {"Invalid HTTP request received."}
     assert all(line["level"] == "warning" and line["timestamp"].endswith("Z") for line in warnings)
+
+
+@pytest.fixture(params=["sqlite", "postgres"])
+def short_key_cache(
+    request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory, master_key_b64: str
+) -> dict[str, str]:
+    """A server's environment on either store, remembering a key for half a second."""
+    env = store_env(request, tmp_path_factory, master_key_b64)
+    return {**env, "CONSENT_AUTH_CACHE_SECONDS": "0.5"}
+
+
+def test_a_key_revoked_while_the_server_runs_is_refused_within_the_cache_period(
+    short_key_cache: dict[str, str],
+) -> None:
+    env = short_key_cache
+    with running_server(env) as server:
+        key = server.key("crm_service", "revoked-live")
+        headers = {"Authorization": f"Bearer {key}"}
+        unknown_check = f"{server.base_url}/v1/checks/{uuid.uuid4()}"
+        assert httpx.get(unknown_check, headers=headers).status_code == 404  # let in
+        done = cli(env, "keys", "revoke", key)
+        assert done.returncode == 0, done.stderr
+        revoked_at = time.monotonic()
+        while (status := httpx.get(unknown_check, headers=headers).status_code) != 401:
+            assert status == 404
+            assert time.monotonic() - revoked_at < 5.0, "still let in 5 s after revocation"
+            time.sleep(0.05)
