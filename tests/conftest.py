@@ -223,17 +223,15 @@ class SuppressionLists:
         read = read_entries(body, ListFormat.NDJSON, self.keyring, DEFAULT_REGIONS.get(name))
         assert read.rejected == 0, read.rejections
         try:
-            with transaction(self.engine) as conn:
-                return replace_list(
-                    conn, name, source_date, read, ACTOR, datetime.now(UTC),
-                    list_format=ListFormat.NDJSON, region=DEFAULT_REGIONS.get(name),
-                )  # fmt: skip
+            return replace_list(
+                self.engine, name, source_date, read, ACTOR, datetime.now(UTC),
+                list_format=ListFormat.NDJSON, region=DEFAULT_REGIONS.get(name),
+            )  # fmt: skip
         finally:
             read.close()
 
     def remove(self, name: str) -> None:
-        with transaction(self.engine) as conn:
-            drop_list(conn, name, ACTOR, datetime.now(UTC))
+        drop_list(self.engine, name, ACTOR, datetime.now(UTC))
 
 
 @pytest.fixture

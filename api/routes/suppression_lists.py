@@ -91,17 +91,16 @@ def put_list(
     try:
         if read.unreadable:
             return _unreadable(read)
-        with transaction(svc.engine) as conn:
-            loaded = replace_list(
-                conn,
-                list_name,
-                source_date,
-                read,
-                actor_of(caller),
-                now,
-                list_format=list_format,
-                region=region,
-            )
+        loaded = replace_list(
+            svc.engine,
+            list_name,
+            source_date,
+            read,
+            actor_of(caller),
+            now,
+            list_format=list_format,
+            region=region,
+        )
     finally:
         read.close()
     if loaded.created:
@@ -145,8 +144,7 @@ def get_lists(caller: CurrentCaller, svc: ServicesDep) -> list[ListOut]:
 @router.delete("/{list_name}", response_model=ListRemoved)
 def delete_list(list_name: ListPath, caller: CurrentCaller, svc: ServicesDep) -> ListRemoved:
     """Remove a list. Rules that need it then deny as they do when it was never loaded."""
-    with transaction(svc.engine) as conn:
-        seq = drop_list(conn, list_name, actor_of(caller), utc_now())
+    seq = drop_list(svc.engine, list_name, actor_of(caller), utc_now())
     if seq is None:
         raise NotFoundError(f"no suppression list named {list_name}")
     return ListRemoved(audit_entry_id=seq)

@@ -82,7 +82,8 @@ _HISTORY = (
     "FROM suppression_lists l "
     "CROSS JOIN LATERAL (SELECT count(*) AS hits, min(e.listed_on) AS first_on "
     "FROM suppression_entries e "
-    "WHERE e.list_name = l.name AND e.lookup_hash = ANY($4::bytea[])) m"
+    "WHERE e.list_name = l.name AND e.copy_id = l.copy_id "
+    "AND e.lookup_hash = ANY($4::bytea[])) m"
 )
 
 # The store cannot be reached or is going away: 503, never a guess. (Other errors are bugs

@@ -1,6 +1,7 @@
 """The tables. Schema changes happen only through the alembic migrations beside this file."""
 
 from sqlalchemy import (
+    BigInteger,
     Boolean,
     Column,
     Date,
@@ -180,12 +181,18 @@ suppression_lists = Table(
     Column("content_hash", String(64), nullable=False),  # SHA-256 over the sorted entry hashes
     Column("loaded_at", UTCDateTime, nullable=False),
     Column("loaded_by", String(128), nullable=False),
+    # Which copy's entries are the list: a load writes a new copy beside the current one in
+    # short transactions, then swaps this in one (consent/suppression.py).
+    Column("copy_id", BigInteger, nullable=False, server_default="0"),
 )
 
 suppression_entries = Table(
     "suppression_entries",
     metadata,
-    Column("list_name", String(64), ForeignKey("suppression_lists.name"), primary_key=True),
+    # No foreign key: a removed list's entries, or a replaced copy's, are deleted after it,
+    # a chunk at a time, so that no transaction holds SQLite's one writer for long.
+    Column("list_name", String(64), primary_key=True),
+    Column("copy_id", BigInteger, primary_key=True, server_default="0"),
     Column("lookup_hash", LargeBinary(32), primary_key=True),  # HMAC, as contact_points'
     Column("kind", String(8), nullable=False),  # phone or email
     Column("listed_on", Date, nullable=True),  # when the identifier was put on the list, if known

@@ -19,7 +19,9 @@ read again, as before. So are the checks after one that this batch ran in full, 
 writes the sets above do not name.
 
 Two invariants hold this up; a change that breaks either must come back here: no write
-to a table the gate reads goes without its audit entry, and no check row is deleted
+that changes what the gate reads goes without its audit entry (a suppression list's new
+copy is written, and its old one deleted, unaudited, but the gate reads only the copy the
+list's row names, which changes in the audited swap), and no check row is deleted
 (checks has no INTEGER PRIMARY KEY, so a deleted last row's rowid would be given again).
 """
 

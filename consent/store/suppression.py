@@ -10,7 +10,7 @@ from dataclasses import dataclass
 from datetime import date, datetime
 from typing import Any
 
-from sqlalchemy import Connection, RowMapping, delete, func, insert, select, update
+from sqlalchemy import Connection, RowMapping, delete, func, insert, select, tuple_, update
 from sqlalchemy.dialects import postgresql, sqlite
 
 from consent.store.database import is_sqlite
@@ -39,37 +39,16 @@ class ListCopy:
     loaded_by: str
 
 
-def exists(conn: Connection, name: str) -> bool:
-    found = conn.execute(
-        select(suppression_lists.c.name).where(suppression_lists.c.name == name)
-    ).first()
-    return found is not None
+def current_copy_id(conn: Connection, name: str, *, lock: bool = False) -> int | None:
+    """The id of the copy that is the list now; None if there is no such list. ``lock``
+    claims the list's row (PostgreSQL) for a swap or a removal."""
+    statement = select(suppression_lists.c.copy_id).where(suppression_lists.c.name == name)
+    found = conn.execute(statement.with_for_update() if lock else statement).first()
+    return int(found[0]) if found is not None else None
 
 
-def start_replacing(
-    conn: Connection, name: str, source_date: date, now: datetime, loaded_by: str
-) -> None:
-    """Create or claim the list row (a row lock on PostgreSQL) and drop its old entries.
-
-    The count and content hash are set by ``finish_replacing`` once the entries are in.
-    """
-    values = {
-        "source_date": source_date,
-        "entry_count": 0,
-        "content_hash": "",
-        "loaded_at": now,
-        "loaded_by": loaded_by,
-    }
-    changed = conn.execute(
-        update(suppression_lists).where(suppression_lists.c.name == name).values(**values)
-    )
-    if changed.rowcount == 0:
-        conn.execute(insert(suppression_lists).values(name=name, **values))
-    conn.execute(delete(suppression_entries).where(suppression_entries.c.list_name == name))
-
-
-def add_entries(conn: Connection, name: str, entries: Sequence[ListEntry]) -> None:
-    """One executemany; an identifier already on the list is kept once (first one wins)."""
+def add_entries(conn: Connection, name: str, copy_id: int, entries: Sequence[ListEntry]) -> None:
+    """One executemany into the copy; an identifier already in it is kept once (first wins)."""
     if not entries:
         return
     dialect_insert = sqlite.insert if is_sqlite(conn.engine) else postgresql.insert
@@ -79,6 +58,7 @@ def add_entries(conn: Connection, name: str, entries: Sequence[ListEntry]) -> No
         [
             {
                 "list_name": name,
+                "copy_id": copy_id,
                 "lookup_hash": entry.lookup_hash,
                 "kind": entry.kind,
                 "listed_on": entry.listed_on,
@@ -88,27 +68,91 @@ def add_entries(conn: Connection, name: str, entries: Sequence[ListEntry]) -> No
     )
 
 
-def finish_replacing(conn: Connection, name: str) -> ListCopy:
-    """Count the entries and hash them in hash order, streaming; record both on the list."""
+def count_and_hash(conn: Connection, name: str, copy_id: int) -> tuple[int, str]:
+    """The copy's entry count, and a SHA-256 over its hashes in order, streaming."""
     digest = hashlib.sha256()
     count = 0
     rows = conn.execute(
         select(suppression_entries.c.lookup_hash)
-        .where(suppression_entries.c.list_name == name)
+        .where(suppression_entries.c.list_name == name, suppression_entries.c.copy_id == copy_id)
         .order_by(suppression_entries.c.lookup_hash)
         .execution_options(yield_per=_HASHES_PER_READ)
     )
     for (lookup_hash,) in rows:
         digest.update(bytes(lookup_hash))
         count += 1
-    conn.execute(
-        update(suppression_lists)
-        .where(suppression_lists.c.name == name)
-        .values(entry_count=count, content_hash=digest.hexdigest())
+    return count, digest.hexdigest()
+
+
+def swap_in(conn: Connection, copy: ListCopy, copy_id: int) -> int | None:
+    """Make ``copy_id`` the list's entries, with the copy's facts: the id of the copy it
+    replaces, None for a new list. One row: the transaction stays short."""
+    replaced = current_copy_id(conn, copy.name, lock=True)
+    values = {
+        "source_date": copy.source_date,
+        "entry_count": copy.entry_count,
+        "content_hash": copy.content_hash,
+        "loaded_at": copy.loaded_at,
+        "loaded_by": copy.loaded_by,
+        "copy_id": copy_id,
+    }
+    if replaced is None:
+        conn.execute(insert(suppression_lists).values(name=copy.name, **values))
+    else:
+        conn.execute(
+            update(suppression_lists).where(suppression_lists.c.name == copy.name).values(**values)
+        )
+    return replaced
+
+
+def remove(conn: Connection, name: str) -> int | None:
+    """Drop the list's row: the id of its copy, whose entries are left to ``delete_some``;
+    None if there was no such list."""
+    copy_id = current_copy_id(conn, name, lock=True)
+    if copy_id is not None:
+        conn.execute(delete(suppression_lists).where(suppression_lists.c.name == name))
+    return copy_id
+
+
+def delete_some(conn: Connection, name: str, copy_id: int, limit: int) -> int:
+    """Delete up to ``limit`` entries of a copy that is not the list's (any more): how many."""
+    entries = suppression_entries
+    chunk = (
+        select(entries.c.list_name, entries.c.copy_id, entries.c.lookup_hash)
+        .where(entries.c.list_name == name, entries.c.copy_id == copy_id)
+        .limit(limit)
     )
-    found = read_copy(conn, name)
-    assert found is not None  # noqa: S101 - the row was written in this transaction
-    return found
+    key = tuple_(entries.c.list_name, entries.c.copy_id, entries.c.lookup_hash)
+    return conn.execute(delete(entries).where(key.in_(chunk))).rowcount
+
+
+def stale_copy_id(conn: Connection, name: str, started_before: int) -> int | None:
+    """A copy of the list, not its current one, started before the given copy id (ids sort by
+    the time their load started): what a load that died left behind. None if there is none.
+
+    Two index seeks either side of the current copy, never a scan through its entries.
+    """
+    entries = suppression_entries
+    current = current_copy_id(conn, name)
+    below = [entries.c.copy_id < started_before]
+    sides = (
+        [below]
+        if current is None
+        else [
+            [*below, entries.c.copy_id < current],
+            [*below, entries.c.copy_id > current],
+        ]
+    )
+    for side in sides:
+        found = conn.execute(
+            select(entries.c.copy_id)
+            .where(entries.c.list_name == name, *side)
+            .order_by(entries.c.copy_id)
+            .limit(1)
+        ).first()
+        if found is not None:
+            return int(found[0])
+    return None
 
 
 def read_copy(conn: Connection, name: str) -> ListCopy | None:
@@ -121,14 +165,6 @@ def read_copy(conn: Connection, name: str) -> ListCopy | None:
 def read_copies(conn: Connection) -> list[ListCopy]:
     rows = conn.execute(select(suppression_lists).order_by(suppression_lists.c.name))
     return [_copy(row._mapping) for row in rows]
-
-
-def remove(conn: Connection, name: str) -> bool:
-    """Drop the list and its entries; False if there was none."""
-    conn.execute(delete(suppression_entries).where(suppression_entries.c.list_name == name))
-    return (
-        conn.execute(delete(suppression_lists).where(suppression_lists.c.name == name)).rowcount > 0
-    )
 
 
 def _copy(row: RowMapping) -> ListCopy:
@@ -145,7 +181,8 @@ def _copy(row: RowMapping) -> ListCopy:
 # --- membership ---------------------------------------------------------------------------
 # One statement for every loaded list: its source date, how many of the hashes are on it
 # and the earliest listing date. Each list is probed through the primary key (list_name,
-# lookup_hash), so the cost does not grow with the size of the lists. Measured here on
+# copy_id, lookup_hash) in its current copy, so the cost does not grow with the size of the
+# lists, nor with a copy being loaded beside it. Measured here on
 # PostgreSQL: a LATERAL probe per list with one placeholder per hash costs ~20 us over a
 # bare SELECT 1; the same with "= ANY(%s)" cost ~70 us more (psycopg dumps the bytea
 # array in Python), and a join with GROUP BY more again. SQLite has no LATERAL; in process
@@ -164,13 +201,15 @@ def membership_sql(hash_count: int, *, postgres: bool) -> str:
             "SELECT l.name, l.source_date, m.hits, m.first_on FROM suppression_lists l "  # noqa: S608
             "CROSS JOIN LATERAL (SELECT count(*) AS hits, min(e.listed_on) AS first_on "
             "FROM suppression_entries e "
-            f"WHERE e.list_name = l.name AND e.lookup_hash IN ({hashes})) m"
+            "WHERE e.list_name = l.name AND e.copy_id = l.copy_id "
+            f"AND e.lookup_hash IN ({hashes})) m"
         )
     hashes = ",".join("?" * hash_count)
     return (
         "SELECT l.name, l.source_date, COUNT(e.lookup_hash), MIN(e.listed_on) "  # noqa: S608
         "FROM suppression_lists l LEFT JOIN suppression_entries e "
-        f"ON e.list_name = l.name AND e.lookup_hash IN ({hashes}) "
+        "ON e.list_name = l.name AND e.copy_id = l.copy_id "
+        f"AND e.lookup_hash IN ({hashes}) "
         "GROUP BY l.name, l.source_date"
     )
 
@@ -200,7 +239,9 @@ def memberships(conn: Connection, hashes: Iterable[bytes]) -> dict[str, ListFact
         .select_from(
             lists.outerjoin(
                 entries,
-                (entries.c.list_name == lists.c.name) & entries.c.lookup_hash.in_(wanted),
+                (entries.c.list_name == lists.c.name)
+                & (entries.c.copy_id == lists.c.copy_id)
+                & entries.c.lookup_hash.in_(wanted),
             )
         )
         .group_by(lists.c.name, lists.c.source_date)

@@ -244,3 +244,48 @@ def test_a_key_revoked_while_the_server_runs_is_refused_within_the_cache_period(
             assert status == 404
             assert time.monotonic() - revoked_at < 5.0, "still let in 5 s after revocation"
             time.sleep(0.05)
+
+
+def test_checks_are_decided_while_a_large_list_loads_on_sqlite(tmp_path: Path) -> None:
+    """A list is written a chunk a transaction, so SQLite's one writer is free for the gate
+    between chunks. In one transaction, 300,000 numbers held it for longer than the gate's
+    5 s store timeout, and the checks meanwhile failed closed (503)."""
+    env = {"CONSENT_DATABASE_URL": f"sqlite:///{tmp_path}/lists.db"}  # development defaults
+    with running_server(env) as server:
+        admin = {"Authorization": f"Bearer {server.key('admin', 'lists')}"}
+        crm = {"Authorization": f"Bearer {server.key('crm_service', 'dialer')}"}
+        profile = {"jurisdictions": ["US-TX"], "contact_points": {"phone": ["+1 214 555 0100"]}}
+        assert httpx.put(
+            f"{server.base_url}/v1/customers/C-load", json=profile, headers=admin
+        ).status_code in (200, 201)
+        copy = "".join(f"305,{number}\n" for number in range(2_000_000, 2_300_000)).encode()
+        loaded: list[httpx.Response] = []
+        loading = threading.Thread(
+            target=lambda: loaded.append(
+                httpx.put(
+                    f"{server.base_url}/v1/suppression-lists/national_dnc",
+                    params={"source_date": datetime.now(UTC).date().isoformat()},
+                    content=copy,
+                    headers={**admin, "Content-Type": "text/csv"},
+                    timeout=120,
+                )
+            )
+        )
+        check = {"customer_id": "C-load", "channel": "post", "purpose": "service",
+                 "source": "transactional"}  # fmt: skip
+        answers: list[tuple[int, float]] = []  # status, seconds (for the failure message)
+        loading.start()
+        with httpx.Client(base_url=server.base_url, headers=crm, timeout=30) as client:
+            while loading.is_alive():
+                started = time.monotonic()
+                answer = client.post(
+                    "/v1/checks", json=check, headers={"Idempotency-Key": uuid.uuid4().hex}
+                )
+                answers.append((answer.status_code, time.monotonic() - started))
+                time.sleep(0.05)
+        loading.join()
+    assert loaded[0].status_code == 201, loaded[0].text
+    assert loaded[0].json()["entry_count"] == 300_000
+    assert len(answers) >= 10  # the load lasted long enough to say something
+    # Decided, not failed closed: how fast is bench business, not a test's.
+    assert {status for status, _ in answers} == {200}, answers

@@ -7,11 +7,12 @@ import pytest
 from alembic import command
 from alembic.autogenerate import compare_metadata
 from alembic.migration import MigrationContext
-from sqlalchemy import Engine, inspect
+from sqlalchemy import Connection, Engine, inspect, text
 
 from consent.store.database import make_engine
 from consent.store.migrate import alembic_config, current_revision, head_revision, migrate
 from consent.store.schema import metadata
+from consent.store.suppression import ListEntry, add_entries, membership_sql
 from tests.stores import engine_in_fresh_postgres_schema
 
 
@@ -50,3 +51,42 @@ def test_every_migration_downgrades_and_upgrades_again(empty_store: Engine) -> N
         assert current_revision(conn) is None
     assert migrate(empty_store) == head_revision()
     test_migrated_database_matches_the_tables_in_code(empty_store)
+
+
+_LIST_BEFORE_0005 = (
+    "INSERT INTO suppression_lists (name, source_date, entry_count, content_hash, loaded_at, "
+    "loaded_by) VALUES ('national_dnc', '2026-12-01', 2, 'h', '2026-12-01 00:00:00', 'ops')"
+)
+_ENTRY_BEFORE_0005 = (
+    "INSERT INTO suppression_entries (list_name, lookup_hash, kind) "
+    "VALUES ('national_dnc', :hash, 'phone')"
+)
+
+
+def _entries(conn: Connection) -> set[tuple[int, bytes]]:
+    rows = conn.execute(text("SELECT copy_id, lookup_hash FROM suppression_entries"))
+    return {(copy_id, bytes(lookup_hash)) for copy_id, lookup_hash in rows}
+
+
+def test_a_list_loaded_before_0005_is_the_current_copy_after_it_and_back(
+    empty_store: Engine,
+) -> None:
+    """Migration 0005 keeps the entries of a list loaded before it, as the list's copy 0,
+    and the gate's membership statement finds them; its downgrade keeps them too, and drops
+    a copy that was not the list's (the old key has no room for two)."""
+    hashes = [bytes([n]) * 32 for n in (1, 2)]
+    with empty_store.begin() as conn:
+        command.upgrade(alembic_config(conn), "0004")
+        conn.execute(text(_LIST_BEFORE_0005))
+        for lookup_hash in hashes:
+            conn.execute(text(_ENTRY_BEFORE_0005), {"hash": lookup_hash})
+    migrate(empty_store)
+    postgres = empty_store.dialect.name == "postgresql"
+    with empty_store.begin() as conn:
+        assert _entries(conn) == {(0, lookup_hash) for lookup_hash in hashes}
+        found = conn.exec_driver_sql(membership_sql(1, postgres=postgres), (hashes[0],)).all()
+        assert [(name, hits) for name, _, hits, _ in found] == [("national_dnc", 1)]
+        add_entries(conn, "national_dnc", 1, [ListEntry("phone", hashes[0])])  # being loaded
+        command.downgrade(alembic_config(conn), "0004")
+        rows = conn.execute(text("SELECT lookup_hash FROM suppression_entries"))
+        assert {bytes(row[0]) for row in rows} == set(hashes)

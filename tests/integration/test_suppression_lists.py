@@ -6,8 +6,10 @@ loads a list of its own name or sets the state of the shared list it depends on.
 
 import json
 import uuid
+from collections.abc import Iterator
 from dataclasses import replace
 from datetime import UTC, date, datetime, timedelta
+from typing import Any
 
 import httpx
 import pytest
@@ -16,12 +18,15 @@ from sqlalchemy import Engine, select
 from structlog.testing import capture_logs
 
 from audit.schema import audit_entries
+from consent import suppression as loading
 from consent.crypto import KeyRing
 from consent.customers import CustomerProfile, upsert_customer
+from consent.errors import StoreUnavailableError
 from consent.explain import explain_contact
 from consent.gate import CheckCommand, Gate
 from consent.store.database import transaction
 from consent.store.schema import suppression_entries, suppression_lists
+from consent.store.suppression import ListEntry, add_entries
 from policy.engine import PolicyEngine
 from policy.vocabulary import Channel, PreferenceStatus, Purpose, Source
 from tests.conftest import ACTOR, CustomerFactory, SuppressionLists, bearer
@@ -520,3 +525,120 @@ def test_policy_explain_sees_the_lists_as_the_gate_does(
     (national,) = (item for item in explained if item.rule.id == "tcpa.national_dnc")
     assert national.reason is not None
     assert national.reason.rule == "tcpa.national_dnc"
+
+
+# --- loading beside the copy in force ---------------------------------------------------------
+
+
+def test_while_a_new_copy_is_written_the_gate_decides_on_the_one_in_force(
+    gate: Gate, new_yorker: str, suppression: SuppressionLists, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A copy is written a chunk a transaction; a check between two chunks, or after the last
+    and before the swap, sees the whole old copy, never part of the new one."""
+    on_the_registry(suppression, LISTED)
+    seen: list[list[str]] = []
+    written_in_chunks = loading._in_hash_order
+
+    def check_between_chunks(spool: Any) -> Iterator[Any]:
+        for number, chunk in enumerate(written_in_chunks(spool)):
+            if number:  # the chunks before this one have committed
+                seen.append(rules(gate, call(new_yorker)))
+            yield chunk
+        seen.append(rules(gate, call(new_yorker)))  # every chunk in, not yet swapped
+
+    monkeypatch.setattr(loading, "INSERT_CHUNK", 1)
+    monkeypatch.setattr(loading, "_in_hash_order", check_between_chunks)
+    on_the_registry(suppression, NOT_LISTED, "+12125550102", "+12125550103")
+
+    assert seen == [["tcpa.national_dnc"]] * 3
+    assert rules(gate, call(new_yorker)) == []  # swapped in
+
+
+def test_a_load_that_fails_leaves_the_list_as_it_was_and_nothing_of_itself(
+    gate: Gate,
+    new_yorker: str,
+    suppression: SuppressionLists,
+    engine: Engine,
+    keyring: KeyRing,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    on_the_registry(suppression, LISTED)
+
+    def store_goes_away(*_: object) -> tuple[int, str]:
+        raise StoreUnavailableError("the consent store is unavailable")
+
+    monkeypatch.setattr(loading.rows, "count_and_hash", store_goes_away)
+    with pytest.raises(StoreUnavailableError):
+        on_the_registry(suppression, NOT_LISTED)
+
+    assert stored_hashes(engine, "national_dnc") == {keyring.lookup_hash("phone", LISTED)}
+    assert rules(gate, call(new_yorker)) == ["tcpa.national_dnc"]
+
+
+def _copy_started(ago: timedelta) -> int:
+    """A copy id as a load started ``ago`` would have had (milliseconds first)."""
+    return loading.new_copy_id() - (int(ago / timedelta(milliseconds=1)) << 16)
+
+
+def test_a_load_deletes_what_a_load_that_died_left_but_not_a_running_ones(
+    suppression: SuppressionLists, engine: Engine, keyring: KeyRing
+) -> None:
+    name = a_list()
+    suppression.load(name, TODAY, phones=(LISTED,))
+    died, running = _copy_started(timedelta(days=1)), _copy_started(timedelta(minutes=1))
+    with transaction(engine) as conn:
+        for copy_id in (died, running):
+            add_entries(conn, name, copy_id, [ListEntry("phone", uuid.uuid4().bytes * 2)])
+
+    suppression.load(name, TODAY, phones=(NOT_LISTED,))
+
+    with transaction(engine) as conn:
+        copies = conn.execute(
+            select(suppression_entries.c.copy_id, suppression_entries.c.lookup_hash).where(
+                suppression_entries.c.list_name == name
+            )
+        ).all()
+        current = conn.execute(
+            select(suppression_lists.c.copy_id).where(suppression_lists.c.name == name)
+        ).scalar_one()
+    assert {copy_id for copy_id, _ in copies} == {current, running}
+    assert {bytes(h) for copy_id, h in copies if copy_id == current} == {
+        keyring.lookup_hash("phone", NOT_LISTED)
+    }
+
+
+def test_sorted_in_runs_an_identifier_given_twice_keeps_its_first_lines_date(
+    engine: Engine, keyring: KeyRing, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Entries are written in hash order, sorted a run at a time and merged: the merge must
+    keep file order among equal hashes, across runs, as the load did without sorting."""
+    monkeypatch.setattr(loading, "_RUN_RECORDS", 2)  # three runs for five lines
+    monkeypatch.setattr(loading, "INSERT_CHUNK", 2)
+    lines = [
+        {"phone": LISTED, "listed_on": "2026-01-01"},
+        {"phone": "+12125550102"},
+        {"phone": NOT_LISTED, "listed_on": "2026-02-02"},
+        {"phone": "+12125550103"},
+        {"phone": LISTED, "listed_on": "2026-03-03"},  # again, in another run: ignored
+    ]
+    body = [json.dumps(line).encode() + b"\n" for line in lines]
+    read = loading.read_entries(body, loading.ListFormat.NDJSON, keyring, "US")
+    name = a_list()
+    try:
+        loaded = loading.replace_list(
+            engine, name, TODAY, read, ACTOR, datetime.now(UTC),
+            list_format=loading.ListFormat.NDJSON, region="US",
+        )  # fmt: skip
+    finally:
+        read.close()
+    assert loaded.copy.entry_count == 4
+    with transaction(engine) as conn:
+        dates = dict(
+            conn.execute(
+                select(suppression_entries.c.lookup_hash, suppression_entries.c.listed_on).where(
+                    suppression_entries.c.list_name == name
+                )
+            ).all()
+        )
+    assert dates[keyring.lookup_hash("phone", LISTED)] == date(2026, 1, 1)
+    assert dates[keyring.lookup_hash("phone", NOT_LISTED)] == date(2026, 2, 2)
