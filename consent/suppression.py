@@ -461,11 +461,13 @@ def drop_list(engine: Engine, name: str, actor: Actor, now: datetime) -> int | N
 def _delete_copy(engine: Engine, name: str, copy_id: int) -> None:
     """Delete a copy that no reader uses, a chunk a transaction. Best effort: what is left
     is found again as stale by the list's next load."""
+    after: bytes | None = None
     try:
         while True:
             with transaction(engine) as conn:
-                if rows.delete_some(conn, name, copy_id, DELETE_CHUNK) < DELETE_CHUNK:
-                    return
+                after = rows.delete_some(conn, name, copy_id, after, DELETE_CHUNK)
+            if after is None:
+                return
     except Exception as exc:  # the load or removal itself is done; this is housekeeping
         log.warning("suppression.copy_not_deleted", list=name, error=type(exc).__name__)
 

@@ -80,10 +80,9 @@ _HISTORY = (
     "UNION ALL "
     "SELECT false, NULL, NULL, NULL, NULL, NULL, l.name, l.source_date, m.hits, m.first_on "
     "FROM suppression_lists l "
-    "CROSS JOIN LATERAL (SELECT count(*) AS hits, min(e.listed_on) AS first_on "
+    f"CROSS JOIN LATERAL (SELECT {suppression.IN_THE_CURRENT_COPY} "
     "FROM suppression_entries e "
-    "WHERE e.list_name = l.name AND e.copy_id = l.copy_id "
-    "AND e.lookup_hash = ANY($4::bytea[])) m"
+    "WHERE e.list_name = l.name AND e.lookup_hash = ANY($4::bytea[])) m"
 )
 
 # The store cannot be reached or is going away: 503, never a guess. (Other errors are bugs

@@ -69,9 +69,8 @@ _HISTORY = (
     "UNION ALL "
     "SELECT false, c.i, NULL, NULL, NULL, NULL, NULL, l.name, l.source_date, m.hits, m.first_on "
     "FROM unnest($3::bigint[]) AS c (i) CROSS JOIN suppression_lists AS l "
-    "CROSS JOIN LATERAL (SELECT count(*) AS hits, min(e.listed_on) AS first_on "
-    "FROM suppression_entries AS e WHERE e.list_name = l.name AND e.copy_id = l.copy_id "
-    "AND e.lookup_hash IN "
+    f"CROSS JOIN LATERAL (SELECT {suppression.IN_THE_CURRENT_COPY} "
+    "FROM suppression_entries AS e WHERE e.list_name = l.name AND e.lookup_hash IN "
     "(SELECT q.h FROM unnest($4::bigint[], $5::bytea[]) AS q (i, h) WHERE q.i = c.i)) AS m"
 )
 _AUDIT_TYPES = ("text", "text", "text", "text", "text", "text", "text", "bytea")

@@ -9,6 +9,7 @@ from sqlalchemy import (
     Index,
     Integer,
     LargeBinary,
+    PrimaryKeyConstraint,
     String,
     Table,
     Text,
@@ -191,12 +192,15 @@ suppression_entries = Table(
     metadata,
     # No foreign key: a removed list's entries, or a replaced copy's, are deleted after it,
     # a chunk at a time, so that no transaction holds SQLite's one writer for long.
-    Column("list_name", String(64), primary_key=True),
-    Column("copy_id", BigInteger, primary_key=True, server_default="0"),
-    Column("lookup_hash", LargeBinary(32), primary_key=True),  # HMAC, as contact_points'
+    Column("list_name", String(64), nullable=False),
+    Column("lookup_hash", LargeBinary(32), nullable=False),  # HMAC, as contact_points'
     Column("kind", String(8), nullable=False),  # phone or email
     Column("listed_on", Date, nullable=True),  # when the identifier was put on the list, if known
-    Index(None, "lookup_hash"),
+    Column("copy_id", BigInteger, nullable=False, server_default="0"),
+    # The gate probes by (list, hash), then the copy. With the copy before the hash in an
+    # index, PostgreSQL sought the copy and filtered all its entries by hash (a 10,000-number
+    # registry took the gate from 0.5 to 0.03 x bare), so no index offers it that prefix.
+    PrimaryKeyConstraint("list_name", "lookup_hash", "copy_id"),
 )
 
 revocations = Table(

@@ -10,7 +10,7 @@ from dataclasses import dataclass
 from datetime import date, datetime
 from typing import Any
 
-from sqlalchemy import Connection, RowMapping, delete, func, insert, select, tuple_, update
+from sqlalchemy import Connection, RowMapping, delete, func, insert, select, update
 from sqlalchemy.dialects import postgresql, sqlite
 
 from consent.store.database import is_sqlite
@@ -114,45 +114,52 @@ def remove(conn: Connection, name: str) -> int | None:
     return copy_id
 
 
-def delete_some(conn: Connection, name: str, copy_id: int, limit: int) -> int:
-    """Delete up to ``limit`` entries of a copy that is not the list's (any more): how many."""
+def delete_some(
+    conn: Connection, name: str, copy_id: int, after: bytes | None, limit: int
+) -> bytes | None:
+    """Delete up to ``limit`` entries of a copy that is not the list's (any more), in hash
+    order from past ``after``: the last hash deleted, to go on from; None once it is gone.
+
+    Each chunk seeks past the last (the key is list, hash, copy), never rescanning the
+    entries of the list's current copy that the chunks before skipped.
+    """
     entries = suppression_entries
-    chunk = (
-        select(entries.c.list_name, entries.c.copy_id, entries.c.lookup_hash)
-        .where(entries.c.list_name == name, entries.c.copy_id == copy_id)
-        .limit(limit)
+    of_the_copy = [entries.c.list_name == name, entries.c.copy_id == copy_id]
+    if after is not None:
+        of_the_copy.append(entries.c.lookup_hash > after)
+    hashes = [
+        bytes(row[0])
+        for row in conn.execute(
+            select(entries.c.lookup_hash)
+            .where(*of_the_copy)
+            .order_by(entries.c.lookup_hash)
+            .limit(limit)
+        )
+    ]
+    if not hashes:
+        return None
+    conn.execute(
+        delete(entries).where(
+            entries.c.list_name == name,
+            entries.c.copy_id == copy_id,
+            entries.c.lookup_hash.in_(hashes),
+        )
     )
-    key = tuple_(entries.c.list_name, entries.c.copy_id, entries.c.lookup_hash)
-    return conn.execute(delete(entries).where(key.in_(chunk))).rowcount
+    return hashes[-1] if len(hashes) == limit else None
 
 
 def stale_copy_id(conn: Connection, name: str, started_before: int) -> int | None:
-    """A copy of the list, not its current one, started before the given copy id (ids sort by
-    the time their load started): what a load that died left behind. None if there is none.
-
-    Two index seeks either side of the current copy, never a scan through its entries.
-    """
+    """A copy of the list, not its current one, started before the given copy id (ids sort
+    by the time their load started): what a load that died left behind. None if there is
+    none. It reads the list's entries until it finds one (all of them if there is none):
+    once a load."""
     entries = suppression_entries
     current = current_copy_id(conn, name)
-    below = [entries.c.copy_id < started_before]
-    sides = (
-        [below]
-        if current is None
-        else [
-            [*below, entries.c.copy_id < current],
-            [*below, entries.c.copy_id > current],
-        ]
-    )
-    for side in sides:
-        found = conn.execute(
-            select(entries.c.copy_id)
-            .where(entries.c.list_name == name, *side)
-            .order_by(entries.c.copy_id)
-            .limit(1)
-        ).first()
-        if found is not None:
-            return int(found[0])
-    return None
+    stale = [entries.c.list_name == name, entries.c.copy_id < started_before]
+    if current is not None:
+        stale.append(entries.c.copy_id != current)
+    found = conn.execute(select(entries.c.copy_id).where(*stale).limit(1)).first()
+    return int(found[0]) if found is not None else None
 
 
 def read_copy(conn: Connection, name: str) -> ListCopy | None:
@@ -189,6 +196,15 @@ def _copy(row: RowMapping) -> ListCopy:
 # the join costs microseconds. A customer has at most 20 numbers, so few texts are cached.
 
 _NO_HASHES_SQL = "SELECT name, source_date, 0, NULL FROM suppression_lists"
+# PostgreSQL: a probe's index condition is the list and the hashes, and the copy is sorted
+# out among the (few) rows found. Asked to match the copy in the scan, it used the copy as
+# an index condition with the list and filtered every entry of the copy by hash instead
+# (a generic plan made on empty tables; a 10,000-number registry took the gate from 0.5
+# to 0.03 x bare).
+IN_THE_CURRENT_COPY = (
+    "count(*) FILTER (WHERE e.copy_id = l.copy_id) AS hits, "
+    "min(e.listed_on) FILTER (WHERE e.copy_id = l.copy_id) AS first_on"
+)
 
 
 def membership_sql(hash_count: int, *, postgres: bool) -> str:
@@ -199,10 +215,8 @@ def membership_sql(hash_count: int, *, postgres: bool) -> str:
         hashes = ",".join(["%s"] * hash_count)
         return (
             "SELECT l.name, l.source_date, m.hits, m.first_on FROM suppression_lists l "  # noqa: S608
-            "CROSS JOIN LATERAL (SELECT count(*) AS hits, min(e.listed_on) AS first_on "
-            "FROM suppression_entries e "
-            "WHERE e.list_name = l.name AND e.copy_id = l.copy_id "
-            f"AND e.lookup_hash IN ({hashes})) m"
+            f"CROSS JOIN LATERAL (SELECT {IN_THE_CURRENT_COPY} FROM suppression_entries e "
+            f"WHERE e.list_name = l.name AND e.lookup_hash IN ({hashes})) m"
         )
     hashes = ",".join("?" * hash_count)
     return (

@@ -50,7 +50,13 @@ def _scans(node: dict[str, Any]) -> Iterator[tuple[str, str]]:
         yield from _scans(child)
 
 
-def _generic_plan(engine: Engine, statement: str, values: tuple[Any, ...]) -> list[tuple[str, str]]:
+def _nodes(node: dict[str, Any]) -> Iterator[dict[str, Any]]:
+    yield node
+    for child in node.get("Plans", ()):
+        yield from _nodes(child)
+
+
+def _generic_plan(engine: Engine, statement: str, values: tuple[Any, ...]) -> dict[str, Any]:
     raw = engine.raw_connection()
     try:
         conn = raw.driver_connection
@@ -66,7 +72,8 @@ def _generic_plan(engine: Engine, statement: str, values: tuple[Any, ...]) -> li
             cursor.execute("DEALLOCATE gate_statement")
             conn.rollback()
         assert row is not None
-        return list(_scans(row[0][0]["Plan"]))
+        plan: dict[str, Any] = row[0][0]["Plan"]
+        return plan
     finally:
         raw.close()
 
@@ -74,7 +81,24 @@ def _generic_plan(engine: Engine, statement: str, values: tuple[Any, ...]) -> li
 @pytest.mark.parametrize("name", list(STATEMENTS))
 def test_a_plan_made_on_empty_tables_reads_them_by_index(empty_store: Engine, name: str) -> None:
     statement, values = STATEMENTS[name]
-    scans = _generic_plan(empty_store, statement, values)
+    scans = list(_scans(_generic_plan(empty_store, statement, values)))
     assert GROWING & {table for _, table in scans}, scans  # it reads one: the test holds
     sequential = [table for kind, table in scans if kind == "Seq Scan" and table in GROWING]
     assert sequential == [], scans
+
+
+@pytest.mark.parametrize("name", [name for name in STATEMENTS if "lists" in name])
+def test_a_list_is_probed_by_the_hashes_not_read_whole(empty_store: Engine, name: str) -> None:
+    """The entries' index leads with (list, hash): a probe seeks each hash. With the copy
+    before the hash, PostgreSQL sought the copy and filtered all its entries by hash, and
+    with a registry of 10,000 numbers the gate fell from 0.5 to 0.03 x bare."""
+    statement, values = STATEMENTS[name]
+    probes = [
+        node
+        for node in _nodes(_generic_plan(empty_store, statement, values))
+        if node.get("Relation Name") == "suppression_entries"
+    ]
+    assert probes
+    for probe in probes:
+        assert "lookup_hash" in probe.get("Index Cond", ""), probe
+        assert "lookup_hash" not in probe.get("Filter", ""), probe
