@@ -29,6 +29,7 @@ from consent.store.schema import suppression_entries, suppression_lists
 from consent.store.suppression import ListEntry, add_entries
 from policy.engine import PolicyEngine
 from policy.vocabulary import Channel, PreferenceStatus, Purpose, Source
+from tests.concurrency import run_together
 from tests.conftest import ACTOR, CustomerFactory, SuppressionLists, bearer
 
 PROBLEM = "application/problem+json"
@@ -642,3 +643,45 @@ def test_sorted_in_runs_an_identifier_given_twice_keeps_its_first_lines_date(
         )
     assert dates[keyring.lookup_hash("phone", LISTED)] == date(2026, 1, 1)
     assert dates[keyring.lookup_hash("phone", NOT_LISTED)] == date(2026, 2, 2)
+
+
+def test_loads_of_one_list_at_once_leave_one_whole_copy_and_no_other(
+    suppression: SuppressionLists, engine: Engine, keyring: KeyRing, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Four loads race, their chunks interleaved: the last swap wins, and each load deletes
+    the copy it replaced, so one whole copy is left, with its own count."""
+    monkeypatch.setattr(loading, "INSERT_CHUNK", 3)
+    monkeypatch.setattr(loading, "DELETE_CHUNK", 3)
+    name = a_list()
+    suppression.load(name, TODAY, phones=(LISTED,))
+    copies = {
+        n: tuple(f"+1212555{n}{i:03d}" for i in range(20)) for n in range(4)
+    }  # four disjoint copies of 20 numbers
+    starting = iter(range(4))
+
+    def load_one() -> int:
+        n = next(starting)
+        suppression.load(name, TODAY, phones=copies[n])
+        return n
+
+    run_together(4, load_one)
+
+    with transaction(engine) as conn:
+        stored = conn.execute(
+            select(suppression_entries.c.copy_id, suppression_entries.c.lookup_hash).where(
+                suppression_entries.c.list_name == name
+            )
+        ).all()
+        copy_id, count = conn.execute(
+            select(suppression_lists.c.copy_id, suppression_lists.c.entry_count).where(
+                suppression_lists.c.name == name
+            )
+        ).one()
+    assert {stored_copy for stored_copy, _ in stored} == {copy_id}
+    hashes = {bytes(h) for _, h in stored}
+    winners = [
+        n for n, phones in copies.items()
+        if hashes == {keyring.lookup_hash("phone", phone) for phone in phones}
+    ]  # fmt: skip
+    assert len(winners) == 1
+    assert count == 20
