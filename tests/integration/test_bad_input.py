@@ -94,3 +94,38 @@ def test_random_bad_bodies_get_problems_never_500(
         if response.status_code >= 400:
             assert response.headers["content-type"] == "application/problem+json"
             assert response.json()["type"].startswith("urn:consent-gate:problem:")
+
+
+_NASTY_IDS = ["%00", "a%00b", "%2F", "..", "%20", "%FF", "%F0%9F%98%80", "x" * 3000, "C%0A1"]
+_PATHS = [  # method, path, the valid body that takes the request past validation
+    ("GET", "/v1/customers/{id}", None),
+    ("PUT", "/v1/customers/{id}", "customer"),
+    ("PUT", "/v1/customers/{id}/preferences/email", "preference"),
+    ("PUT", "/v1/customers/C-fuzz/preferences/{id}", "preference"),
+    ("POST", "/v1/customers/{id}/consents", "consent"),
+    ("POST", "/v1/customers/{id}/notices", "notice"),
+    ("POST", "/v1/customers/{id}/revocations", "revocation"),
+    ("GET", "/v1/checks/{id}", None),
+    ("POST", "/v1/checks/{id}/outcome", "outcome"),
+    ("PUT", "/v1/suppression-lists/{id}", None),
+    ("DELETE", "/v1/suppression-lists/{id}", None),
+]
+
+
+@pytest.mark.parametrize(("method", "template", "kind"), _PATHS)
+def test_odd_ids_in_the_path_get_problems_never_500(
+    client: TestClient, api_keys: dict[str, str], method: str, template: str, kind: str | None
+) -> None:
+    """A NUL in a check id once reached PostgreSQL, which refused it with an error: a 500."""
+    admin = bearer(api_keys["admin"])
+    for odd in _NASTY_IDS:
+        body = _VALID[kind] if kind else None
+        response = client.request(
+            method,
+            template.format(id=odd),
+            json=body,
+            headers=admin,
+            params={"source_date": "2026-12-01"} if "suppression" in template else None,
+        )
+        assert response.status_code < 500, (odd, response.text)
+        assert response.headers["content-type"] == "application/problem+json", (odd, response)
