@@ -11,8 +11,8 @@ the store is held only for the insert: ``read_entries`` streams the body line by
 a spool file of fixed-size records (hash, kind, listing date), noting each line it cannot
 read by number; ``replace_list`` then writes the spool as a new copy beside the list's
 current one, a chunk a transaction, and swaps it in with its audit entry in one short
-transaction. A line that cannot be read loses nothing
-else: the good ones load, and the answer says which were rejected and why.
+transaction. A line that cannot be read loses nothing else: the good ones load, and the
+answer says which were rejected and why.
 """
 
 import csv
@@ -489,11 +489,13 @@ def _delete_stale_copies(engine: Engine, name: str, started: int) -> None:
     """The copies of loads that died before they swapped or cleaned up (started earlier
     than this one: a load still running now started later than ``STALE_AFTER`` ago)."""
     before = _started_before(started, STALE_AFTER)
+    tried: set[int] = set()
     while True:
         with read_transaction(engine) as conn:
             stale = rows.stale_copy_id(conn, name, before)
-        if stale is None:
+        if stale is None or stale in tried:  # gone, or it could not be deleted: next load
             return
+        tried.add(stale)
         _delete_copy(engine, name, stale)
 
 

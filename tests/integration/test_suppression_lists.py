@@ -685,3 +685,22 @@ def test_loads_of_one_list_at_once_leave_one_whole_copy_and_no_other(
     ]  # fmt: skip
     assert len(winners) == 1
     assert count == 20
+
+
+def test_a_dead_loads_copy_that_cannot_be_deleted_does_not_hold_up_the_load(
+    suppression: SuppressionLists, engine: Engine, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Deleting is housekeeping: when it fails, the load goes on and says so in the log."""
+    name = a_list()
+    suppression.load(name, TODAY, phones=(LISTED,))
+    with transaction(engine) as conn:
+        add_entries(conn, name, _copy_started(timedelta(days=1)), [ListEntry("phone", b"d" * 32)])
+
+    def store_refuses(*_: object) -> bytes | None:
+        raise StoreUnavailableError("the consent store is unavailable")
+
+    monkeypatch.setattr(loading.rows, "delete_some", store_refuses)
+    with capture_logs() as logs:
+        loaded = suppression.load(name, TODAY, phones=(NOT_LISTED,))
+    assert loaded.copy.entry_count == 1
+    assert {"suppression.copy_not_deleted"} == {entry["event"] for entry in logs}
