@@ -188,8 +188,8 @@ def _copy(row: RowMapping) -> ListCopy:
 # --- membership ---------------------------------------------------------------------------
 # One statement for every loaded list: its source date, how many of the hashes are on it
 # and the earliest listing date. Each list is probed through the primary key (list_name,
-# copy_id, lookup_hash) in its current copy, so the cost does not grow with the size of the
-# lists, nor with a copy being loaded beside it. Measured here on
+# lookup_hash, copy_id), keeping its current copy's rows, so the cost does not grow with the
+# size of the lists, nor with a copy being loaded beside it. Measured here on
 # PostgreSQL: a LATERAL probe per list with one placeholder per hash costs ~20 us over a
 # bare SELECT 1; the same with "= ANY(%s)" cost ~70 us more (psycopg dumps the bytea
 # array in Python), and a join with GROUP BY more again. SQLite has no LATERAL; in process
