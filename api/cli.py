@@ -37,6 +37,7 @@ def serve(
         access_log=False,  # our own request log has the request id and no personal data
         log_level="warning",
         log_config=stdlib_log_config("warning"),  # its lines as JSON, scrubbed, like ours
+        server_header=False,  # no "server: uvicorn" telling a scanner what to try
     )
 
 

@@ -289,3 +289,12 @@ def test_checks_are_decided_while_a_large_list_loads_on_sqlite(tmp_path: Path) -
     assert len(answers) >= 10  # the load lasted long enough to say something
     # Decided, not failed closed: how fast is bench business, not a test's.
     assert {status for status, _ in answers} == {200}, answers
+
+
+def test_answers_do_not_name_the_server_software(server: Server) -> None:
+    answers = [
+        httpx.get(f"{server.base_url}/healthz"),
+        httpx.get(f"{server.base_url}/v1/nothing"),  # a problem, answered by the app
+    ]
+    for answer in answers:
+        assert "server" not in answer.headers, answer.headers
