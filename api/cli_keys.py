@@ -5,8 +5,10 @@ from datetime import UTC, datetime
 from typing import Annotated
 
 import typer
+from sqlalchemy import Engine
 
 from api.cli_settings import settings_or_exit
+from api.settings import Settings
 from audit.entry import Actor
 from consent.errors import NotFoundError
 from consent.keys import KeyRecord, Role, create_key, key_id_of, list_keys, revoke_key
@@ -14,6 +16,13 @@ from consent.store.database import make_engine, read_transaction, transaction
 from consent.store.migrate import migrate
 
 keys_app = typer.Typer(help="API keys.", no_args_is_help=True)
+
+
+def _store(settings: Settings) -> Engine:
+    """The store the settings name, migrated to this release."""
+    engine = make_engine(settings.database_url)
+    migrate(engine)
+    return engine
 
 
 def _operator() -> Actor:
@@ -38,9 +47,7 @@ def keys_create(
     """Create an API key and print it as the last line (only its hash is stored)."""
     if role is Role.CUSTOMER and not customer:
         raise typer.BadParameter("a customer key needs --customer", param_hint="--customer")
-    engine = make_engine(settings_or_exit().database_url)
-    migrate(engine)
-    with transaction(engine) as conn:
+    with transaction(_store(settings_or_exit())) as conn:
         key = create_key(conn, name or str(role), role, datetime.now(UTC), customer, _operator())
     typer.echo(f"created a {role} key named {name or role}; store it now, it is not shown again:")
     typer.echo(key)
@@ -49,9 +56,7 @@ def keys_create(
 @keys_app.command("list")
 def keys_list() -> None:
     """Every key's id, role, name and dates; never a secret."""
-    engine = make_engine(settings_or_exit().database_url)
-    migrate(engine)
-    with read_transaction(engine) as conn:
+    with read_transaction(_store(settings_or_exit())) as conn:
         keys = list_keys(conn)
     typer.echo(f"{'KEY ID':<16}  {'ROLE':<18}  {'CREATED':<20}  {'REVOKED':<20}  NAME")
     for key in keys:
@@ -74,8 +79,7 @@ def keys_revoke(
 ) -> None:
     """Revoke a key for good; a running service refuses it within CONSENT_AUTH_CACHE_SECONDS."""
     settings = settings_or_exit()
-    engine = make_engine(settings.database_url)
-    migrate(engine)
+    engine = _store(settings)
     try:
         with transaction(engine) as conn:
             record, revoked = revoke_key(conn, key_id_of(key), datetime.now(UTC), _operator())

@@ -84,10 +84,17 @@ def create_key(
     return f"cg_{key_id}_{secret}"
 
 
+def _parts(presented: str) -> tuple[str, str, str]:
+    """(prefix, key id, secret) of ``cg_<key id>_<secret>``; parts missing are empty."""
+    prefix, _, rest = presented.partition("_")
+    key_id, _, secret = rest.partition("_")
+    return prefix, key_id, secret
+
+
 def key_id_of(text: str) -> str:
     """The key id, given the id itself or a whole key (``cg_<id>_<secret>``)."""
-    prefix, _, rest = text.partition("_")
-    return rest.partition("_")[0] if prefix == "cg" and rest else text
+    prefix, key_id, _ = _parts(text)
+    return key_id if prefix == "cg" and key_id else text
 
 
 def list_keys(conn: Connection) -> list[KeyRecord]:
@@ -138,8 +145,7 @@ def _audit(conn: Connection, action: str, key: KeyRecord, actor: Actor) -> None:
 
 def authenticate(conn: Connection, presented: str) -> Caller | None:
     """The caller a key belongs to, or None for a malformed, unknown or revoked key."""
-    prefix, _, rest = presented.partition("_")
-    key_id, _, secret = rest.partition("_")
+    prefix, key_id, secret = _parts(presented)
     if prefix != "cg" or not key_id or not secret:
         return None
     row = conn.execute(select(api_keys).where(api_keys.c.key_id == key_id)).one_or_none()
