@@ -6,8 +6,8 @@ is masked before the line is written.
 """
 
 import logging
+import random
 import re
-import secrets
 import time
 from collections.abc import MutableMapping
 from datetime import UTC, datetime
@@ -17,6 +17,7 @@ import orjson
 import structlog
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
+from api.log_writer import turn_writer
 from audit.timestamps import iso_z
 
 _EMAIL = re.compile(r"[^\s@\"'<>]+@[^\s@\"'<>]+\.[A-Za-z]{2,}")
@@ -73,9 +74,9 @@ def configure_logging(level: str = "info", *, cache_loggers: bool = True) -> Non
         wrapper_class=structlog.make_filtering_bound_logger(
             logging.getLevelNamesMapping()[level.upper()]
         ),
-        # One write a line (message and newline together): PrintLogger's print() made two,
-        # and on an unbuffered stdout each is a system call, for every request.
-        logger_factory=structlog.WriteLoggerFactory(),
+        # One write an event-loop turn, of whole lines (see log_writer): a write a line was a
+        # system call for every request.
+        logger_factory=turn_writer,
         cache_logger_on_first_use=cache_loggers,
     )
 
@@ -145,8 +146,7 @@ class RequestLogMiddleware:
         if scope["type"] != "http":
             await self.app(scope, receive, send)
             return
-        # 32 hex digits, as uuid4().hex gave, without building a UUID object per request.
-        request_id = _incoming_request_id(scope) or secrets.token_hex(16)
+        request_id = _incoming_request_id(scope) or _new_request_id()
         structlog.contextvars.clear_contextvars()
         structlog.contextvars.bind_contextvars(request_id=request_id)
         started = time.perf_counter()
@@ -174,6 +174,15 @@ class RequestLogMiddleware:
                 status=status,
                 duration_ms=round((time.perf_counter() - started) * 1000, 2),
             )
+
+
+def _new_request_id() -> str:
+    """32 hex digits, as uuid4().hex gave. A request id only ties log lines together and is
+    sent back to the caller, so it needs no secret randomness: ``secrets`` reads the kernel's
+    (a system call that lets go of the GIL) for every request. Measured with the one-write
+    log turn, alternated over HTTP (SQLite, 1 worker, 64 connections): +3.8 % checks a
+    second and -5 % CPU a request together, against about +1.5 % for either alone."""
+    return f"{random.getrandbits(128):032x}"
 
 
 def _incoming_request_id(scope: Scope) -> str | None:

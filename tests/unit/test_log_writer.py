@@ -1,0 +1,120 @@
+"""The log writer: one write an event-loop turn, lines in order, nothing left behind."""
+
+import asyncio
+import io
+import sys
+import threading
+
+import pytest
+
+from api.log_writer import TurnWriter
+
+
+class _Writes(io.StringIO):
+    """A stream that keeps each write call apart, as an unbuffered stdout sends each out."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.calls: list[str] = []
+
+    def write(self, text: str) -> int:
+        self.calls.append(text)
+        return super().write(text)
+
+
+def _stdout(monkeypatch: pytest.MonkeyPatch) -> _Writes:
+    """In the test's body: pytest's own capture takes sys.stdout back after the fixtures."""
+    stream = _Writes()
+    monkeypatch.setattr(sys, "stdout", stream)
+    return stream
+
+
+def test_lines_of_one_turn_are_one_write_after_the_turn(monkeypatch: pytest.MonkeyPatch) -> None:
+    stdout = _stdout(monkeypatch)
+    writer = TurnWriter()
+    seen_during_turn: list[int] = []
+
+    async def one_turn() -> None:
+        writer.msg("first")
+        writer.info("second")
+        writer.error("third")
+        seen_during_turn.append(len(stdout.calls))
+        await asyncio.sleep(0)  # lets the turn end
+        await asyncio.sleep(0)
+
+    asyncio.run(one_turn())
+    assert seen_during_turn == [0]
+    assert stdout.calls == ["first\nsecond\nthird\n"]
+
+
+def test_each_turn_writes_its_own_lines_in_order(monkeypatch: pytest.MonkeyPatch) -> None:
+    stdout = _stdout(monkeypatch)
+    writer = TurnWriter()
+
+    async def turns() -> None:
+        for turn in range(3):
+            writer.msg(f"turn {turn} a")
+            writer.msg(f"turn {turn} b")
+            await asyncio.sleep(0.001)
+
+    asyncio.run(turns())
+    assert stdout.calls == [f"turn {t} a\nturn {t} b\n" for t in range(3)]
+
+
+def test_a_line_logged_as_the_loop_ends_is_written_before_asyncio_run_returns(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    stdout = _stdout(monkeypatch)
+    writer = TurnWriter()
+
+    async def last_words() -> None:
+        writer.msg("shutting down")
+
+    asyncio.run(last_words())
+    assert stdout.getvalue() == "shutting down\n"
+
+
+def test_outside_a_loop_each_line_is_written_at_once(monkeypatch: pytest.MonkeyPatch) -> None:
+    stdout = _stdout(monkeypatch)
+    writer = TurnWriter()
+    writer.msg("one")
+    assert stdout.calls == ["one\n"]
+    done = threading.Thread(target=writer.warning, args=("from a thread",))
+    done.start()
+    done.join()
+    assert stdout.calls == ["one\n", "from a thread\n"]
+
+
+def _log_in_a_loop_that_stops_too_soon(writer: TurnWriter, line: str) -> None:
+    """Log ``line`` in a loop that stops and closes before the turn that would write it."""
+    loop = asyncio.new_event_loop()
+
+    async def log() -> None:
+        writer.msg(line)
+
+    task = loop.create_task(log())
+    loop.call_soon(loop.stop)  # runs in the same turn as the task: the write comes after
+    loop.run_forever()
+    assert task.done()
+    loop.close()  # its pending write dies with it
+
+
+def test_lines_a_dead_loop_never_wrote_come_first_in_the_next(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    stdout = _stdout(monkeypatch)
+    writer = TurnWriter()
+    _log_in_a_loop_that_stops_too_soon(writer, "left behind")
+    assert stdout.calls == []
+
+    writer.msg("outside")  # this thread's next line keeps the order
+    assert stdout.getvalue() == "left behind\noutside\n"
+
+
+def test_what_no_turn_wrote_is_written_at_exit(monkeypatch: pytest.MonkeyPatch) -> None:
+    stdout = _stdout(monkeypatch)
+    writer = TurnWriter()
+    _log_in_a_loop_that_stops_too_soon(writer, "pending at exit")
+    assert stdout.calls == []
+    writer.write_pending()  # what atexit calls
+    assert stdout.getvalue() == "pending at exit\n"
