@@ -110,7 +110,10 @@ def upsert_customer(
     state = state.with_changes(consents=with_ages(state, profile.birth_date))
     pii = _seal_pii(key, external_id, profile, points)
     if current is None:
-        state = state.with_changes(pk=rows.insert_customer(conn, state, wrapped, pii, now))
+        pk = rows.insert_customer(conn, state, wrapped, pii, now)
+        if pk is None:  # created meanwhile by another caller: now a row to lock and replace
+            return upsert_customer(conn, keyring, external_id, profile, actor, now)
+        state = state.with_changes(pk=pk)
     else:
         rows.save_state(conn, state, now, pii=pii)
     sealed = [

@@ -3,6 +3,7 @@
 from datetime import datetime
 
 from sqlalchemy import Connection, delete, insert, select, update
+from sqlalchemy.dialects import postgresql, sqlite
 
 from consent.state import CustomerState, decode_state, encode_state
 from consent.store.database import is_sqlite
@@ -32,9 +33,16 @@ def wrapped_key(conn: Connection, pk: int) -> bytes | None:
 
 def insert_customer(
     conn: Connection, state: CustomerState, wrapped: bytes, pii: bytes, now: datetime
-) -> int:
+) -> int | None:
+    """The new customer's pk; None if another transaction created the same id first.
+
+    Two first PUTs of one id both find no row to lock. On PostgreSQL the later insert waits
+    for the earlier one's transaction and, once it has committed, inserts nothing (a plain
+    INSERT failed there on the unique key: a 500). SQLite's writers never overlap.
+    """
+    dialect_insert = sqlite.insert if is_sqlite(conn.engine) else postgresql.insert
     statement = (
-        insert(customers)
+        dialect_insert(customers)
         .values(
             external_id=state.external_id,
             state=encode_state(state),
@@ -43,9 +51,11 @@ def insert_customer(
             created_at=now,
             updated_at=now,
         )
+        .on_conflict_do_nothing(index_elements=[customers.c.external_id])
         .returning(customers.c.pk)
     )
-    return int(conn.execute(statement).scalar_one())
+    pk = conn.execute(statement).scalar_one_or_none()
+    return int(pk) if pk is not None else None
 
 
 def save_state(

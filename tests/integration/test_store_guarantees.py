@@ -1,17 +1,21 @@
 """What the store guarantees whatever the code above it does."""
 
+import itertools
 import uuid
 from datetime import UTC, datetime
 
 import pytest
-from sqlalchemy import Engine, text
+from sqlalchemy import Engine, func, select, text
 from sqlalchemy.exc import DBAPIError
 
+from audit.schema import audit_entries
 from consent.crypto import KeyRing
+from consent.customers import CustomerProfile, read_profile, upsert_customer
 from consent.errors import StoreUnavailableError
 from consent.gate import CheckCommand, Gate, GateSettings
 from consent.preferences import Limit
-from consent.store.database import make_engine, transaction
+from consent.store.database import make_engine, read_transaction, transaction
+from consent.store.schema import customers as customer_rows
 from policy.engine import PolicyEngine
 from policy.periods import Period
 from policy.vocabulary import Channel, PreferenceStatus, Purpose, Source
@@ -91,6 +95,38 @@ def test_32_concurrent_retries_with_one_key_are_counted_once(
     )
     check_ids = run_together(32, lambda: gate.check(cmd, ACTOR, NOW).answer.check_id)
     assert len(set(check_ids)) == 1
+
+
+def test_32_concurrent_first_puts_of_one_customer_create_it_once(
+    engine: Engine, keyring: KeyRing
+) -> None:
+    """Each finds no row to lock; one creates it, the others replace it in turn (no error)."""
+    customer_id = f"C-{uuid.uuid4().hex[:8]}"
+    callers = itertools.count()
+
+    def put() -> tuple[bool, str]:
+        email = f"caller{next(callers)}@example.com"
+        profile = CustomerProfile(frozenset({"ES"}), contact_points={"email": (email,)})
+        with transaction(engine) as conn:
+            return upsert_customer(conn, keyring, customer_id, profile, ACTOR, NOW).created, email
+
+    results = run_together(32, put)
+    assert sorted(created for created, _ in results) == [False] * 31 + [True]
+    with read_transaction(engine) as conn:
+        rows = conn.execute(
+            select(func.count()).where(customer_rows.c.external_id == customer_id)
+        ).scalar_one()
+        entries = conn.execute(
+            select(func.count()).where(
+                audit_entries.c.action == "customer.upserted",
+                audit_entries.c.subject.contains(customer_id),
+            )
+        ).scalar_one()
+        emails = read_profile(conn, keyring, customer_id).contact_points["email"]
+    assert rows == 1
+    assert entries == 32
+    assert len(emails) == 1
+    assert emails[0] in {email for _, email in results}
 
 
 def test_an_unreachable_store_is_unavailable_not_allow(
