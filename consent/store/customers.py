@@ -3,10 +3,9 @@
 from datetime import datetime
 
 from sqlalchemy import Connection, delete, insert, select, update
-from sqlalchemy.dialects import postgresql, sqlite
 
 from consent.state import CustomerState, decode_state, encode_state
-from consent.store.database import is_sqlite
+from consent.store.database import dialect_insert, is_sqlite
 from consent.store.schema import contact_points, customers
 
 
@@ -40,9 +39,8 @@ def insert_customer(
     for the earlier one's transaction and, once it has committed, inserts nothing (a plain
     INSERT failed there on the unique key: a 500). SQLite's writers never overlap.
     """
-    dialect_insert = sqlite.insert if is_sqlite(conn.engine) else postgresql.insert
     statement = (
-        dialect_insert(customers)
+        dialect_insert(conn, customers)
         .values(
             external_id=state.external_id,
             state=encode_state(state),

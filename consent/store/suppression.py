@@ -10,10 +10,10 @@ from dataclasses import dataclass
 from datetime import date, datetime
 from typing import Any
 
-from sqlalchemy import Connection, RowMapping, delete, func, insert, select, update
-from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy import Connection, RowMapping, delete, func, select, update
 
-from consent.store.database import is_sqlite
+from consent.errors import StoreUnavailableError
+from consent.store.database import dialect_insert
 from consent.store.schema import suppression_entries, suppression_lists
 from policy.facts import ListFact
 
@@ -51,8 +51,7 @@ def add_entries(conn: Connection, name: str, copy_id: int, entries: Sequence[Lis
     """One executemany into the copy; an identifier already in it is kept once (first wins)."""
     if not entries:
         return
-    dialect_insert = sqlite.insert if is_sqlite(conn.engine) else postgresql.insert
-    statement = dialect_insert(suppression_entries).on_conflict_do_nothing()
+    statement = dialect_insert(conn, suppression_entries).on_conflict_do_nothing()
     conn.execute(
         statement,
         [
@@ -87,7 +86,6 @@ def count_and_hash(conn: Connection, name: str, copy_id: int) -> tuple[int, str]
 def swap_in(conn: Connection, copy: ListCopy, copy_id: int) -> int | None:
     """Make ``copy_id`` the list's entries, with the copy's facts: the id of the copy it
     replaces, None for a new list. One row: the transaction stays short."""
-    replaced = current_copy_id(conn, copy.name, lock=True)
     values = {
         "source_date": copy.source_date,
         "entry_count": copy.entry_count,
@@ -96,13 +94,36 @@ def swap_in(conn: Connection, copy: ListCopy, copy_id: int) -> int | None:
         "loaded_by": copy.loaded_by,
         "copy_id": copy_id,
     }
-    if replaced is None:
-        conn.execute(insert(suppression_lists).values(name=copy.name, **values))
-    else:
-        conn.execute(
-            update(suppression_lists).where(suppression_lists.c.name == copy.name).values(**values)
-        )
-    return replaced
+    for _ in range(_SWAP_TRIES):
+        replaced = current_copy_id(conn, copy.name, lock=True)
+        if replaced is not None:
+            conn.execute(
+                update(suppression_lists)
+                .where(suppression_lists.c.name == copy.name)
+                .values(**values)
+            )
+            return replaced
+        if _created(conn, copy.name, values):
+            return None
+    raise StoreUnavailableError(f"list {copy.name} was created and removed under this load")
+
+
+# Each try after the first follows a load that created the list while this one looked: the
+# list is then there to replace, unless a removal took it again meanwhile.
+_SWAP_TRIES = 3
+
+
+def _created(conn: Connection, name: str, values: dict[str, Any]) -> bool:
+    """Insert the list's row, unless another load's transaction has (PostgreSQL waits for
+    it to end first; a plain INSERT failed on the list's key there: a 500). SQLite's
+    writers never overlap."""
+    statement = (
+        dialect_insert(conn, suppression_lists)
+        .values(name=name, **values)
+        .on_conflict_do_nothing(index_elements=[suppression_lists.c.name])
+        .returning(suppression_lists.c.name)
+    )
+    return conn.execute(statement).first() is not None
 
 
 def remove(conn: Connection, name: str) -> int | None:

@@ -5,6 +5,7 @@ loads a list of its own name or sets the state of the shared list it depends on.
 """
 
 import json
+import time
 import uuid
 from collections.abc import Iterator
 from dataclasses import replace
@@ -24,6 +25,7 @@ from consent.customers import CustomerProfile, upsert_customer
 from consent.errors import StoreUnavailableError
 from consent.explain import explain_contact
 from consent.gate import CheckCommand, Gate
+from consent.store import suppression as swapping
 from consent.store.database import transaction
 from consent.store.schema import suppression_entries, suppression_lists
 from consent.store.suppression import ListEntry, add_entries
@@ -685,6 +687,75 @@ def test_loads_of_one_list_at_once_leave_one_whole_copy_and_no_other(
     ]  # fmt: skip
     assert len(winners) == 1
     assert count == 20
+
+
+def test_first_loads_of_a_new_list_at_once_create_it_once(
+    suppression: SuppressionLists, engine: Engine, keyring: KeyRing, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Each swap finds no list to lock and holds its insert open a while (PostgreSQL: the
+    others' inserts meet it); one load creates the list, the others replace its copy."""
+    real_append = loading.append
+
+    def slow_append(conn: Any, entry: Any) -> int:
+        time.sleep(0.05)  # inside the swap's transaction, after its insert
+        return real_append(conn, entry)
+
+    monkeypatch.setattr(loading, "append", slow_append)
+    name = a_list()
+    copies = {n: tuple(f"+1212555{n}{i:03d}" for i in range(20)) for n in range(4)}
+    starting = iter(range(4))
+
+    def load_one() -> tuple[int, bool]:
+        n = next(starting)
+        return n, suppression.load(name, TODAY, phones=copies[n]).created
+
+    results = run_together(4, load_one)
+
+    assert sorted(created for _, created in results) == [False, False, False, True]
+    with transaction(engine) as conn:
+        copy_id, count = conn.execute(
+            select(suppression_lists.c.copy_id, suppression_lists.c.entry_count).where(
+                suppression_lists.c.name == name
+            )
+        ).one()
+        stored = conn.execute(
+            select(suppression_entries.c.copy_id, suppression_entries.c.lookup_hash).where(
+                suppression_entries.c.list_name == name
+            )
+        ).all()
+        loads = conn.execute(
+            select(audit_entries.c.seq).where(
+                audit_entries.c.action == "suppression_list.loaded",
+                audit_entries.c.subject.contains(name),
+            )
+        ).all()
+    assert count == 20
+    assert {stored_copy for stored_copy, _ in stored} == {copy_id}
+    hashes = {bytes(h) for _, h in stored}
+    assert any(
+        hashes == {keyring.lookup_hash("phone", phone) for phone in phones}
+        for phones in copies.values()
+    )
+    assert len(loads) == 4
+
+
+def test_a_list_removed_each_time_another_load_creates_it_fails_the_load(
+    suppression: SuppressionLists, engine: Engine, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The swap tries a few times, then gives up with a 503, leaving none of its copy."""
+    monkeypatch.setattr(swapping, "_created", lambda *_: False)  # always beaten, then gone
+    name = a_list()
+    with pytest.raises(StoreUnavailableError):
+        suppression.load(name, TODAY, phones=(LISTED,))
+    with transaction(engine) as conn:
+        left = conn.execute(
+            select(suppression_entries.c.copy_id).where(suppression_entries.c.list_name == name)
+        ).all()
+        listed = conn.execute(
+            select(suppression_lists.c.name).where(suppression_lists.c.name == name)
+        ).all()
+    assert left == []
+    assert listed == []
 
 
 def test_a_dead_loads_copy_that_cannot_be_deleted_does_not_hold_up_the_load(
