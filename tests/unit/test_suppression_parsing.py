@@ -49,6 +49,22 @@ def test_a_line_that_is_not_utf8_is_rejected_by_number() -> None:
     assert [(r.line, r.reason) for r in entries.rejections] == [(2, "not UTF-8 text")]
 
 
+@pytest.mark.parametrize(
+    ("depth", "reason"),
+    [
+        (1_000, "expected exactly one of phone or email, as a string"),
+        (2_000, "not a JSON object"),  # past the parser's depth limit, inside the line's length
+    ],
+)
+def test_a_deeply_nested_ndjson_line_is_rejected_by_number(depth: int, reason: str) -> None:
+    """json.loads recursed into a thousand brackets and failed the whole load (a 500)."""
+    nested = ("[" * depth + "]" * depth).encode()
+    lines = b'{"phone": "+12125550100"}\n{"phone": ' + nested + b'}\n{"phone": "+12125550101"}\n'
+    entries = read([lines], fmt=ListFormat.NDJSON)
+    assert [(r.line, r.reason) for r in entries.rejections] == [(2, reason)]
+    assert hashes(entries) == [phone_hash("+12125550100"), phone_hash("+12125550101")]
+
+
 def test_the_header_may_name_only_email() -> None:
     entries = read([b"email\nAna@Example.com\n"], region=None)
     assert hashes(entries) == [KEYRING.lookup_hash("email", "ana@example.com")]
