@@ -5,6 +5,7 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Path, Response, status
 
 from api.deps import CurrentCaller, ServicesDep, actor_of, utc_now
+from api.past import reject_future
 from api.schemas.customers import (
     ConsentIn,
     CustomerId,
@@ -43,6 +44,17 @@ def put_customer(
     response: Response,
 ) -> Recorded:
     """Create or replace a customer by the CRM's own id. Contact points are replaced as a set."""
+    now = utc_now()
+    relationship = body.relationship
+    reject_future(
+        now,
+        {
+            ("body", "birth_date"): body.birth_date,
+            ("body", "relationship", "customer_since"): relationship.customer_since,
+            ("body", "relationship", "last_purchase_at"): relationship.last_purchase_at,
+            ("body", "relationship", "last_inquiry_at"): relationship.last_inquiry_at,
+        },
+    )
     profile = CustomerProfile(
         jurisdictions=frozenset(body.jurisdictions),
         time_zone=body.time_zone,
@@ -51,9 +63,7 @@ def put_customer(
         contact_points=body.contact_points.model_dump(),
     )
     with transaction(svc.engine) as conn:
-        result = upsert_customer(
-            conn, svc.keyring, customer_id, profile, actor_of(caller), utc_now()
-        )
+        result = upsert_customer(conn, svc.keyring, customer_id, profile, actor_of(caller), now)
     if result.created:
         response.status_code = status.HTTP_201_CREATED
     return Recorded(audit_entry_id=result.audit_entry_id)
@@ -106,6 +116,7 @@ def post_consent(
 ) -> Recorded:
     """Record a consent change as a new receipt; history is never overwritten."""
     now = utc_now()
+    reject_future(now, {("body", "captured_at"): body.captured_at}, "leave it out to mean now")
     record = ConsentRecord(
         purpose=body.purpose,
         status=body.status,
@@ -126,9 +137,11 @@ def post_notice(
     customer_id: CustomerPath, body: NoticeIn, caller: CurrentCaller, svc: ServicesDep
 ) -> Recorded:
     """Record a privacy notice delivered to the customer (e.g. GLBA initial or annual)."""
+    now = utc_now()
+    reject_future(now, {("body", "delivered_at"): body.delivered_at})
     record = NoticeRecord(kind=body.kind, delivered_at=body.delivered_at, method=body.method)
     with transaction(svc.engine) as conn:
-        seq = record_notice(conn, customer_id, record, actor_of(caller), utc_now())
+        seq = record_notice(conn, customer_id, record, actor_of(caller), now)
     return Recorded(audit_entry_id=seq)
 
 

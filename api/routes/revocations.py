@@ -1,9 +1,9 @@
 """A customer's STOP reply or do-not-call request, honoured from the moment it is recorded."""
 
 from fastapi import APIRouter, status
-from fastapi.exceptions import RequestValidationError
 
 from api.deps import CurrentCaller, ServicesDep, actor_of, utc_now
+from api.past import reject_future
 from api.routes.customers import CustomerPath
 from api.schemas.customers import RevocationIn, RevocationOut
 from consent.revocations import RevocationRequest, record_revocation
@@ -23,17 +23,7 @@ def post_revocation(
     """Record a revocation by any words: it stops every purpose but service on the channel
     (and, for US customers, calls and texts alike) from now on, until a later consent."""
     now = utc_now()
-    if body.received_at is not None and body.received_at > now:
-        raise RequestValidationError(
-            [
-                {
-                    "type": "value_error",
-                    "loc": ("body", "received_at"),
-                    "msg": "must not be in the future; leave it out to mean now",
-                    "input": body.received_at.isoformat(),
-                }
-            ]
-        )
+    reject_future(now, {("body", "received_at"): body.received_at}, "leave it out to mean now")
     request = RevocationRequest(
         channel=body.channel,
         words=body.words,
