@@ -167,6 +167,11 @@ def test_validation_errors_list_every_bad_field(client: TestClient, crm: dict[st
     [
         ("/v1/customers/C-1", {"jurisdictions": ["XX"]}),
         ("/v1/customers/C-1", {"jurisdictions": ["ES"], "time_zone": "Mars/Olympus"}),
+        # Files ZoneInfo loads that are no IANA zone: the server's own, leap-second, unknown.
+        ("/v1/customers/C-1", {"jurisdictions": ["ES"], "time_zone": "localtime"}),
+        ("/v1/customers/C-1", {"jurisdictions": ["ES"], "time_zone": "right/Europe/Madrid"}),
+        ("/v1/customers/C-1", {"jurisdictions": ["ES"], "time_zone": "posixrules"}),
+        ("/v1/customers/C-1", {"jurisdictions": ["ES"], "time_zone": "Factory"}),
         ("/v1/customers/C-1", {"jurisdictions": ["ES"], "contact_points": {"phone": ["12"]}}),
         (
             "/v1/customers/C-1",
@@ -192,6 +197,17 @@ def test_bad_input_is_a_4xx_problem_never_a_500(
     response = client.put(path, json=body, headers=crm)
     assert 400 <= response.status_code < 500, response.text
     assert response.headers["content-type"] == PROBLEM
+
+
+@pytest.mark.parametrize(
+    "zone", ["Europe/Madrid", "America/Argentina/Buenos_Aires", "US/Eastern", "UTC"]
+)
+def test_iana_zones_and_their_backward_links_are_taken(
+    client: TestClient, crm: dict[str, str], zone: str
+) -> None:
+    body = {"jurisdictions": ["ES"], "time_zone": zone}
+    response = client.put(f"/v1/customers/C-zone-{uuid.uuid4().hex[:8]}", json=body, headers=crm)
+    assert response.status_code == 201, response.text
 
 
 def test_malformed_json_is_a_400_problem(client: TestClient, crm: dict[str, str]) -> None:
