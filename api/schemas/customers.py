@@ -6,6 +6,7 @@ from importlib import resources
 from typing import Annotated, Literal
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
+import pycountry
 from pydantic import (
     AfterValidator,
     BaseModel,
@@ -31,6 +32,10 @@ ShortText = Annotated[str, StringConstraints(min_length=1, max_length=128)]
 def _jurisdiction(code: str) -> str:
     if code not in ("EU", "EEA") and not is_valid_code(code):
         raise ValueError(f"{code!r} is not an ISO 3166-1 or ISO 3166-2 code")
+    # A subdivision of the right shape that does not exist ("US-FLA") would leave the
+    # customer under the country's rules alone, without the state's or province's own.
+    if "-" in code and pycountry.subdivisions.get(code=code) is None:
+        raise ValueError(f"{code!r} is not an ISO 3166-2 subdivision")
     return code
 
 

@@ -166,6 +166,8 @@ def test_validation_errors_list_every_bad_field(client: TestClient, crm: dict[st
     ("path", "body"),
     [
         ("/v1/customers/C-1", {"jurisdictions": ["XX"]}),
+        ("/v1/customers/C-1", {"jurisdictions": ["US-FLA"]}),  # the shape of one, no state
+        ("/v1/customers/C-1", {"jurisdictions": ["ES-XX"]}),
         ("/v1/customers/C-1", {"jurisdictions": ["ES"], "time_zone": "Mars/Olympus"}),
         # Files ZoneInfo loads that are no IANA zone: the server's own, leap-second, unknown.
         ("/v1/customers/C-1", {"jurisdictions": ["ES"], "time_zone": "localtime"}),
@@ -207,6 +209,15 @@ def test_iana_zones_and_their_backward_links_are_taken(
 ) -> None:
     body = {"jurisdictions": ["ES"], "time_zone": zone}
     response = client.put(f"/v1/customers/C-zone-{uuid.uuid4().hex[:8]}", json=body, headers=crm)
+    assert response.status_code == 201, response.text
+
+
+@pytest.mark.parametrize("code", ["US-FL", "US-DC", "US-PR", "CA-QC", "ES-MD", "ES-CT", "GB-ENG"])
+def test_existing_subdivisions_are_taken(
+    client: TestClient, crm: dict[str, str], code: str
+) -> None:
+    body = {"jurisdictions": [code]}
+    response = client.put(f"/v1/customers/C-sub-{uuid.uuid4().hex[:8]}", json=body, headers=crm)
     assert response.status_code == 201, response.text
 
 
