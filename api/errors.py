@@ -114,9 +114,7 @@ def _field(loc: tuple[Any, ...]) -> str:
 async def _on_validation(_: Request, exc: RequestValidationError) -> JSONResponse:
     errors = exc.errors()
     if any(error.get("type") == "json_invalid" for error in errors):
-        return problem(
-            400, "malformed-json", "Malformed JSON", "the request body is not valid JSON"
-        )
+        return _malformed_json()
     fields = [
         {"field": _field(error["loc"]), "message": error["msg"], "type": error["type"]}
         for error in errors
@@ -145,8 +143,16 @@ async def _on_api_problem(_: Request, exc: ApiProblem) -> JSONResponse:
 
 
 async def _on_http(_: Request, exc: StarletteHTTPException) -> JSONResponse:
+    if exc.status_code == 400 and isinstance(exc.__cause__, RecursionError):
+        # FastAPI's json.loads recursed into a deeply nested body ("There was an error
+        # parsing the body"): the same problem as any other body that is no JSON.
+        return _malformed_json()
     code = _HTTP_CODES.get(exc.status_code, "http-error")
     return problem(exc.status_code, code, str(exc.detail), None)
+
+
+def _malformed_json() -> JSONResponse:
+    return problem(400, "malformed-json", "Malformed JSON", "the request body is not valid JSON")
 
 
 async def _on_too_large(_: Request, exc: BodyTooLargeError) -> JSONResponse:

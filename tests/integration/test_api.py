@@ -231,6 +231,26 @@ def test_malformed_json_is_a_400_problem(client: TestClient, crm: dict[str, str]
     assert response.json()["type"] == "urn:consent-gate:problem:malformed-json"
 
 
+@pytest.mark.parametrize(
+    ("method", "path"),
+    [
+        ("POST", "/v1/checks"),
+        ("PUT", "/v1/customers/C-deep"),
+        ("POST", "/v1/customers/C-deep/consents"),
+        ("PUT", "/v1/customers/C-deep/preferences/email"),
+    ],
+)
+def test_a_deeply_nested_body_is_malformed_json_on_every_endpoint(
+    client: TestClient, crm: dict[str, str], method: str, path: str
+) -> None:
+    """json.loads recursed into it on the routed endpoints: a 400 of another type."""
+    deep = b'{"jurisdictions": ' + b"[" * 100_000 + b"]" * 100_000 + b"}"
+    headers = {**crm, "Idempotency-Key": "deep", "Content-Type": "application/json"}
+    response = client.request(method, path, content=deep, headers=headers)
+    assert response.status_code == 400
+    assert response.json()["type"] == "urn:consent-gate:problem:malformed-json"
+
+
 def test_missing_or_bad_key_is_401_and_wrong_role_is_403(
     client: TestClient, api_keys: dict[str, str]
 ) -> None:
