@@ -8,7 +8,7 @@ from consent.decide import ContactRequest, facts_for
 from consent.errors import CustomerErasedError, CustomerNotFoundError
 from consent.store.checks import live_contacts
 from consent.store.customers import load_state
-from consent.store.database import transaction
+from consent.store.database import read_transaction
 from consent.suppression import consult
 from policy.engine import Explanation, PolicyEngine
 from policy.vocabulary import Channel, DataCategory, LegalException, Purpose, Source
@@ -28,7 +28,7 @@ def explain_contact(
     data_categories: frozenset[DataCategory] = frozenset(),
 ) -> list[Explanation]:
     """Read-only: the customer's current state judged by every loaded rule at ``at``."""
-    with transaction(engine) as conn:
+    with read_transaction(engine) as conn:
         state = load_state(conn, customer_id, lock=False)
         if state is None:
             raise CustomerNotFoundError(f"no customer {customer_id}")

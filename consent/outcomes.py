@@ -18,7 +18,7 @@ from consent.answers import instant
 from consent.errors import CheckNotFoundError, OutcomeConflictError
 from consent.store import checks as check_rows
 from consent.store.customers import lock_customer
-from consent.store.database import transaction
+from consent.store.database import read_transaction, transaction
 from policy.vocabulary import Decision
 
 RELEASING = ("failed", "cancelled")
@@ -66,7 +66,7 @@ def record_outcome(
 
 def recorded_check(engine: Engine, check_id: str) -> dict[str, Any]:
     """The answer as it was sent, with its outcome once reported."""
-    with transaction(engine) as conn:
+    with read_transaction(engine) as conn:
         stored = check_rows.by_id(conn, check_id)
     if stored is None:
         raise CheckNotFoundError(f"no check {check_id}")

@@ -26,7 +26,7 @@ from consent.customers import CustomerProfile, ProfileView, read_profile, upsert
 from consent.preferences import ChannelPreference, Limit, QuietHours, preference_to_json
 from consent.revocations import revocation_history
 from consent.state import relationship_to_json
-from consent.store.database import transaction
+from consent.store.database import read_transaction, transaction
 from policy.facts import Relationship
 from policy.periods import Period
 from policy.vocabulary import PreferenceChannel
@@ -74,7 +74,7 @@ def get_customer(
     customer_id: CustomerPath, caller: CurrentCaller, svc: ServicesDep
 ) -> dict[str, Any]:
     """The profile, every channel preference and the current consent per purpose."""
-    with transaction(svc.engine) as conn:
+    with read_transaction(svc.engine) as conn:  # on SQLite no writer waits for it
         view = read_profile(conn, svc.keyring, customer_id)
         revocations = revocation_history(conn, view.state)
     return {

@@ -20,7 +20,7 @@ from api.schemas.suppression import (
     RejectedLine,
 )
 from consent.errors import NotFoundError
-from consent.store.database import transaction
+from consent.store.database import read_transaction
 from consent.suppression import (
     DEFAULT_REGIONS,
     ListFormat,
@@ -123,7 +123,7 @@ def put_list(
 def get_lists(caller: CurrentCaller, svc: ServicesDep) -> list[ListOut]:
     """Every loaded list: its copy's date, size, and whether it is too old to use now."""
     now = utc_now()
-    with transaction(svc.engine) as conn:
+    with read_transaction(svc.engine) as conn:
         found = loaded_lists(conn, svc.policy.rules)
     return [
         ListOut(
