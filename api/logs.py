@@ -10,6 +10,7 @@ import random
 import re
 import time
 from collections.abc import MutableMapping
+from contextvars import ContextVar
 from datetime import UTC, datetime
 from typing import Any
 
@@ -64,7 +65,7 @@ def configure_logging(level: str = "info", *, cache_loggers: bool = True) -> Non
     """
     structlog.configure(
         processors=[
-            structlog.contextvars.merge_contextvars,
+            _request_id,
             structlog.processors.add_log_level,
             _timestamp,
             structlog.processors.format_exc_info,
@@ -122,6 +123,19 @@ def json_formatter() -> logging.Formatter:
     )
 
 
+# The one value bound for a request's every log line. structlog's contextvars (bind,
+# clear, merge) walked the whole context, every variable anyio and Starlette set, for each
+# line and each request: 3 us a request against 0.25 us for this one variable.
+REQUEST_ID: ContextVar[str | None] = ContextVar("consent_request_id", default=None)
+
+
+def _request_id(_: Any, __: str, event: MutableMapping[str, Any]) -> MutableMapping[str, Any]:
+    request_id = REQUEST_ID.get()
+    if request_id is not None:
+        event.setdefault("request_id", request_id)
+    return event
+
+
 def _timestamp(_: Any, __: str, event: MutableMapping[str, Any]) -> MutableMapping[str, Any]:
     """structlog's ``TimeStamper(fmt="iso", utc=True)`` text, written by orjson: its
     ``isoformat`` was a fifth of the request line's cost (callgrind)."""
@@ -147,8 +161,7 @@ class RequestLogMiddleware:
             await self.app(scope, receive, send)
             return
         request_id = _incoming_request_id(scope) or _new_request_id()
-        structlog.contextvars.clear_contextvars()
-        structlog.contextvars.bind_contextvars(request_id=request_id)
+        bound = REQUEST_ID.set(request_id)
         started = time.perf_counter()
         status = 500
 
@@ -174,6 +187,7 @@ class RequestLogMiddleware:
                 status=status,
                 duration_ms=round((time.perf_counter() - started) * 1000, 2),
             )
+            REQUEST_ID.reset(bound)
 
 
 def _new_request_id() -> str:

@@ -17,7 +17,7 @@ from fastapi.testclient import TestClient
 from freezegun import freeze_time
 from structlog.testing import capture_logs
 
-from api.logs import MASK, configure_logging, scrub_pii, stdlib_log_config
+from api.logs import MASK, REQUEST_ID, configure_logging, scrub_pii, stdlib_log_config
 from tests.conftest import bearer
 
 EMAIL = "maria.lopez@example.es"
@@ -75,11 +75,11 @@ def test_scrubber_masks_contact_details_that_slip_into_an_event() -> None:
 
 def test_log_lines_are_json_with_the_request_id(capsys: pytest.CaptureFixture[str]) -> None:
     configure_logging("info", cache_loggers=False)
-    structlog.contextvars.bind_contextvars(request_id="req-7")
+    bound = REQUEST_ID.set("req-7")
     try:
         structlog.get_logger().info("probe.event", count=3)
     finally:
-        structlog.contextvars.clear_contextvars()
+        REQUEST_ID.reset(bound)
     line = json.loads(capsys.readouterr().out.strip().splitlines()[-1])
     assert line["event"] == "probe.event"
     assert line["request_id"] == "req-7"
