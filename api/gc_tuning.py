@@ -6,12 +6,18 @@ older generations kept re-walking everything loaded at start (policy tables, zon
 SQLAlchemy metadata). Measured with wrk at 64 connections on SQLite, 1 worker, three
 alternating runs each: p99 156 / 209 / 158 ms -> 73 / 142 / 61 ms, with the rate up
 ~10 %. Cycles are still collected, only less often.
+
+Each young collection walks every object allocated since the last that is still alive,
+with every request in flight waiting: at 50,000 allocations it took 6-9 ms (gc callbacks,
+1 worker, 64 connections), and those pauses were a share of the p99. At 20,000, four
+alternated rounds each: p99 23.8 -> 22.2 ms, 4,325 -> 4,467 checks/s, 245 -> 239 us of
+CPU a request; 10,000 gave a p99 of 22.0 ms at 4,402 checks/s.
 """
 
 import gc
 from functools import cache
 
-YOUNG_THRESHOLD = 50_000  # allocations between young collections (CPython's default: 700)
+YOUNG_THRESHOLD = 20_000  # allocations between young collections (CPython's default: 700)
 OLDER_THRESHOLDS = (50, 100)  # collections of the younger generation between older ones
 
 
