@@ -7,10 +7,9 @@ import uvicorn
 
 from api.cli_keys import keys_app
 from api.cli_policy import policy_app
-from api.cli_settings import settings_or_exit
+from api.cli_settings import settings_or_exit, store_or_exit
 from api.logs import stdlib_log_config
-from consent.store.database import make_engine
-from consent.store.migrate import migrate
+from consent.store.migrate import head_revision
 
 app = typer.Typer(
     help="Consent Gate: consent and privacy gate for CRM contacts.", no_args_is_help=True
@@ -27,7 +26,7 @@ def serve(
 ) -> None:
     """Start the service (migrating an empty database first)."""
     settings = settings_or_exit()
-    migrate(make_engine(settings.database_url))  # once here, so workers start on a ready schema
+    store_or_exit(settings)  # migrated once here, so workers start on a ready schema
     uvicorn.run(
         "api.app:create_app",
         factory=True,
@@ -44,7 +43,8 @@ def serve(
 @app.command("migrate")
 def migrate_command() -> None:
     """Bring the database to this release's schema."""
-    revision = migrate(make_engine(settings_or_exit().database_url))
+    store_or_exit(settings_or_exit())
+    revision = head_revision()  # where migrating left it
     typer.echo(f"database at schema revision {revision}")
 
 

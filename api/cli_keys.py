@@ -5,24 +5,14 @@ from datetime import UTC, datetime
 from typing import Annotated
 
 import typer
-from sqlalchemy import Engine
 
-from api.cli_settings import settings_or_exit
-from api.settings import Settings
+from api.cli_settings import settings_or_exit, store_or_exit
 from audit.entry import Actor
 from consent.errors import NotFoundError
 from consent.keys import KeyRecord, Role, create_key, key_id_of, list_keys, revoke_key
-from consent.store.database import make_engine, read_transaction, transaction
-from consent.store.migrate import migrate
+from consent.store.database import read_transaction, transaction
 
 keys_app = typer.Typer(help="API keys.", no_args_is_help=True)
-
-
-def _store(settings: Settings) -> Engine:
-    """The store the settings name, migrated to this release."""
-    engine = make_engine(settings.database_url)
-    migrate(engine)
-    return engine
 
 
 def _operator() -> Actor:
@@ -47,7 +37,7 @@ def keys_create(
     """Create an API key and print it as the last line (only its hash is stored)."""
     if role is Role.CUSTOMER and not customer:
         raise typer.BadParameter("a customer key needs --customer", param_hint="--customer")
-    with transaction(_store(settings_or_exit())) as conn:
+    with transaction(store_or_exit(settings_or_exit())) as conn:
         key = create_key(conn, name or str(role), role, datetime.now(UTC), customer, _operator())
     typer.echo(f"created a {role} key named {name or role}; store it now, it is not shown again:")
     typer.echo(key)
@@ -56,7 +46,7 @@ def keys_create(
 @keys_app.command("list")
 def keys_list() -> None:
     """Every key's id, role, name and dates; never a secret."""
-    with read_transaction(_store(settings_or_exit())) as conn:
+    with read_transaction(store_or_exit(settings_or_exit())) as conn:
         keys = list_keys(conn)
     typer.echo(f"{'KEY ID':<16}  {'ROLE':<18}  {'CREATED':<20}  {'REVOKED':<20}  NAME")
     for key in keys:
@@ -79,7 +69,7 @@ def keys_revoke(
 ) -> None:
     """Revoke a key for good; a running service refuses it within CONSENT_AUTH_CACHE_SECONDS."""
     settings = settings_or_exit()
-    engine = _store(settings)
+    engine = store_or_exit(settings)
     try:
         with transaction(engine) as conn:
             record, revoked = revoke_key(conn, key_id_of(key), datetime.now(UTC), _operator())

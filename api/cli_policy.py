@@ -6,8 +6,9 @@ from typing import Annotated
 
 import typer
 
+from api.cli_settings import settings_or_exit
 from api.settings import Settings
-from consent.errors import NotFoundError
+from consent.errors import NotFoundError, StoreUnavailableError
 from consent.explain import explain_contact
 from consent.store.database import make_engine
 from policy.engine import PolicyEngine
@@ -79,7 +80,7 @@ def explain(
     directory: PoliciesDir = None,
 ) -> None:
     """Every rule considered for a real customer in the store, whether it applied, and why."""
-    settings = Settings()
+    settings = settings_or_exit()
     policy = _load(directory)
     when = at or datetime.now(UTC)
     if when.tzinfo is None:  # a time without an offset is read as UTC, as the help says
@@ -95,6 +96,9 @@ def explain(
             exception=exception, data_categories=frozenset(data_category or ()),
         )  # fmt: skip
     except NotFoundError as error:
+        typer.echo(f"consent: {error.detail}", err=True)
+        raise typer.Exit(1) from error
+    except StoreUnavailableError as error:  # read only: it neither creates nor migrates one
         typer.echo(f"consent: {error.detail}", err=True)
         raise typer.Exit(1) from error
     dialled = (

@@ -9,6 +9,8 @@ from typing import Literal
 
 from pydantic import Field, SecretStr, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
+from sqlalchemy.engine import make_url
+from sqlalchemy.exc import ArgumentError
 
 # Only for development: anyone can read it here, so outside development it refuses to start.
 DEVELOPMENT_MASTER_KEY = base64.b64encode(b"consent-gate development key, 32").decode()
@@ -18,6 +20,9 @@ def _default_policies_dir() -> Path:
     """The source tree's ``policies/``, else the copy a wheel installs under the prefix."""
     source = Path(__file__).resolve().parents[1] / "policies"
     return source if source.is_dir() else Path(sys.prefix) / "share" / "consent-gate" / "policies"
+
+
+_STORE_DRIVERS = frozenset({"sqlite", "sqlite+pysqlite", "postgresql+psycopg"})
 
 
 class InsecureSettingsError(RuntimeError):
@@ -47,6 +52,21 @@ class Settings(BaseSettings):
     # The largest request body read (413 past it). A check is under 1 KiB and a customer's
     # profile a few; suppression-list copies are streamed and not limited.
     max_body_bytes: int = Field(default=1_048_576, gt=0)
+
+    @field_validator("database_url")
+    @classmethod
+    def _supported_store(cls, value: str) -> str:
+        """One of the two stores this release runs on, with the driver it installs."""
+        try:
+            driver = make_url(value).drivername
+        except ArgumentError as exc:
+            raise ValueError("CONSENT_DATABASE_URL is not a database URL") from exc
+        if driver not in _STORE_DRIVERS:
+            raise ValueError(
+                "CONSENT_DATABASE_URL must be sqlite:///PATH or "
+                "postgresql+psycopg://USER@HOST/DATABASE"
+            )
+        return value
 
     @field_validator("master_key")
     @classmethod
