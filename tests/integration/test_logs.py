@@ -1,11 +1,9 @@
 """Logs are events with a request id, and no line carries an email address or phone number."""
 
 import asyncio
-import io
 import json
 import logging
 import logging.config
-import sys
 import uuid
 from collections.abc import Iterator
 from typing import Any
@@ -19,6 +17,7 @@ from structlog.testing import capture_logs
 
 from api.logs import MASK, REQUEST_ID, configure_logging, scrub_pii, stdlib_log_config
 from tests.conftest import bearer
+from tests.streams import stdout_writes
 
 EMAIL = "maria.lopez@example.es"
 PHONE = "+34 611 22 33 44"
@@ -87,21 +86,8 @@ def test_log_lines_are_json_with_the_request_id(capsys: pytest.CaptureFixture[st
     assert line["level"] == "info"
 
 
-class _Writes(io.StringIO):
-    """A stream that keeps each write call apart, as an unbuffered stdout sends each out."""
-
-    def __init__(self) -> None:
-        super().__init__()
-        self.calls: list[str] = []
-
-    def write(self, text: str) -> int:
-        self.calls.append(text)
-        return super().write(text)
-
-
 def test_a_log_line_is_one_write_with_its_newline(monkeypatch: pytest.MonkeyPatch) -> None:
-    stream = _Writes()
-    monkeypatch.setattr(sys, "stdout", stream)
+    stream = stdout_writes(monkeypatch)
     configure_logging("info", cache_loggers=False)
     structlog.get_logger().info("probe.event", count=3)
     assert len(stream.calls) == 1

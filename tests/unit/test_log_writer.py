@@ -1,36 +1,16 @@
 """The log writer: one write an event-loop turn, lines in order, nothing left behind."""
 
 import asyncio
-import io
-import sys
 import threading
 
 import pytest
 
 from api.log_writer import TurnWriter
-
-
-class _Writes(io.StringIO):
-    """A stream that keeps each write call apart, as an unbuffered stdout sends each out."""
-
-    def __init__(self) -> None:
-        super().__init__()
-        self.calls: list[str] = []
-
-    def write(self, text: str) -> int:
-        self.calls.append(text)
-        return super().write(text)
-
-
-def _stdout(monkeypatch: pytest.MonkeyPatch) -> _Writes:
-    """In the test's body: pytest's own capture takes sys.stdout back after the fixtures."""
-    stream = _Writes()
-    monkeypatch.setattr(sys, "stdout", stream)
-    return stream
+from tests.streams import stdout_writes
 
 
 def test_lines_of_one_turn_are_one_write_after_the_turn(monkeypatch: pytest.MonkeyPatch) -> None:
-    stdout = _stdout(monkeypatch)
+    stdout = stdout_writes(monkeypatch)
     writer = TurnWriter()
     seen_during_turn: list[int] = []
 
@@ -48,7 +28,7 @@ def test_lines_of_one_turn_are_one_write_after_the_turn(monkeypatch: pytest.Monk
 
 
 def test_each_turn_writes_its_own_lines_in_order(monkeypatch: pytest.MonkeyPatch) -> None:
-    stdout = _stdout(monkeypatch)
+    stdout = stdout_writes(monkeypatch)
     writer = TurnWriter()
 
     async def turns() -> None:
@@ -64,7 +44,7 @@ def test_each_turn_writes_its_own_lines_in_order(monkeypatch: pytest.MonkeyPatch
 def test_a_line_logged_as_the_loop_ends_is_written_before_asyncio_run_returns(
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
-    stdout = _stdout(monkeypatch)
+    stdout = stdout_writes(monkeypatch)
     writer = TurnWriter()
 
     async def last_words() -> None:
@@ -75,7 +55,7 @@ def test_a_line_logged_as_the_loop_ends_is_written_before_asyncio_run_returns(
 
 
 def test_outside_a_loop_each_line_is_written_at_once(monkeypatch: pytest.MonkeyPatch) -> None:
-    stdout = _stdout(monkeypatch)
+    stdout = stdout_writes(monkeypatch)
     writer = TurnWriter()
     writer.msg("one")
     assert stdout.calls == ["one\n"]
@@ -102,7 +82,7 @@ def _log_in_a_loop_that_stops_too_soon(writer: TurnWriter, line: str) -> None:
 def test_lines_a_dead_loop_never_wrote_come_first_in_the_next(
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
-    stdout = _stdout(monkeypatch)
+    stdout = stdout_writes(monkeypatch)
     writer = TurnWriter()
     _log_in_a_loop_that_stops_too_soon(writer, "left behind")
     assert stdout.calls == []
@@ -112,7 +92,7 @@ def test_lines_a_dead_loop_never_wrote_come_first_in_the_next(
 
 
 def test_what_no_turn_wrote_is_written_at_exit(monkeypatch: pytest.MonkeyPatch) -> None:
-    stdout = _stdout(monkeypatch)
+    stdout = stdout_writes(monkeypatch)
     writer = TurnWriter()
     _log_in_a_loop_that_stops_too_soon(writer, "pending at exit")
     assert stdout.calls == []
