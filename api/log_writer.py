@@ -16,7 +16,18 @@ import asyncio
 import atexit
 import sys
 import threading
+import weakref
 from typing import Any
+
+
+class _Turn:
+    """One loop thread's lines not yet written, and the loop that is to write them."""
+
+    __slots__ = ("__weakref__", "lines", "loop")
+
+    def __init__(self) -> None:
+        self.lines: list[str] = []
+        self.loop: asyncio.AbstractEventLoop | None = None
 
 
 class TurnWriter:
@@ -24,44 +35,45 @@ class TurnWriter:
 
     def __init__(self) -> None:
         self._lock = threading.Lock()  # one write at a time: lines never interleave
-        self._local = threading.local()  # each loop thread keeps its own turn's lines
-        self._pending: list[list[str]] = []  # every thread's, for the write at exit
+        self._local = threading.local()  # each loop thread keeps its own turn
+        # Every live loop thread's turn, for the write at exit; a thread's goes with it.
+        self._turns: weakref.WeakSet[_Turn] = weakref.WeakSet()
         atexit.register(self.write_pending)
 
     def msg(self, message: str) -> None:
         loop = _running_loop()
-        lines = self._lines()
-        if lines and self._local.loop is not loop:  # the loop meant to write them has gone
-            self._write_turn(lines)
+        turn: _Turn | None = getattr(self._local, "turn", None)
+        if turn is not None and turn.lines and turn.loop is not loop:
+            self._write_turn(turn)  # the loop meant to write them has gone: keep the order
         if loop is None:  # no loop in this thread: nobody would end a turn
             self._write(message + "\n")
             return
-        if not lines:
-            loop.call_soon(self._write_turn, lines)
-            self._local.loop = loop
-        lines.append(message)
+        if turn is None:
+            turn = self._local.turn = _Turn()
+            with self._lock:
+                self._turns.add(turn)
+        if not turn.lines:
+            loop.call_soon(self._write_turn, turn)
+            turn.loop = loop
+        turn.lines.append(message)
 
     log = debug = info = warn = warning = msg
     fatal = failure = err = error = critical = exception = msg
 
     def write_pending(self) -> None:
         """Write whatever no turn has written yet (at exit)."""
-        for lines in list(self._pending):
-            self._write_turn(lines)
+        with self._lock:
+            turns = list(self._turns)
+        for turn in turns:
+            try:
+                self._write_turn(turn)
+            except (OSError, ValueError):  # stdout already closed: nowhere left to write
+                return
 
-    def _lines(self) -> list[str]:
-        lines: list[str] | None = getattr(self._local, "lines", None)
-        if lines is None:
-            lines = self._local.lines = []
-            self._local.loop = None
-            with self._lock:
-                self._pending.append(lines)
-        return lines
-
-    def _write_turn(self, lines: list[str]) -> None:
-        if lines:
-            text = "\n".join(lines) + "\n"
-            lines.clear()
+    def _write_turn(self, turn: _Turn) -> None:
+        if turn.lines:
+            text = "\n".join(turn.lines) + "\n"
+            turn.lines.clear()
             self._write(text)
 
     def _write(self, text: str) -> None:

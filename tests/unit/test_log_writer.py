@@ -1,6 +1,7 @@
 """The log writer: one write an event-loop turn, lines in order, nothing left behind."""
 
 import asyncio
+import gc
 import threading
 
 import pytest
@@ -98,3 +99,26 @@ def test_what_no_turn_wrote_is_written_at_exit(monkeypatch: pytest.MonkeyPatch) 
     assert stdout.calls == []
     writer.write_pending()  # what atexit calls
     assert stdout.getvalue() == "pending at exit\n"
+
+
+def test_threads_keep_no_turn_after_they_end(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Worker threads come and go all day: those with no loop never hold a turn, and a loop
+    thread's turn goes with it (the registry is private; nothing else can see a leak)."""
+    stdout = stdout_writes(monkeypatch)
+    writer = TurnWriter()
+
+    def in_a_loop() -> None:
+        asyncio.run(_log(writer, "from a loop thread"))
+
+    threads = [threading.Thread(target=writer.info, args=(f"plain {n}",)) for n in range(20)]
+    threads.append(threading.Thread(target=in_a_loop))
+    for thread in threads:
+        thread.start()
+        thread.join()
+    gc.collect()
+    assert len(writer._turns) == 0
+    assert stdout.getvalue().count("\n") == 21
+
+
+async def _log(writer: TurnWriter, line: str) -> None:
+    writer.msg(line)
