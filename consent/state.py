@@ -23,6 +23,7 @@ from consent.preferences import (
 )
 from policy.facts import ConsentFact, Relationship, RevocationFact
 from policy.fast_init import fast_init
+from policy.jurisdictions import zones_of
 from policy.vocabulary import (
     Channel,
     ConsentStatus,
@@ -60,8 +61,10 @@ class CustomerState:
         return (self.time_zone,) if self.time_zone else self.phone_time_zones
 
     def time_zones(self) -> tuple[str, ...]:
-        """For the customer's own quiet hours: the known zones, else UTC."""
-        return self.known_time_zones() or ("UTC",)
+        """For the customer's own quiet hours: the known zones, else every zone of their
+        countries (quiet in all of them: UTC would have let a customer in Madrid or Miami
+        be called in their quiet hours), else UTC."""
+        return self.known_time_zones() or zones_of(self.jurisdictions) or ("UTC",)
 
     def with_changes(self, **changes: Any) -> "CustomerState":
         return replace(self, **changes)

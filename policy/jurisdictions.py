@@ -8,6 +8,8 @@ rules for a customer is a set intersection.
 
 import re
 from collections.abc import Iterable, Mapping
+from functools import cache
+from importlib import resources
 
 EU = "EU"
 EEA = "EEA"
@@ -119,3 +121,25 @@ def _covering(code: str) -> set[str]:
     if places & EEA_EFTA_STATES:
         return places | {EEA}
     return places
+
+
+@cache
+def zones_of(codes: frozenset[str]) -> tuple[str, ...]:
+    """Every IANA zone of the countries these codes lie in (a subdivision counts as its
+    country; the groups "EU" and "EEA" as no place), from tzdata's ``zone.tab``: where a
+    customer may be when nothing more precise is known. Empty if none is known."""
+    countries = {code[:2] for code in codes if code not in GROUPS}
+    return tuple(
+        sorted(zone for country in countries for zone in _zones_by_country().get(country, ()))
+    )
+
+
+@cache
+def _zones_by_country() -> Mapping[str, tuple[str, ...]]:
+    table = resources.files("tzdata").joinpath("zoneinfo", "zone.tab").read_text()
+    zones: dict[str, list[str]] = {}
+    for line in table.splitlines():
+        if line and not line.startswith("#"):
+            country, _, zone = line.split("\t")[:3]
+            zones.setdefault(country, []).append(zone)
+    return {country: tuple(found) for country, found in zones.items()}

@@ -8,6 +8,7 @@ from policy.jurisdictions import (
     ISO_3166_1_ALPHA_2,
     expand,
     is_valid_code,
+    zones_of,
 )
 
 
@@ -96,3 +97,15 @@ def test_the_eu_has_27_member_states_all_with_iso_codes() -> None:
     assert EU_MEMBER_STATES <= ISO_3166_1_ALPHA_2
     assert "GB" not in EU_MEMBER_STATES
     assert sorted(EEA_EFTA_STATES) == ["IS", "LI", "NO"]
+
+
+def test_the_zones_of_a_place_are_its_countrys_and_a_group_has_none() -> None:
+    florida = zones_of(frozenset({"US-FL"}))
+    assert {"America/New_York", "America/Chicago", "Pacific/Honolulu"} <= set(florida)
+    assert zones_of(frozenset({"ES"})) == ("Africa/Ceuta", "Atlantic/Canary", "Europe/Madrid")
+    assert zones_of(frozenset({"EU"})) == ()
+    assert set(zones_of(frozenset({"DE", "AT"}))) == {
+        "Europe/Berlin",
+        "Europe/Busingen",
+        "Europe/Vienna",
+    }
