@@ -71,10 +71,10 @@ def honour_by(state: CustomerState, received_at: datetime) -> date:
     """Ten business days after the day of receipt where the customer is.
 
     The day of receipt is read on the customer's clock (the earliest, where they may be in
-    several zones; UTC if unknown), and business days skip the holidays of their
-    jurisdictions: where calendars differ, the earliest deadline holds.
+    several zones: ``CustomerState.time_zones``), and business days skip the holidays of
+    their jurisdictions: where calendars differ, the earliest deadline holds.
     """
-    zones = state.known_time_zones() or ("UTC",)
+    zones = state.time_zones()
     received_on = min(local_date(received_at, zone) for zone in zones)
     return deadline(received_on, HONOUR_WITHIN_BUSINESS_DAYS, sorted(state.jurisdictions))
 

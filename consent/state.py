@@ -61,9 +61,9 @@ class CustomerState:
         return (self.time_zone,) if self.time_zone else self.phone_time_zones
 
     def time_zones(self) -> tuple[str, ...]:
-        """For the customer's own quiet hours: the known zones, else every zone of their
-        countries (quiet in all of them: UTC would have let a customer in Madrid or Miami
-        be called in their quiet hours), else UTC."""
+        """Where the customer's own clock may be (their quiet hours, the day a revocation
+        was received): the known zones, else every zone of their countries, else UTC.
+        UTC alone let a customer in Berlin be emailed in their quiet hours."""
         return self.known_time_zones() or zones_of(self.jurisdictions) or ("UTC",)
 
     def with_changes(self, **changes: Any) -> "CustomerState":

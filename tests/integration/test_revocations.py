@@ -163,6 +163,17 @@ def test_the_day_of_receipt_is_the_customers_own(client: TestClient, crm: dict[s
     assert answer["honour_by"] == "2026-12-08"
 
 
+def test_without_a_zone_the_day_of_receipt_is_the_earliest_in_the_customers_country(
+    client: TestClient, crm: dict[str, str]
+) -> None:
+    """No zone and no phone: 03:00 UTC on Tuesday is still Monday across the US, so the
+    deadline runs from Monday, as with a New York zone, not from Tuesday as in UTC."""
+    customer_id = new_customer(client, crm, jurisdictions=["US-NY"], time_zone=None,
+                               contact_points={"email": ["ny@example.com"]})  # fmt: skip
+    _, answer = revoke(client, crm, customer_id, received_at="2026-11-24T03:00:00Z")
+    assert answer["honour_by"] == "2026-12-08"
+
+
 def test_a_destination_that_is_the_customers_is_accepted(
     client: TestClient, crm: dict[str, str], texted: str
 ) -> None:
