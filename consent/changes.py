@@ -116,7 +116,7 @@ def record_consent(
             expires_at=record.expires_at,
             written=record.form is ConsentForm.WRITTEN,
             age_at_capture=(
-                age_on(born, record.captured_at, state.known_time_zones()) if born else None
+                age_on(born, record.captured_at, state.time_zones()) if born else None
             ),
         )
         rows.save_state(

@@ -136,7 +136,8 @@ def upsert_customer(
 
 def age_on(birth_date: date, at: datetime, zones: tuple[str, ...]) -> int:
     """Whole years at ``at`` by the calendar where the customer is; where they may be in
-    several zones, the youngest reading (an age rule then fails closed). UTC if unknown."""
+    several zones (``CustomerState.time_zones``), the youngest reading (an age rule then
+    fails closed). UTC if none is given."""
     return min(_whole_years(birth_date, local_date(at, zone)) for zone in zones or ("UTC",))
 
 
@@ -156,7 +157,7 @@ def _whole_years(born: date, on: date) -> int:
 
 def with_ages(state: CustomerState, birth_date: date | None) -> dict[Purpose, ConsentFact]:
     """The state's consents with ``age_at_capture`` recomputed from ``birth_date``."""
-    zones = state.known_time_zones()
+    zones = state.time_zones()
     return {
         purpose: replace(
             fact,

@@ -222,6 +222,18 @@ def test_one_second_before_the_birthday_the_age_is_a_year_less(
     assert age_at_capture(client, crm, born_26_november_2012) == 13
 
 
+def test_without_a_zone_the_age_is_the_youngest_across_the_customers_country(
+    client: TestClient, crm: dict[str, str]
+) -> None:
+    """No zone, no phone: at 03:00 UTC on 26 November it is still the 25th across the US,
+    so a customer born on 26 November 2008 is 17 there, not 18 as in UTC."""
+    customer_id = texas_customer(client, crm, jurisdictions=["US-NY"], time_zone=None,
+                                 birth_date="2008-11-26",
+                                 contact_points={"email": ["ny@example.com"]})  # fmt: skip
+    grant(client, crm, customer_id, captured_at="2026-11-26T03:00:00Z")
+    assert age_at_capture(client, crm, customer_id) == 17
+
+
 def test_the_age_is_unknown_without_a_birth_date(client: TestClient, crm: dict[str, str]) -> None:
     customer_id = texas_customer(client, crm)
     grant(client, crm, customer_id)
