@@ -30,7 +30,7 @@ ShortText = Annotated[str, StringConstraints(min_length=1, max_length=128)]
 
 
 def _jurisdiction(code: str) -> str:
-    if code not in ("EU", "EEA") and not is_valid_code(code):
+    if not is_valid_code(code, allow_groups=True):  # "EU" and "EEA" may be given as places
         raise ValueError(f"{code!r} is not an ISO 3166-1 or ISO 3166-2 code")
     # A subdivision of the right shape that does not exist ("US-FLA") would leave the
     # customer under the country's rules alone, without the state's or province's own.
