@@ -87,7 +87,7 @@ def running_server(
     reader = threading.Thread(target=_collect, args=(process, server.lines), daemon=True)
     reader.start()
     try:
-        _wait_until_up(process, base_url, start_timeout, server)
+        _wait_until_up(process, base_url, start_timeout, server, reader)
         yield server
     finally:
         process.terminate()
@@ -106,12 +106,16 @@ def _collect(process: subprocess.Popen[bytes], lines: list[str]) -> None:
 
 
 def _wait_until_up(
-    process: subprocess.Popen[bytes], base_url: str, timeout: float, server: Server
+    process: subprocess.Popen[bytes],
+    base_url: str,
+    timeout: float,
+    server: Server,
+    reader: threading.Thread,
 ) -> None:
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
         if process.poll() is not None:
-            time.sleep(0.2)  # for the reader to take the last lines
+            reader.join(timeout=5)  # it ends at the exited server's last line
             output = server.output()
             raise RuntimeError(f"consent serve exited with {process.returncode}:\n{output}")
         try:
