@@ -15,6 +15,7 @@ from api.body_limit import BodyLimitMiddleware
 from api.deps import Services
 from api.fast_path import FastPath
 from api.logs import RequestLogMiddleware, configure_logging
+from api.media_type import JsonMediaTypeMiddleware
 from api.routes import checks, customers, revocations, suppression_lists
 from api.schemas.checks import CheckIn
 from api.settings import Settings
@@ -95,6 +96,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         description=DESCRIPTION,
         lifespan=lifespan,
         telemetry={"tracing": telemetry, "metrics": telemetry, "logs": telemetry},
+        strict_content_type=False,  # none reads as JSON; any other is a 415 (media_type.py)
     )
     app.state.services = services
     errors.install(app)
@@ -103,6 +105,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.include_router(suppression_lists.router)
     app.include_router(revocations.router)
     app.add_middleware(FastPath, route=checks.check_route())
+    app.add_middleware(JsonMediaTypeMiddleware)
     app.add_middleware(BodyLimitMiddleware, max_bytes=settings.max_body_bytes)
     app.add_middleware(RequestLogMiddleware)  # added last, so outside: it logs both paths
 

@@ -1,7 +1,6 @@
 """Suppression lists: load a copy (CSV or NDJSON), see what is loaded, remove one."""
 
 from collections.abc import Iterator
-from datetime import date
 from typing import Annotated, Any
 
 import anyio.from_thread
@@ -11,6 +10,7 @@ from fastapi.responses import JSONResponse
 
 from api.deps import CurrentCaller, ServicesDep, actor_of, utc_now
 from api.errors import ApiProblem, problem
+from api.schemas.base import IsoDate
 from api.schemas.suppression import (
     ListLoaded,
     ListName,
@@ -71,7 +71,7 @@ _LIST_BODY = {
 def put_list(
     list_name: ListPath,
     source_date: Annotated[
-        date, Query(description="The date of the copy, e.g. the registry download's")
+        IsoDate, Query(description="The date of the copy, e.g. the registry download's")
     ],
     request: Request,
     caller: CurrentCaller,

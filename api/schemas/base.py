@@ -1,9 +1,9 @@
 """The base of every request body: unknown fields are an error, not silently dropped."""
 
-from datetime import datetime
+from datetime import date, datetime, time
 from typing import Annotated
 
-from pydantic import AfterValidator, BaseModel, ConfigDict, field_validator
+from pydantic import AfterValidator, BaseModel, BeforeValidator, ConfigDict, field_validator
 
 from policy.instants import supported
 
@@ -36,6 +36,32 @@ def _aware(value: datetime) -> datetime:
     return supported(value)
 
 
+def _text(example: str) -> BeforeValidator:
+    """Dates and times as ISO 8601 text only, never a number.
+
+    Left to itself pydantic reads a number, or text of digits, as seconds since 1970 (or since
+    midnight): a birth date sent as 20121231 became 1970-08-21 and made a child an adult, and
+    quiet hours from 9 began at 00:00:09. A value already parsed (from Python) is taken as is.
+    """
+
+    def iso_text(value: object) -> object:
+        if isinstance(value, bool | int | float) or (isinstance(value, str) and _numeric(value)):
+            raise ValueError(f"must be ISO 8601 text such as {example}, not a number")
+        return value
+
+    return BeforeValidator(iso_text)
+
+
+def _numeric(text: str) -> bool:
+    try:
+        float(text)
+    except ValueError:
+        return False
+    return True
+
+
 # Times must say which instant they mean; a naive local time is ambiguous across zones and DST.
 # They must also lie where the engine can shift them by its periods (policy/instants.py).
-Instant = Annotated[datetime, AfterValidator(_aware)]
+Instant = Annotated[datetime, _text("2026-11-26T10:00:00Z"), AfterValidator(_aware)]
+IsoDate = Annotated[date, _text("1985-04-12")]
+LocalTime = Annotated[time, _text("09:00")]

@@ -3,7 +3,7 @@
 from datetime import datetime
 from typing import Annotated, Literal
 
-from pydantic import BaseModel, Field, StringConstraints
+from pydantic import BaseModel, Field, StrictBool, StringConstraints
 
 from api.schemas.base import Body, Instant
 from api.schemas.customers import CustomerId
@@ -45,8 +45,8 @@ class CheckIn(Body):
     campaign_id: Annotated[str, StringConstraints(min_length=1, max_length=128)] | None = None
     destination: Annotated[str, StringConstraints(min_length=1, max_length=500)] | None = None
     send_at: Instant | None = None
-    dry_run: bool = False
-    automated: bool = Field(
+    dry_run: StrictBool = False
+    automated: StrictBool = Field(
         default=True,
         description="Made with an autodialer, a prerecorded or an artificial voice, or sent "
         "automatically (TCPA 47 CFR 64.1200(a)(2)). Unsaid, a contact counts as automated: "

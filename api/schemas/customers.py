@@ -11,12 +11,13 @@ from pydantic import (
     AfterValidator,
     BaseModel,
     Field,
+    StrictInt,
     StringConstraints,
     field_validator,
     model_validator,
 )
 
-from api.schemas.base import Body, Instant
+from api.schemas.base import Body, Instant, IsoDate, LocalTime
 from consent.changes import ConsentForm
 from consent.preferences import WEEKDAYS
 from policy.jurisdictions import is_valid_code
@@ -68,7 +69,7 @@ PeriodText = Annotated[str, StringConstraints(max_length=32), AfterValidator(_pe
 
 
 class RelationshipIn(Body):
-    customer_since: date | None = None
+    customer_since: IsoDate | None = None
     last_purchase_at: Instant | None = None
     last_inquiry_at: Instant | None = None
 
@@ -108,13 +109,13 @@ class CustomerIn(Body):
 
     jurisdictions: list[Jurisdiction] = Field(min_length=1, max_length=10)
     time_zone: TimeZone | None = None
-    birth_date: date | None = None
+    birth_date: IsoDate | None = None
     relationship: RelationshipIn = Field(default_factory=RelationshipIn)
     contact_points: ContactPointsIn = Field(default_factory=ContactPointsIn)
 
 
 class LimitIn(Body):
-    count: int = Field(ge=1, le=100_000)
+    count: StrictInt = Field(ge=1, le=100_000)
     period: PeriodText
 
 
@@ -122,8 +123,8 @@ class QuietHoursIn(Body):
     days: list[Literal["mon", "tue", "wed", "thu", "fri", "sat", "sun"]] = Field(
         min_length=1, max_length=7
     )
-    start: time
-    end: time
+    start: LocalTime
+    end: LocalTime
 
     @field_validator("start", "end")
     @classmethod
