@@ -115,9 +115,7 @@ def record_consent(
             captured_at=record.captured_at,
             expires_at=record.expires_at,
             written=record.form is ConsentForm.WRITTEN,
-            age_at_capture=(
-                age_on(born, record.captured_at, state.time_zones()) if born else None
-            ),
+            age_at_capture=(age_on(born, record.captured_at, state.time_zones()) if born else None),
         )
         rows.save_state(
             conn, state.with_changes(consents={**state.consents, record.purpose: fact}), now
