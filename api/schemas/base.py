@@ -1,5 +1,6 @@
 """The base of every request body: unknown fields are an error, not silently dropped."""
 
+import re
 from datetime import date, datetime, time
 from typing import Annotated
 
@@ -36,6 +37,10 @@ def _aware(value: datetime) -> datetime:
     return supported(value)
 
 
+# Text pydantic may read as a number of seconds (such as "1765000000" or "1.9e9").
+_SECONDS = re.compile(r"[+-]?([0-9]+\.?[0-9]*|\.[0-9]+)([eE][+-]?[0-9]+)?")
+
+
 def _text(example: str) -> BeforeValidator:
     """Dates and times as ISO 8601 text only, never a number.
 
@@ -45,19 +50,13 @@ def _text(example: str) -> BeforeValidator:
     """
 
     def iso_text(value: object) -> object:
-        if isinstance(value, bool | int | float) or (isinstance(value, str) and _numeric(value)):
+        if isinstance(value, bool | int | float) or (
+            isinstance(value, str) and _SECONDS.fullmatch(value)
+        ):
             raise ValueError(f"must be ISO 8601 text such as {example}, not a number")
         return value
 
     return BeforeValidator(iso_text)
-
-
-def _numeric(text: str) -> bool:
-    try:
-        float(text)
-    except ValueError:
-        return False
-    return True
 
 
 # Times must say which instant they mean; a naive local time is ambiguous across zones and DST.

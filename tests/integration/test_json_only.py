@@ -102,6 +102,9 @@ def test_dates_times_and_counts_keep_their_json_type(
         ({"dry_run": 1}, "dry_run"),
         ({"automated": 0}, "automated"),  # was a call dialled by hand
         ({"send_at": 1765000000}, "send_at"),
+        ({"send_at": "+1765000000"}, "send_at"),  # forms pydantic reads as seconds
+        ({"send_at": "1.5e3"}, "send_at"),
+        ({"send_at": ".5"}, "send_at"),
     ],
 )
 def test_a_check_s_flags_are_booleans_and_its_time_is_text(
