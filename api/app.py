@@ -104,8 +104,8 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.include_router(customers.router)
     app.include_router(suppression_lists.router)
     app.include_router(revocations.router)
+    app.add_middleware(JsonMediaTypeMiddleware)  # inside the fast path: the check asks itself
     app.add_middleware(FastPath, route=checks.check_route())
-    app.add_middleware(JsonMediaTypeMiddleware)
     app.add_middleware(BodyLimitMiddleware, max_bytes=settings.max_body_bytes)
     app.add_middleware(RequestLogMiddleware)  # added last, so outside: it logs both paths
 

@@ -97,6 +97,9 @@ class ApiProblem(Exception):
         super().__init__(detail or title)
         self.status, self.code, self.title, self.detail = status, code, title, detail
 
+    def response(self) -> JSONResponse:
+        return problem(self.status, self.code, self.title, self.detail)
+
 
 def parse_body(model: type[M], raw: bytes) -> M:
     """Validate a JSON body as FastAPI would, with the same 400 / 422 problems on failure."""
@@ -139,7 +142,7 @@ async def _on_domain(_: Request, exc: domain.ConsentError) -> JSONResponse:
 
 
 async def _on_api_problem(_: Request, exc: ApiProblem) -> JSONResponse:
-    return problem(exc.status, exc.code, exc.title, exc.detail)
+    return exc.response()
 
 
 async def _on_http(_: Request, exc: StarletteHTTPException) -> JSONResponse:

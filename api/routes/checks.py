@@ -9,6 +9,7 @@ from fastapi.routing import APIRoute
 
 from api.deps import CurrentCaller, Services, ServicesDep, actor_of, caller_of, utc_now
 from api.errors import ApiProblem, parse_body
+from api.media_type import refuse_unless_json
 from api.schemas.checks import CheckIn, CheckOut, OutcomeIn, OutcomeOut, RecordedCheckOut
 from consent.gate import CheckCommand
 from consent.outcomes import record_outcome, recorded_check
@@ -51,6 +52,7 @@ async def post_check(request: Request) -> Response:
             "send a unique Idempotency-Key (at most 255 characters) with every check so that "
             "a retry is never counted twice",
         )
+    refuse_unless_json(request.headers.get("content-type"))
     body = parse_body(CheckIn, await request.body())
     command = CheckCommand(
         customer_id=body.customer_id,
