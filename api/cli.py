@@ -37,6 +37,7 @@ def serve(
         log_level="warning",
         log_config=stdlib_log_config("warning"),  # its lines as JSON, scrubbed, like ours
         server_header=False,  # no "server: uvicorn" telling a scanner what to try
+        http="api.http_protocol:ProblemHttpToolsProtocol",  # a request it cannot parse: a problem
     )
 
 

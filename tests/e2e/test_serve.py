@@ -298,3 +298,36 @@ def test_answers_do_not_name_the_server_software(server: Server) -> None:
     ]
     for answer in answers:
         assert "server" not in answer.headers, answer.headers
+
+
+def _raw_exchange(base_url: str, request: bytes) -> bytes:
+    host, port = base_url.removeprefix("http://").split(":")
+    with socket.create_connection((host, int(port)), timeout=10) as sock:
+        sock.sendall(request)
+        answer = b""
+        while chunk := sock.recv(65536):  # the server closes after a 400
+            answer += chunk
+    return answer
+
+
+@pytest.mark.parametrize(
+    "request_bytes",
+    [
+        b"POST /v1/checks HTTP/1.1\r\nHost: x\r\nIdempotency-Key: a\x01b\r\n\r\n",
+        b"GET /v1/checks/x HTTP/1.1\r\nHost: x\r\nX-Null: a\x00b\r\n\r\n",
+        b"GARBAGE\r\n\r\n",
+    ],
+)
+def test_a_request_the_parser_refuses_is_answered_with_a_problem(
+    server: Server, request_bytes: bytes
+) -> None:
+    """uvicorn's own answer was text/plain, the one error a client could not read as RFC 9457."""
+    answer = _raw_exchange(server.base_url, request_bytes)
+    head, _, body = answer.partition(b"\r\n\r\n")
+    lines = head.split(b"\r\n")
+    assert lines[0] == b"HTTP/1.1 400 Bad Request"
+    assert b"content-type: application/problem+json" in lines
+    problem = json.loads(body)
+    assert problem["type"] == "urn:consent-gate:problem:bad-request"
+    assert problem["status"] == 400
+    assert httpx.get(f"{server.base_url}/healthz").status_code == 200
