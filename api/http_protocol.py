@@ -1,9 +1,13 @@
-"""uvicorn's HTTP protocol, answering a request it cannot parse with a problem like the rest.
+"""uvicorn's HTTP protocol, answering what it refuses with problems, and bounding the head.
 
 A request the parser refuses (a control character in a header, a malformed request line)
 never reaches the app: uvicorn answered it 400 with ``text/plain`` "Invalid HTTP request
 received.", the one error a CRM's client could not read as RFC 9457. This is the same
 protocol (httptools, which ``uvicorn[standard]`` installs) with that answer replaced.
+
+uvicorn also read a request's head without limit, before any API key was looked at: one
+header of 10 MiB, or 100,000 headers, were held and answered 200. The head is now bounded
+as web servers bound it (Apache: 100 fields; nginx: 32 KiB), answered 431 past either.
 """
 
 import orjson
@@ -11,31 +15,81 @@ from uvicorn.protocols.http.httptools_impl import HttpToolsProtocol
 
 from api.errors import PROBLEM_JSON, problem_type
 
-UNPARSABLE = orjson.dumps(
-    {
-        "type": problem_type("bad-request"),
-        "title": "Bad request",
-        "status": 400,
-        "detail": "the HTTP request could not be parsed (its request line or a header is "
-        "malformed); nothing was recorded",
-    }
-)
+MAX_HEAD_BYTES = 32 * 1024  # request line and headers, as far as they are still arriving
+MAX_HEADER_FIELDS = 100
+
+
+# An answer: its status line, and what follows uvicorn's default headers (the date).
+Answer = tuple[bytes, bytes]
+
+
+def _problem(status: int, reason: str, code: str, title: str, detail: str) -> Answer:
+    body = {"type": problem_type(code), "title": title, "status": status, "detail": detail}
+    content = orjson.dumps(body)
+    rest = (
+        f"content-type: {PROBLEM_JSON}\r\ncontent-length: {len(content)}\r\n"
+        "connection: close\r\n\r\n"
+    )
+    return f"HTTP/1.1 {status} {reason}\r\n".encode(), rest.encode() + content
+
+
+UNPARSABLE = _problem(
+    400, "Bad Request", "bad-request", "Bad request",
+    "the HTTP request could not be parsed (its request line or a header is malformed); "
+    "nothing was recorded",
+)  # fmt: skip
+HEAD_TOO_LARGE = _problem(
+    431, "Request Header Fields Too Large", "request-header-fields-too-large",
+    "Request header fields too large",
+    f"the request line and headers may be at most {MAX_HEAD_BYTES} bytes, in at most "
+    f"{MAX_HEADER_FIELDS} fields; nothing was recorded",
+)  # fmt: skip
+
+
+class _HeadTooLargeError(Exception):
+    """Raised from a parser callback: httptools reports it as a parse error."""
 
 
 class ProblemHttpToolsProtocol(HttpToolsProtocol):
+    _head_bytes = 0  # received while this request's head is incomplete
+    _large_read = False  # the last read could hold a whole head past the limit
+    _refusal = UNPARSABLE  # what send_400_response answers
+
+    def on_message_begin(self) -> None:
+        super().on_message_begin()
+        self._head_bytes = 0
+
+    def on_headers_complete(self) -> None:
+        if len(self.headers) > MAX_HEADER_FIELDS or (self._large_read and self._head_too_large()):
+            self._refusal = HEAD_TOO_LARGE
+            raise _HeadTooLargeError
+        super().on_headers_complete()
+
+    def _head_too_large(self) -> bool:
+        fields = sum(len(name) + len(value) + 4 for name, value in self.headers)  # ": ", CRLF
+        return len(self.url) + fields > MAX_HEAD_BYTES
+
+    def data_received(self, data: bytes) -> None:
+        # Sizes are summed only after a read this large: the usual request pays nothing more.
+        self._large_read = len(data) > MAX_HEAD_BYTES
+        super().data_received(data)
+        # Until its head is complete (uvicorn then names the method) a request reaches no
+        # app, and the parser holds what it has of the header being read.
+        if self.scope is not None and "method" not in self.scope:
+            self._head_bytes += len(data)
+            if self._head_bytes > MAX_HEAD_BYTES and not self.transport.is_closing():
+                self.logger.warning("Request head too large.")
+                self._refuse(HEAD_TOO_LARGE)
+
     def send_400_response(self, msg: str) -> None:
-        """As uvicorn's own (its default headers, then close), with a problem body."""
-        content = [b"HTTP/1.1 400 Bad Request\r\n"]
+        """Called by uvicorn when the parser fails: our problem instead of its text."""
+        self._refuse(self._refusal)
+
+    def _refuse(self, answer: Answer) -> None:
+        status_line, rest = answer
+        content = [status_line]
         for name, value in self.server_state.default_headers:
             content.extend([name, b": ", value, b"\r\n"])
-        content.extend(
-            [
-                b"content-type: " + PROBLEM_JSON.encode() + b"\r\n",
-                b"content-length: " + str(len(UNPARSABLE)).encode() + b"\r\n",
-                b"connection: close\r\n",
-                b"\r\n",
-                UNPARSABLE,
-            ]
-        )
+        content.append(rest)
         self.transport.write(b"".join(content))
         self.transport.close()

@@ -331,3 +331,32 @@ def test_a_request_the_parser_refuses_is_answered_with_a_problem(
     assert problem["type"] == "urn:consent-gate:problem:bad-request"
     assert problem["status"] == 400
     assert httpx.get(f"{server.base_url}/healthz").status_code == 200
+
+
+def _head(*fields: bytes, end: bool = True) -> bytes:
+    head = b"GET /healthz HTTP/1.1\r\nHost: x\r\nConnection: close\r\n" + b"".join(
+        field + b"\r\n" for field in fields
+    )
+    return head + b"\r\n" if end else head
+
+
+@pytest.mark.parametrize(
+    "request_bytes",
+    [
+        _head(b"X-Big: " + b"a" * (40 << 10), end=False),  # still arriving: never held whole
+        _head(b"X-A: " + b"a" * (20 << 10), b"X-B: " + b"b" * (20 << 10)),  # whole, in one read
+        _head(*(b"X-H%d: v" % i for i in range(99))),  # 101 fields with Host and Connection
+    ],
+    ids=["arriving", "whole", "fields"],
+)
+def test_a_request_head_past_its_limits_is_431(server: Server, request_bytes: bytes) -> None:
+    """uvicorn held any head: a 10 MiB header, 100,000 fields, before any key was checked."""
+    head, _, body = _raw_exchange(server.base_url, request_bytes).partition(b"\r\n\r\n")
+    assert head.split(b"\r\n")[0] == b"HTTP/1.1 431 Request Header Fields Too Large"
+    assert json.loads(body)["type"] == "urn:consent-gate:problem:request-header-fields-too-large"
+
+
+def test_a_head_within_its_limits_is_served(server: Server) -> None:
+    fields = [b"X-Big: " + b"a" * (30 << 10), *(b"X-H%d: v" % i for i in range(97))]  # 100
+    answer = _raw_exchange(server.base_url, _head(*fields))
+    assert answer.startswith(b"HTTP/1.1 200 OK\r\n"), answer[:200]
