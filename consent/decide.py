@@ -137,29 +137,39 @@ def _destination(
 def _channel_choice(
     state: CustomerState, req: ContactRequest, _: Sequence[Reservation]
 ) -> list[Reason]:
+    """The channel's own status and direction, and those set on ``any`` for every channel.
+
+    ``any`` only restricts: opted out or inbound only there holds on each channel whatever
+    the channel says (until ``any`` is changed), as its limits and quiet hours do; opted in
+    there does not stand in for a channel's own opt-in. Until 2026-12-07 its status and
+    direction were recorded and ignored: "opt me out of everything" allowed the next email.
+    """
     channel = _governed_channel(req)
     if channel is None:
         return []
-    pref = state.preference(channel)
     reasons = []
-    if pref.status is PreferenceStatus.OPTED_OUT:
-        reasons.append(
-            Reason(
-                rule="customer.channel_opted_out",
-                regime=CUSTOMER,
-                citation=_citation(pref),
-                message=f"The customer opted out of contact by {req.channel}.",
+    for pref in (state.preference(channel), state.preference(PreferenceChannel.ANY)):
+        everywhere = pref.channel is PreferenceChannel.ANY
+        if pref.status is PreferenceStatus.OPTED_OUT:
+            scope = "on every channel" if everywhere else f"by {req.channel}"
+            reasons.append(
+                Reason(
+                    rule="customer.channel_opted_out",
+                    regime=CUSTOMER,
+                    citation=_citation(pref),
+                    message=f"The customer opted out of contact {scope}.",
+                )
             )
-        )
-    if pref.direction is Direction.INBOUND_ONLY:
-        reasons.append(
-            Reason(
-                rule="customer.inbound_only",
-                regime=CUSTOMER,
-                citation=_citation(pref),
-                message=f"The customer only contacts us by {req.channel}; we never contact them.",
+        if pref.direction is Direction.INBOUND_ONLY:
+            scope = "on every channel" if everywhere else f"by {req.channel}"
+            reasons.append(
+                Reason(
+                    rule="customer.inbound_only",
+                    regime=CUSTOMER,
+                    citation=_citation(pref),
+                    message=f"The customer only contacts us {scope}; we never contact them.",
+                )
             )
-        )
     return reasons
 
 

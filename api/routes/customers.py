@@ -92,7 +92,12 @@ def put_preference(
     caller: CurrentCaller,
     svc: ServicesDep,
 ) -> Recorded:
-    """Set one channel's preference; channel ``any`` holds customer-wide limits and quiet hours."""
+    """Set one channel's preference.
+
+    Channel ``any`` is customer-wide: its limits count contacts on every channel, its quiet
+    hours, ``opted_out`` and ``inbound_only`` hold on every channel whatever the channel
+    itself says. Its ``opted_in`` does not stand in for a channel's own opt-in.
+    """
     pref = ChannelPreference(
         channel=channel,
         status=body.status,

@@ -121,6 +121,41 @@ def test_inbound_only_channel_is_denied(
     assert rules(gate, command(eu_customer)) == ["customer.inbound_only"]
 
 
+def test_opted_out_on_any_holds_on_every_channel_but_not_for_service(
+    gate: Gate, customers: CustomerFactory, eu_customer: str
+) -> None:
+    """ "Opt me out of everything" was recorded and ignored: the next email was allowed."""
+    customers.prefer(eu_customer, "post", status=PreferenceStatus.OPTED_IN)
+    customers.prefer(eu_customer, "any", status=PreferenceStatus.OPTED_OUT)
+    for channel in (Channel.EMAIL, Channel.POST):
+        answer = gate.check(command(eu_customer, channel=channel), ACTOR, NOW).answer
+        assert [(r.rule, r.message) for r in answer.reasons] == [
+            ("customer.channel_opted_out", "The customer opted out of contact on every channel.")
+        ]
+        assert answer.reasons[0].citation == "Customer preference for any"
+    service = command(eu_customer, purpose=Purpose.SERVICE, source=Source.TRANSACTIONAL)
+    assert rules(gate, service) == []
+    customers.prefer(eu_customer, "any", status=PreferenceStatus.NOT_ASKED)
+    assert rules(gate, command(eu_customer)) == []
+
+
+def test_inbound_only_on_any_holds_on_every_channel(
+    gate: Gate, customers: CustomerFactory, eu_customer: str
+) -> None:
+    customers.prefer(eu_customer, "post", status=PreferenceStatus.OPTED_IN)
+    customers.prefer(eu_customer, "any", direction=Direction.INBOUND_ONLY)
+    assert rules(gate, command(eu_customer)) == ["customer.inbound_only"]
+    assert rules(gate, command(eu_customer, channel=Channel.POST)) == ["customer.inbound_only"]
+
+
+def test_opted_in_on_any_does_not_stand_in_for_the_channel_s_opt_in(
+    gate: Gate, customers: CustomerFactory
+) -> None:
+    customer_id = customers.create(("ES",))  # no consent, email never asked
+    customers.prefer(customer_id, "any", status=PreferenceStatus.OPTED_IN)
+    assert "eprivacy.art13_1.e_marketing_consent" in rules(gate, command(customer_id))
+
+
 def test_withdrawn_purpose_is_denied(
     gate: Gate, customers: CustomerFactory, eu_customer: str
 ) -> None:
