@@ -35,6 +35,7 @@ import uuid
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field, replace
+from datetime import UTC, datetime, timedelta
 from functools import partial
 from pathlib import Path
 from typing import IO
@@ -123,9 +124,21 @@ def customer_ids(count: int) -> list[str]:
     return [f"bench-{i:05d}" for i in range(count)]
 
 
-# Noon in Dallas (the seeded numbers' zone): inside the TCPA's calling hours whenever the
-# bench runs, so that every check is allowed and the figures do not depend on the clock.
-SEND_AT = "2026-12-01T18:00:00Z"
+def noon_in_dallas_ahead(now: datetime) -> str:
+    """18:00 UTC on the next Tuesday, Wednesday or Thursday: noon in Dallas (13:00 in summer).
+
+    Inside the TCPA's calling hours and clear of the states' weekend rules, so that every
+    check is allowed and the figures do not depend on the clock. Ahead of now, because a
+    send_at already past is decided as now (``consent/gate.py``).
+    """
+    day = now.date() + timedelta(days=1)
+    while day.weekday() not in (1, 2, 3):
+        day += timedelta(days=1)
+    return f"{day.isoformat()}T18:00:00Z"
+
+
+# The seeded numbers ring in Dallas.
+SEND_AT = noon_in_dallas_ahead(datetime.now(UTC))
 
 
 def check_body(customer_id: str) -> dict[str, str]:

@@ -167,7 +167,7 @@ class Gate:
         state, prior = begun
         if prior is not None:
             return _replay(prior, request_hash)
-        send_at = command.send_at or now
+        send_at = _not_before(command.send_at, now)
         reasons: tuple[Reason, ...] = ()
         earliest = None
         request = self._contact_request(command, state, send_at)
@@ -264,7 +264,17 @@ class Gate:
             if source is Source.EVENT_TRIGGER
             else self._settings.default_validity
         )
-        return max(now, send_at) + validity
+        return send_at + validity  # send_at is never before now
+
+
+def _not_before(send_at: datetime | None, now: datetime) -> datetime:
+    """When the contact is decided for: its send_at, but never before now.
+
+    A contact can only be made from now on. Decided at a past send_at, a check made during
+    the customer's quiet hours with yesterday's send_at was allowed, and valid for a day: the
+    time-of-day rules (quiet hours, calling hours) held for an instant already gone.
+    """
+    return send_at if send_at is not None and send_at > now else now
 
 
 def _replay(prior: PriorCheck, request_hash: str) -> CheckResult:

@@ -44,7 +44,11 @@ class CheckIn(Body):
     source: Source
     campaign_id: Annotated[str, StringConstraints(min_length=1, max_length=128)] | None = None
     destination: Annotated[str, StringConstraints(min_length=1, max_length=500)] | None = None
-    send_at: Instant | None = None
+    send_at: Instant | None = Field(
+        default=None,
+        description="When the contact will be made; default now. A time already past is "
+        "decided as now (the answer's send_at says so): a contact can only be made from now on.",
+    )
     dry_run: StrictBool = False
     automated: StrictBool = Field(
         default=True,

@@ -189,6 +189,28 @@ def test_quiet_hours_deny_with_the_time_they_end(
     assert answer.valid_until is None
 
 
+def test_a_send_at_already_past_is_decided_as_now(
+    gate: Gate, customers: CustomerFactory, eu_customer: str
+) -> None:
+    """Yesterday's send_at, asked during quiet hours, was allowed and valid for a day."""
+    thursday_noon = QuietHours(days=frozenset({3}), start=time(12), end=time(13))
+    customers.prefer(
+        eu_customer, "email", status=PreferenceStatus.OPTED_IN, quiet_hours=(thursday_noon,)
+    )
+    yesterday = command(eu_customer, send_at=NOW - timedelta(days=1))
+    answer = gate.check(yesterday, ACTOR, NOW).answer
+    assert [r.rule for r in answer.reasons] == ["customer.quiet_hours"]
+    assert answer.send_at == NOW
+    one_microsecond_ago = command(eu_customer, send_at=NOW - timedelta(microseconds=1))
+    assert rules(gate, one_microsecond_ago) == ["customer.quiet_hours"]
+    after_the_quiet_hours = NOW + timedelta(hours=1)
+    later = command(eu_customer, send_at=NOW - timedelta(days=1))
+    allowed = gate.check(later, ACTOR, after_the_quiet_hours).answer
+    assert allowed.reasons == ()
+    assert allowed.send_at == after_the_quiet_hours
+    assert allowed.valid_until == after_the_quiet_hours + timedelta(hours=24)
+
+
 def test_frequency_limit_counts_allowed_contacts_and_names_the_next_slot(
     gate: Gate, customers: CustomerFactory, eu_customer: str
 ) -> None:
