@@ -134,6 +134,24 @@ def _destination(
     ]
 
 
+def _channel_named(
+    state: CustomerState, req: ContactRequest, _: Sequence[Reservation]
+) -> list[Reason]:
+    """A contact names its channel; only a data use has none. The API refuses such a check
+    (422); any other caller is denied, never decided without the channel's rules."""
+    if req.channel is not None or req.source is Source.DATA_USE:
+        return []
+    return [
+        Reason(
+            rule="gate.channel_missing",
+            regime=GATE,
+            citation="Consent Gate: a contact names its channel",
+            message=f"A {req.source} contact must name its channel; without one no channel "
+            "preference can be read.",
+        )
+    ]
+
+
 def _channel_choice(
     state: CustomerState, req: ContactRequest, _: Sequence[Reservation]
 ) -> list[Reason]:
@@ -306,6 +324,7 @@ def _duplicate(
 _Check = Callable[[CustomerState, ContactRequest, Sequence[Reservation]], list[Reason]]
 _CHECKS: tuple[_Check, ...] = (
     _destination,
+    _channel_named,
     _channel_choice,
     _purpose_choice,
     _revoked,

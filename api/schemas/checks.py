@@ -3,7 +3,7 @@
 from datetime import datetime
 from typing import Annotated, Literal
 
-from pydantic import BaseModel, Field, StrictBool, StringConstraints
+from pydantic import BaseModel, Field, StrictBool, StringConstraints, model_validator
 
 from api.schemas.base import Body, Instant
 from api.schemas.customers import CustomerId
@@ -39,7 +39,11 @@ class CheckIn(Body):
     }
 
     customer_id: CustomerId
-    channel: Channel | None = None
+    channel: Channel | None = Field(
+        default=None,
+        description="How the contact is made. Required for every source but data_use, a "
+        "use of data that contacts no one (such as sharing), which omits it.",
+    )
     purpose: Purpose
     source: Source
     campaign_id: Annotated[str, StringConstraints(min_length=1, max_length=128)] | None = None
@@ -70,6 +74,17 @@ class CheckIn(Body):
         "Omitted, a disclosure is read as nonpublic personal information without account "
         "numbers; the claim is recorded with the decision.",
     )
+
+    @model_validator(mode="after")
+    def _a_contact_names_its_channel(self) -> "CheckIn":
+        """Only a data use has no channel. A campaign check without one was allowed with no
+        channel rule read: an opted-out customer's "allow" for a tool that forgot the field."""
+        if self.channel is None and self.source is not Source.DATA_USE:
+            raise ValueError(
+                f"channel is required for a contact (source {self.source}); "
+                "omit it only for source data_use"
+            )
+        return self
 
 
 class ReasonOut(BaseModel):

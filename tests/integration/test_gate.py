@@ -156,6 +156,16 @@ def test_opted_in_on_any_does_not_stand_in_for_the_channel_s_opt_in(
     assert "eprivacy.art13_1.e_marketing_consent" in rules(gate, command(customer_id))
 
 
+def test_a_contact_without_a_channel_is_denied_not_decided_without_its_rules(
+    gate: Gate, customers: CustomerFactory, eu_customer: str
+) -> None:
+    customers.prefer(eu_customer, "email", status=PreferenceStatus.OPTED_OUT)
+    for source in (Source.CAMPAIGN, Source.TELEMARKETING, Source.TRANSACTIONAL):
+        assert rules(gate, command(eu_customer, channel=None, source=source)) == [
+            "gate.channel_missing"
+        ]
+
+
 def test_withdrawn_purpose_is_denied(
     gate: Gate, customers: CustomerFactory, eu_customer: str
 ) -> None:

@@ -165,3 +165,21 @@ def test_json_or_no_content_type_is_read_as_json(
         headers["Content-Type"] = content_type
     answer = client.request(method, path, content=orjson.dumps(body), headers=headers)
     assert answer.status_code in (200, 201), answer.text
+
+
+@pytest.mark.parametrize("source", ["campaign", "telemarketing", "event_trigger", "transactional"])
+def test_a_contact_without_a_channel_is_a_422(
+    client: TestClient, admin: dict[str, str], source: str
+) -> None:
+    """It was allowed with no channel rule read, an opted-out customer's included."""
+    body = {key: value for key, value in CHECK.items() if key != "channel"}
+    headers = {**admin, "Idempotency-Key": uuid.uuid4().hex}
+    answer = client.post("/v1/checks", json={**body, "source": source}, headers=headers)
+    assert _fields(answer) == ["body"]
+    assert "channel is required" in answer.json()["errors"][0]["message"]
+
+
+def test_a_data_use_needs_no_channel(client: TestClient, admin: dict[str, str]) -> None:
+    body = {"customer_id": "C-json", "purpose": "share_third_parties", "source": "data_use"}
+    headers = {**admin, "Idempotency-Key": uuid.uuid4().hex}
+    assert client.post("/v1/checks", json=body, headers=headers).status_code == 200

@@ -75,7 +75,8 @@ def test_reads_are_answered_while_another_writer_holds_the_store(
     customer_id = f"C-read-{uuid.uuid4().hex[:8]}"
     profile = {"jurisdictions": ["ES"], "contact_points": {"email": ["read@example.com"]}}
     assert client.put(f"/v1/customers/{customer_id}", json=profile, headers=crm).status_code == 201
-    body = {"customer_id": customer_id, "purpose": "service", "source": "transactional"}
+    body = {"customer_id": customer_id, "channel": "email", "purpose": "service",
+            "source": "transactional"}  # fmt: skip
     key = {"Idempotency-Key": uuid.uuid4().hex}
     check = client.post("/v1/checks", json=body, headers={**crm, **key})
     assert check.status_code == 200
