@@ -3,17 +3,17 @@
 from datetime import datetime
 from typing import Annotated, Literal
 
-from pydantic import BaseModel, Field, StrictBool, StringConstraints, model_validator
+from pydantic import BaseModel, Field, StrictBool, model_validator
 
-from api.schemas.base import Body, Instant
+from api.schemas.base import Body, Instant, TypedBody, nul_free_text
 from api.schemas.customers import CustomerId
 from policy.vocabulary import Channel, DataCategory, Decision, LegalException, Purpose, Source
 
 _DataCategories = Annotated[list[DataCategory], Field(min_length=1, max_length=16)]
 
 
-class CheckIn(Body):
-    model_config = Body.model_config | {
+class CheckIn(TypedBody):
+    model_config = TypedBody.model_config | {
         "json_schema_extra": {
             "examples": [
                 {
@@ -46,8 +46,8 @@ class CheckIn(Body):
     )
     purpose: Purpose
     source: Source
-    campaign_id: Annotated[str, StringConstraints(min_length=1, max_length=128)] | None = None
-    destination: Annotated[str, StringConstraints(min_length=1, max_length=500)] | None = None
+    campaign_id: Annotated[str, nul_free_text(128)] | None = None
+    destination: Annotated[str, nul_free_text(500)] | None = None
     send_at: Instant | None = Field(
         default=None,
         description="When the contact will be made; default now. A time already past is "

@@ -183,3 +183,13 @@ def test_a_data_use_needs_no_channel(client: TestClient, admin: dict[str, str]) 
     body = {"customer_id": "C-json", "purpose": "share_third_parties", "source": "data_use"}
     headers = {**admin, "Idempotency-Key": uuid.uuid4().hex}
     assert client.post("/v1/checks", json=body, headers=headers).status_code == 200
+
+
+@pytest.mark.parametrize("field", ["campaign_id", "destination"])
+def test_a_nul_in_a_check_s_text_is_a_422(
+    client: TestClient, admin: dict[str, str], field: str
+) -> None:
+    """PostgreSQL text cannot hold NUL: it would be a 500 at the store, not a 422 here."""
+    headers = {**admin, "Idempotency-Key": uuid.uuid4().hex}
+    answer = client.post("/v1/checks", json={**CHECK, field: "a\x00b"}, headers=headers)
+    assert _fields(answer) == [field]
