@@ -289,15 +289,18 @@ def _quiet_hours(
     if channel is None:
         return []
     pref = state.preference(channel)
-    windows = pref.quiet_hours + state.preference(PreferenceChannel.ANY).quiet_hours
-    end = quiet_until(windows, state.time_zones(), req.send_at)
+    everywhere = state.preference(PreferenceChannel.ANY)
+    zones = state.time_zones()
+    end = quiet_until(pref.quiet_hours + everywhere.quiet_hours, zones, req.send_at)
     if end is None:
         return []
+    # Cite the preference that holds the window: the channel's own if it has one now.
+    cited = pref if quiet_until(pref.quiet_hours, zones, req.send_at) is not None else everywhere
     return [
         Reason(
             rule="customer.quiet_hours",
             regime=CUSTOMER,
-            citation=_citation(pref),
+            citation=_citation(cited),
             message="The customer asked not to be contacted at this time of their local day.",
             earliest_allowed_at=end,
         )

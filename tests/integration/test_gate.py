@@ -199,6 +199,17 @@ def test_quiet_hours_deny_with_the_time_they_end(
     assert answer.valid_until is None
 
 
+def test_quiet_hours_set_on_any_cite_any(
+    gate: Gate, customers: CustomerFactory, eu_customer: str
+) -> None:
+    thursday_noon = QuietHours(days=frozenset({3}), start=time(12), end=time(13))
+    customers.prefer(eu_customer, "any", quiet_hours=(thursday_noon,))
+    answer = gate.check(command(eu_customer), ACTOR, NOW).answer
+    assert [(r.rule, r.citation) for r in answer.reasons] == [
+        ("customer.quiet_hours", "Customer preference for any")
+    ]
+
+
 def test_a_send_at_already_past_is_decided_as_now(
     gate: Gate, customers: CustomerFactory, eu_customer: str
 ) -> None:
