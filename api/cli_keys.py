@@ -37,6 +37,11 @@ def keys_create(
     """Create an API key and print it as the last line (only its hash is stored)."""
     if role is Role.CUSTOMER and not customer:
         raise typer.BadParameter("a customer key needs --customer", param_hint="--customer")
+    if role is not Role.CUSTOMER and customer:
+        # Stored, shown in `keys list`, and ignored: the key would reach every customer.
+        raise typer.BadParameter(
+            f"only a customer key is bound to a customer, not a {role} key", param_hint="--customer"
+        )
     with transaction(store_or_exit(settings_or_exit())) as conn:
         key = create_key(conn, name or str(role), role, datetime.now(UTC), customer, _operator())
     typer.echo(f"created a {role} key named {name or role}; store it now, it is not shown again:")

@@ -89,3 +89,13 @@ def test_revoking_an_unknown_key_fails_clearly() -> None:
     result = runner.invoke(app, ["keys", "revoke", "0000000000000000"])
     assert result.exit_code == 1
     assert "no API key 0000000000000000" in result.output
+
+
+def test_only_a_customer_key_takes_a_customer() -> None:
+    """--customer on another role was stored and ignored: the key reached every customer."""
+    result = runner.invoke(
+        app, ["keys", "create", "--role", "crm_service", "--name", "x", "--customer", "C-1"]
+    )
+    assert result.exit_code == 2
+    assert "only a customer key is bound to a customer" in result.output
+    assert "cg_" not in result.output  # no key was made
