@@ -167,28 +167,29 @@ def _channel_choice(
         return []
     reasons = []
     for pref in (state.preference(channel), state.preference(PreferenceChannel.ANY)):
-        everywhere = pref.channel is PreferenceChannel.ANY
         if pref.status is PreferenceStatus.OPTED_OUT:
-            scope = "on every channel" if everywhere else f"by {req.channel}"
-            reasons.append(
-                Reason(
-                    rule="customer.channel_opted_out",
-                    regime=CUSTOMER,
-                    citation=_citation(pref),
-                    message=f"The customer opted out of contact {scope}.",
-                )
-            )
+            scope = _scope(pref, req)
+            reasons.append(_chosen(pref, "channel_opted_out", f"opted out of contact {scope}."))
         if pref.direction is Direction.INBOUND_ONLY:
-            scope = "on every channel" if everywhere else f"by {req.channel}"
+            scope = _scope(pref, req)
             reasons.append(
-                Reason(
-                    rule="customer.inbound_only",
-                    regime=CUSTOMER,
-                    citation=_citation(pref),
-                    message=f"The customer only contacts us {scope}; we never contact them.",
-                )
+                _chosen(pref, "inbound_only", f"only contacts us {scope}; we never contact them.")
             )
     return reasons
+
+
+def _scope(pref: ChannelPreference, req: ContactRequest) -> str:
+    return "on every channel" if pref.channel is PreferenceChannel.ANY else f"by {req.channel}"
+
+
+def _chosen(pref: ChannelPreference, rule: str, what: str) -> Reason:
+    """The customer's own choice, set on ``pref``, as a reason."""
+    return Reason(
+        rule=f"customer.{rule}",
+        regime=CUSTOMER,
+        citation=_citation(pref),
+        message=f"The customer {what}",
+    )
 
 
 def _outside_the_opt_out(req: ContactRequest) -> bool:

@@ -19,6 +19,7 @@ from policy.vocabulary import Channel, Direction, PreferenceStatus, Purpose, Sou
 from tests.conftest import ACTOR, CustomerFactory
 
 NOW = datetime(2026, 11, 26, 11, 0, tzinfo=UTC)  # a Thursday, 12:00 in Madrid
+THURSDAY_NOON = QuietHours(days=frozenset({3}), start=time(12), end=time(13))  # around NOW
 
 
 def command(customer_id: str, **fields: object) -> CheckCommand:
@@ -189,9 +190,8 @@ def test_marketing_objection_stops_all_marketing_and_profiling(
 def test_quiet_hours_deny_with_the_time_they_end(
     gate: Gate, customers: CustomerFactory, eu_customer: str
 ) -> None:
-    thursday_noon = QuietHours(days=frozenset({3}), start=time(12), end=time(13))
     customers.prefer(
-        eu_customer, "email", status=PreferenceStatus.OPTED_IN, quiet_hours=(thursday_noon,)
+        eu_customer, "email", status=PreferenceStatus.OPTED_IN, quiet_hours=(THURSDAY_NOON,)
     )
     answer = gate.check(command(eu_customer), ACTOR, NOW).answer
     assert [r.rule for r in answer.reasons] == ["customer.quiet_hours"]
@@ -202,8 +202,7 @@ def test_quiet_hours_deny_with_the_time_they_end(
 def test_quiet_hours_set_on_any_cite_any(
     gate: Gate, customers: CustomerFactory, eu_customer: str
 ) -> None:
-    thursday_noon = QuietHours(days=frozenset({3}), start=time(12), end=time(13))
-    customers.prefer(eu_customer, "any", quiet_hours=(thursday_noon,))
+    customers.prefer(eu_customer, "any", quiet_hours=(THURSDAY_NOON,))
     answer = gate.check(command(eu_customer), ACTOR, NOW).answer
     assert [(r.rule, r.citation) for r in answer.reasons] == [
         ("customer.quiet_hours", "Customer preference for any")
@@ -214,9 +213,8 @@ def test_a_send_at_already_past_is_decided_as_now(
     gate: Gate, customers: CustomerFactory, eu_customer: str
 ) -> None:
     """Yesterday's send_at, asked during quiet hours, was allowed and valid for a day."""
-    thursday_noon = QuietHours(days=frozenset({3}), start=time(12), end=time(13))
     customers.prefer(
-        eu_customer, "email", status=PreferenceStatus.OPTED_IN, quiet_hours=(thursday_noon,)
+        eu_customer, "email", status=PreferenceStatus.OPTED_IN, quiet_hours=(THURSDAY_NOON,)
     )
     yesterday = command(eu_customer, send_at=NOW - timedelta(days=1))
     answer = gate.check(yesterday, ACTOR, NOW).answer
