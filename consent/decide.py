@@ -169,11 +169,17 @@ def _channel_choice(
     for pref in (state.preference(channel), state.preference(PreferenceChannel.ANY)):
         if pref.status is PreferenceStatus.OPTED_OUT:
             scope = _scope(pref, req)
-            reasons.append(_chosen(pref, "channel_opted_out", f"opted out of contact {scope}."))
+            reasons.append(
+                _chosen(pref, "customer.channel_opted_out", f"opted out of contact {scope}.")
+            )
         if pref.direction is Direction.INBOUND_ONLY:
             scope = _scope(pref, req)
             reasons.append(
-                _chosen(pref, "inbound_only", f"only contacts us {scope}; we never contact them.")
+                _chosen(
+                    pref,
+                    "customer.inbound_only",
+                    f"only contacts us {scope}; we never contact them.",
+                )
             )
     return reasons
 
@@ -185,7 +191,7 @@ def _scope(pref: ChannelPreference, req: ContactRequest) -> str:
 def _chosen(pref: ChannelPreference, rule: str, what: str) -> Reason:
     """The customer's own choice, set on ``pref``, as a reason."""
     return Reason(
-        rule=f"customer.{rule}",
+        rule=rule,
         regime=CUSTOMER,
         citation=_citation(pref),
         message=f"The customer {what}",
