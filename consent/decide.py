@@ -13,7 +13,7 @@ from typing import NamedTuple
 from consent.contacts import contact_kind_for_channel
 from consent.frequency import exceeds, next_free_slot
 from consent.preferences import ChannelPreference, governing_channel
-from consent.quiet_hours import quiet_until
+from consent.quiet_hours import next_quiet_start, quiet_until
 from consent.state import CustomerState
 from policy.engine import PolicyEngine
 from policy.facts import Facts, ListFact
@@ -312,6 +312,32 @@ def _quiet_hours(
             earliest_allowed_at=end,
         )
     ]
+
+
+def allow_holds_until(state: CustomerState, req: ContactRequest, until: datetime) -> datetime:
+    """How long an allow at ``req.send_at`` holds, at most ``until``: the first instant the
+    customer's own time-dependent choices would deny it (their consent to the purpose
+    expiring, one of their quiet windows starting). An allow for noon used to stay valid
+    for 24 h, through the night's quiet hours and past the consent's expiry.
+
+    The law's own time windows (calling hours, a list copy going stale) do not shorten it
+    yet (the README says so).
+    """
+    ends = [until]
+    fact = state.consents.get(req.purpose)
+    if fact is not None and fact.expires_at is not None and req.send_at < fact.expires_at:
+        ends.append(fact.expires_at)
+    channel = _governed_channel(req)
+    if channel is not None:
+        windows = (
+            state.preference(channel).quiet_hours
+            + state.preference(PreferenceChannel.ANY).quiet_hours
+        )
+        if windows:  # the usual case has none: no zones to work out
+            start = next_quiet_start(windows, state.time_zones(), req.send_at, until)
+            if start is not None:
+                ends.append(start)
+    return min(ends)
 
 
 def _duplicate(

@@ -23,6 +23,7 @@ from consent.contacts import contact_kind_for_channel, normalise
 from consent.crypto import KeyRing
 from consent.decide import (
     ContactRequest,
+    allow_holds_until,
     earliest_allowed,
     erased_customer,
     reasons_against,
@@ -169,7 +170,7 @@ class Gate:
             return _replay(prior, request_hash)
         send_at = _not_before(command.send_at, now)
         reasons: tuple[Reason, ...] = ()
-        earliest = None
+        earliest = valid_until = None
         request = self._contact_request(command, state, send_at)
         if isinstance(request, Reason):
             reasons = (request,)
@@ -188,7 +189,10 @@ class Gate:
             reasons = reasons_against(state, request, history, self._policy)
             if reasons:
                 earliest = earliest_allowed(state, request, history, self._policy, reasons)
-        answer = self._answer(command, state, send_at, now, reasons, earliest)
+            else:
+                longest = self._validity_end(command, send_at)
+                valid_until = allow_holds_until(state, request, longest)
+        answer = self._answer(command, state, send_at, now, reasons, earliest, valid_until)
         document = answer.document()
         seq: int = yield Record(
             _decision_entry(answer, document, command, actor),
@@ -204,6 +208,7 @@ class Gate:
         now: datetime,
         reasons: tuple[Reason, ...],
         earliest: datetime | None,
+        valid_until: datetime | None,
     ) -> CheckAnswer:
         allowed = not reasons
         return CheckAnswer(
@@ -221,7 +226,7 @@ class Gate:
             decision=Decision.ALLOW if allowed else Decision.DENY,
             reasons=reasons,
             policy_version=self._policy.version,
-            valid_until=self._valid_until(command.source, send_at, now) if allowed else None,
+            valid_until=valid_until,
             earliest_allowed_at=earliest,
             earliest_allowed_at_local=_on_customer_clock(earliest, state),
             audit_entry_id=0,  # assigned by the store when the entry is appended
@@ -258,10 +263,11 @@ class Gate:
         region = next((code[:2] for code in sorted(state.jurisdictions)), None)
         return self._keyring.lookup_hash(kind, normalise(kind, command.destination, region))
 
-    def _valid_until(self, source: Source, send_at: datetime, now: datetime) -> datetime:
+    def _validity_end(self, command: CheckCommand, send_at: datetime) -> datetime:
+        """The longest an allow holds (``allow_holds_until`` may end it sooner)."""
         validity = (
             self._settings.event_trigger_validity
-            if source is Source.EVENT_TRIGGER
+            if command.source is Source.EVENT_TRIGGER
             else self._settings.default_validity
         )
         return send_at + validity  # send_at is never before now

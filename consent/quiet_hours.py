@@ -39,3 +39,31 @@ def quiet_until(
             if end is not None:
                 ends.append(end.astimezone(UTC))
     return max(ends) if ends else None
+
+
+def next_quiet_start(
+    windows: Iterable[QuietHours], zones: Iterable[str], after: datetime, until: datetime
+) -> datetime | None:
+    """The first UTC instant after ``after``, up to ``until``, at which a window starts in
+    any of the zones; None if none does. An allow holds no longer than that.
+
+    A start the clock skips or repeats (a DST change) is read at its earlier reading, so
+    the answer is never late: a start at 02:30 on a spring-forward night ends the allow at
+    01:30 local time, half an hour before the window really begins (03:00).
+    """
+    windows = tuple(windows)
+    if not windows:
+        return None
+    starts: list[datetime] = []
+    for zone in zones:
+        tz = ZoneInfo(zone)
+        day, last = after.astimezone(tz).date(), until.astimezone(tz).date()
+        while day <= last:
+            for window in windows:
+                if day.weekday() in window.days:
+                    local = datetime.combine(day, window.start, tzinfo=tz)
+                    start = min(local.astimezone(UTC), local.replace(fold=1).astimezone(UTC))
+                    if after < start <= until:
+                        starts.append(start)
+            day += timedelta(days=1)
+    return min(starts) if starts else None

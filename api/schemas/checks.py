@@ -100,7 +100,11 @@ class CheckOut(BaseModel):
     decision: Decision
     reasons: list[ReasonOut]
     policy_version: str
-    valid_until: datetime | None
+    valid_until: datetime | None = Field(
+        description="How long an allow holds: send_at plus the validity (24 h; 1 h for an "
+        "event_trigger), or sooner, when the customer's consent to the purpose expires or one "
+        "of their quiet windows starts. Null for a deny."
+    )
     earliest_allowed_at: datetime | None
     earliest_allowed_at_local: datetime | None = Field(
         default=None, description="earliest_allowed_at on the customer's own clock"

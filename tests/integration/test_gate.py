@@ -230,6 +230,34 @@ def test_a_send_at_already_past_is_decided_as_now(
     assert allowed.valid_until == after_the_quiet_hours + timedelta(hours=24)
 
 
+def test_an_allow_holds_until_the_customer_s_next_quiet_hours(
+    gate: Gate, customers: CustomerFactory, eu_customer: str
+) -> None:
+    """It held for 24 h, through the night's quiet hours."""
+    nights = QuietHours(days=frozenset(range(7)), start=time(22), end=time(8))
+    customers.prefer(eu_customer, "any", quiet_hours=(nights,))
+    answer = gate.check(command(eu_customer), ACTOR, NOW).answer  # 12:00 in Madrid
+    assert answer.reasons == ()
+    assert answer.valid_until == datetime(2026, 11, 26, 21, 0, tzinfo=UTC)  # 22:00 in Madrid
+    service = command(eu_customer, purpose=Purpose.SERVICE, source=Source.TRANSACTIONAL)
+    assert gate.check(service, ACTOR, NOW).answer.valid_until == NOW + timedelta(hours=24)
+
+
+def test_an_allow_holds_until_the_consent_expires(gate: Gate, customers: CustomerFactory) -> None:
+    """It held for 24 h, past the consent's expiry."""
+    customer_id = customers.create(("ES",))
+    customers.prefer(customer_id, "email", status=PreferenceStatus.OPTED_IN)
+    expiry = NOW + timedelta(hours=2)
+    customers.consent(
+        customer_id, "marketing", captured_at=NOW - timedelta(days=1), expires_at=expiry
+    )
+    answer = gate.check(command(customer_id), ACTOR, NOW).answer
+    assert answer.reasons == ()
+    assert answer.valid_until == expiry
+    at_expiry = command(customer_id, send_at=expiry)  # the allow would end as it begins
+    assert "eprivacy.art13_1.e_marketing_consent" in rules(gate, at_expiry)
+
+
 def test_frequency_limit_counts_allowed_contacts_and_names_the_next_slot(
     gate: Gate, customers: CustomerFactory, eu_customer: str
 ) -> None:

@@ -3,7 +3,7 @@
 from datetime import UTC, datetime, time, timedelta
 
 from consent.preferences import QuietHours
-from consent.quiet_hours import quiet_until
+from consent.quiet_hours import next_quiet_start, quiet_until
 
 SAT = 5
 MADRID = ("Europe/Madrid",)
@@ -77,3 +77,43 @@ def test_every_possible_zone_is_honoured_when_the_zone_is_uncertain() -> None:
     # Quiet in both: it ends when the later (Chicago) window ends.
     later = datetime(2026, 11, 26, 3, 30, tzinfo=UTC)
     assert quiet_until([evening], zones, later) == datetime(2026, 11, 26, 5, tzinfo=UTC)
+
+
+# How long an allow holds: the next start of a window (consent/decide.py allow_holds_until).
+SUN = 6
+SUNDAY_SMALL_HOURS = QuietHours(days=frozenset({SUN}), start=time(2, 30), end=time(6))
+
+
+def test_the_next_start_is_the_window_s_local_start_and_within_the_limit() -> None:
+    friday_noon = madrid(2026, 11, 27, 12)
+    saturday_nine = madrid(2026, 11, 28, 9)
+    assert next_quiet_start([SATURDAY_MORNING], MADRID, friday_noon, saturday_nine) == saturday_nine
+    assert (
+        next_quiet_start([SATURDAY_MORNING], MADRID, friday_noon, saturday_nine - ONE_SECOND)
+        is None
+    )
+    assert next_quiet_start([], MADRID, friday_noon, saturday_nine) is None
+
+
+def test_a_start_at_the_very_instant_asked_about_is_not_next() -> None:
+    saturday_nine = madrid(2026, 11, 28, 9)
+    week_later = saturday_nine + timedelta(days=7)
+    assert next_quiet_start([SATURDAY_MORNING], MADRID, saturday_nine, week_later) == week_later
+
+
+def test_a_start_the_clock_skips_is_read_early_never_late() -> None:
+    """28 March 2027, Madrid: 02:00 CET jumps to 03:00 CEST; 02:30 never happens."""
+    saturday_noon = datetime(2027, 3, 27, 11, tzinfo=UTC)
+    found = next_quiet_start(
+        [SUNDAY_SMALL_HOURS], MADRID, saturday_noon, saturday_noon + timedelta(days=1)
+    )
+    assert found == datetime(2027, 3, 28, 0, 30, tzinfo=UTC)  # 01:30 CET, before 03:00 CEST
+
+
+def test_a_start_the_clock_repeats_is_its_first_reading() -> None:
+    """31 October 2027, Madrid: 03:00 CEST falls back to 02:00 CET; 02:30 happens twice."""
+    saturday_noon = datetime(2027, 10, 30, 10, tzinfo=UTC)
+    found = next_quiet_start(
+        [SUNDAY_SMALL_HOURS], MADRID, saturday_noon, saturday_noon + timedelta(days=1)
+    )
+    assert found == datetime(2027, 10, 31, 0, 30, tzinfo=UTC)  # 02:30 CEST, the first
