@@ -314,14 +314,18 @@ def _quiet_hours(
     ]
 
 
-def allow_holds_until(state: CustomerState, req: ContactRequest, until: datetime) -> datetime:
-    """How long an allow at ``req.send_at`` holds, at most ``until``: the first instant the
-    customer's own time-dependent choices would deny it (their consent to the purpose
-    expiring, one of their quiet windows starting). An allow for noon used to stay valid
-    for 24 h, through the night's quiet hours and past the consent's expiry.
-
-    The law's own time windows (calling hours, a list copy going stale) do not shorten it
-    yet (the README says so).
+def allow_holds_until(
+    state: CustomerState,
+    req: ContactRequest,
+    history: Sequence[Reservation],
+    engine: PolicyEngine,
+    until: datetime,
+) -> datetime:
+    """How long an allow at ``req.send_at`` holds, at most ``until``: the first instant
+    time alone would deny it. The customer's own choices (their consent to the purpose
+    expiring, one of their quiet windows starting), then the law's (``holds_until``: calling
+    hours closing, a list's copy going stale). An allow for noon used to stay valid for
+    24 h, through the night's quiet hours and the law's calling hours.
     """
     ends = [until]
     fact = state.consents.get(req.purpose)
@@ -337,7 +341,7 @@ def allow_holds_until(state: CustomerState, req: ContactRequest, until: datetime
             start = next_quiet_start(windows, state.time_zones(), req.send_at, until)
             if start is not None:
                 ends.append(start)
-    return min(ends)
+    return engine.holds_until(facts_for(state, req, history), min(ends))
 
 
 def _duplicate(

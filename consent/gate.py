@@ -191,7 +191,7 @@ class Gate:
                 earliest = earliest_allowed(state, request, history, self._policy, reasons)
             else:
                 longest = self._validity_end(command, send_at)
-                valid_until = allow_holds_until(state, request, longest)
+                valid_until = allow_holds_until(state, request, history, self._policy, longest)
         answer = self._answer(command, state, send_at, now, reasons, earliest, valid_until)
         document = answer.document()
         seq: int = yield Record(

@@ -41,6 +41,7 @@ class _Compiled:
     order: int  # position in load order: reasons come out in the order of the packs
     rule: Rule
     check: _Check
+    lapses_at: Callable[[Facts, Any], datetime | None] | None
 
 
 # (channel, purpose, the customer's expanded codes, the exception invoked)
@@ -63,7 +64,7 @@ class PolicyEngine:
         self.version = version
         _refuse_unusable(self.rules)
         self._compiled = tuple(
-            _Compiled(order, rule, REQUIREMENTS[rule.requires].check)
+            _Compiled(order, rule, (kind := REQUIREMENTS[rule.requires]).check, kind.lapses_at)
             for order, rule in enumerate(self.rules)
         )
         # A check that invokes no exception never meets a rule that only judges under one;
@@ -102,14 +103,7 @@ class PolicyEngine:
         """Every reason from every rule that applies to these facts; empty means allowed."""
         _require_aware(facts.send_at)
         scope = _scope(facts.jurisdictions)
-        exception = facts.exception
-        key = (facts.channel, facts.purpose, scope.covering, exception)
-        found = self._rules_for.get(key)
-        if found is None:
-            if len(self._rules_for) >= _SELECT_CACHE:  # a bound, should places be many
-                self._rules_for.clear()
-            found = self._rules_for[key] = self._select(key)
-        governed, candidates = found
+        governed, candidates = self._selected(facts, scope.covering)
         # Unknown is deny, but only where some law governs this kind of contact at all.
         reasons = list(scope.unknown) if governed else []
         days = possible_days(facts.send_at)
@@ -119,6 +113,37 @@ class PolicyEngine:
                 if reason is not None:
                     reasons.append(reason)
         return tuple(reasons)
+
+    def holds_until(self, facts: Facts, until: datetime) -> datetime:
+        """How long an allow on these facts holds, at most ``until``: the first instant after
+        send_at at which a rule in force would deny it with time alone (calling hours
+        closing, a list's copy going stale). A rule that cannot say ends it at once."""
+        ends = [until]
+        days = possible_days(facts.send_at)
+        for compiled in self._selected(facts, _scope(facts.jurisdictions).covering)[1]:
+            lapses_at = compiled.lapses_at
+            if lapses_at is None or not _in_force(compiled.rule, facts, days):
+                continue
+            try:
+                end = lapses_at(facts, compiled.rule.params)
+            except Exception as error:  # fail closed: an allow that cannot be bounded ends
+                failed = type(error).__name__
+                log.error("policy.horizon_failed", rule=compiled.rule.id, error=failed)
+                return facts.send_at
+            if end is not None and end > facts.send_at:
+                ends.append(end)
+        return min(ends)
+
+    def _selected(
+        self, facts: Facts, covering: frozenset[str]
+    ) -> tuple[bool, tuple[_Compiled, ...]]:
+        key = (facts.channel, facts.purpose, covering, facts.exception)
+        found = self._rules_for.get(key)
+        if found is None:
+            if len(self._rules_for) >= _SELECT_CACHE:  # a bound, should places be many
+                self._rules_for.clear()
+            found = self._rules_for[key] = self._select(key)
+        return found
 
     def _select(self, key: _SelectKey) -> tuple[bool, tuple[_Compiled, ...]]:
         """Whether any law governs this channel and purpose, and the rules that can apply to

@@ -7,6 +7,7 @@ listed in ``REQUIREMENTS``; adding a kind is a code change, reviewed like one.
 
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
+from datetime import datetime
 from enum import StrEnum
 from typing import Any, Generic, TypeVar
 
@@ -22,8 +23,8 @@ from policy.kinds.consents import (
 )
 from policy.kinds.disclosures import NotDisclosedParams, not_disclosed
 from policy.kinds.history import MaxContactsParams, max_contacts
-from policy.kinds.hours import LocalHoursParams, local_hours
-from policy.kinds.lists import NotListedParams, not_listed
+from policy.kinds.hours import LocalHoursParams, local_hours, local_hours_close
+from policy.kinds.lists import NotListedParams, copy_goes_stale, not_listed
 from policy.kinds.notices import (
     NoticeElapsedParams,
     NoticeGivenParams,
@@ -57,6 +58,9 @@ P = TypeVar("P", bound=Params)
 class Requirement(Generic[P]):
     params_model: type[P]
     check: Callable[[Facts, P, RuleIdentity], Reason | None]
+    # For a kind whose allow can lapse with time alone: the first instant after send_at at
+    # which it would deny (an allow's valid_until ends there), or None.
+    lapses_at: Callable[[Facts, P], datetime | None] | None = None
 
 
 REQUIREMENTS: Mapping[RequirementKind, Requirement[Any]] = {
@@ -66,8 +70,8 @@ REQUIREMENTS: Mapping[RequirementKind, Requirement[Any]] = {
     RequirementKind.NOTICE_ELAPSED: Requirement(NoticeElapsedParams, notice_elapsed),
     RequirementKind.NOTICE_WITHIN: Requirement(NoticeWithinParams, notice_within),
     RequirementKind.NOTICE_GIVEN: Requirement(NoticeGivenParams, notice_given),
-    RequirementKind.LOCAL_HOURS: Requirement(LocalHoursParams, local_hours),
-    RequirementKind.NOT_LISTED: Requirement(NotListedParams, not_listed),
+    RequirementKind.LOCAL_HOURS: Requirement(LocalHoursParams, local_hours, local_hours_close),
+    RequirementKind.NOT_LISTED: Requirement(NotListedParams, not_listed, copy_goes_stale),
     RequirementKind.NO_REVOCATION: Requirement(NoRevocationParams, no_revocation),
     RequirementKind.MAX_CONTACTS: Requirement(MaxContactsParams, max_contacts),
     RequirementKind.NOT_DISCLOSED: Requirement(NotDisclosedParams, not_disclosed),

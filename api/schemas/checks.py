@@ -102,8 +102,9 @@ class CheckOut(BaseModel):
     policy_version: str
     valid_until: datetime | None = Field(
         description="How long an allow holds: send_at plus the validity (24 h; 1 h for an "
-        "event_trigger), or sooner, when the customer's consent to the purpose expires or one "
-        "of their quiet windows starts. Null for a deny."
+        "event_trigger), or sooner, at the first instant time alone would deny it (the consent "
+        "expiring, the customer's quiet hours, the law's calling hours, a suppression-list "
+        "copy going stale). Null for a deny."
     )
     earliest_allowed_at: datetime | None
     earliest_allowed_at_local: datetime | None = Field(

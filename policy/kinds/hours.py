@@ -57,3 +57,15 @@ def _next_opening(local: datetime, start: time) -> datetime:
     """The next local ``start`` at or after ``local``, as a UTC instant (DST-aware)."""
     day = local.date() if local.time() < start else local.date() + timedelta(days=1)
     return datetime.combine(day, start, tzinfo=local.tzinfo).astimezone(UTC)
+
+
+def local_hours_close(facts: Facts, params: LocalHoursParams) -> datetime | None:
+    """When an allow within the hours stops holding: the next local ``end`` in the first
+    zone to reach it (a time a DST change skips or repeats read at its earlier reading)."""
+    closes = []
+    for zone in facts.time_zones:
+        local = facts.send_at.astimezone(ZoneInfo(zone))
+        day = local.date() if local.time() < params.end else local.date() + timedelta(days=1)
+        end = datetime.combine(day, params.end, tzinfo=local.tzinfo)
+        closes.append(min(end.astimezone(UTC), end.replace(fold=1).astimezone(UTC)))
+    return min(closes) if closes else None

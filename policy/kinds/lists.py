@@ -108,6 +108,14 @@ def not_listed(facts: Facts, params: NotListedParams, rule: RuleIdentity) -> Rea
     return deny(rule, gaps)
 
 
+def copy_goes_stale(facts: Facts, params: NotListedParams) -> datetime | None:
+    """When an allow stops holding because the list's copy is too old to consult."""
+    copy = facts.lists.get(params.list)
+    if copy is None or params.max_age is None:
+        return None
+    return stale_from(copy.source_date, params.max_age)
+
+
 def stale_from(source_date: date, max_age: Period) -> datetime:
     """The first instant the copy is too old: the day after ``source_date + max_age``, UTC.
 

@@ -410,6 +410,34 @@ def test_glba_opt_out_denies_sharing(gate: Gate, customers: CustomerFactory) -> 
     assert "glba.opt_out.third_party_sharing" in rules(gate, sharing)
 
 
+@pytest.mark.parametrize(
+    ("jurisdiction", "zone", "phone", "closes"),
+    [
+        # The TCPA's 21:00 in New York; Florida's own 20:00 comes first there.
+        ("US-NY", "America/New_York", "+12125550123", datetime(2026, 11, 27, 2, tzinfo=UTC)),
+        ("US-FL", "America/New_York", "+13055550123", datetime(2026, 11, 27, 1, tzinfo=UTC)),
+    ],
+)
+def test_an_allow_holds_until_the_law_s_calling_hours_close(
+    gate: Gate,
+    customers: CustomerFactory,
+    fresh_national_dnc: None,
+    jurisdiction: str,
+    zone: str,
+    phone: str,
+    closes: datetime,
+) -> None:
+    """An allow for a 19:00 call held for 24 h, through the night the law forbids calls."""
+    customer_id = customers.create((jurisdiction,), time_zone=zone, phone=phone)
+    customers.written_marketing(customer_id)
+    customers.prefer(customer_id, "phone", status=PreferenceStatus.OPTED_IN)
+    seven_pm = datetime(2026, 11, 27, 0, tzinfo=UTC)  # Thursday 19:00 in New York and Miami
+    call = command(customer_id, channel=Channel.PHONE, source=Source.TELEMARKETING)
+    answer = gate.check(replace(call, send_at=seven_pm), ACTOR, seven_pm).answer
+    assert answer.reasons == ()
+    assert answer.valid_until == closes
+
+
 def test_tcpa_hours_and_the_customers_quiet_hours_combine_into_one_earliest_time(
     gate: Gate, customers: CustomerFactory
 ) -> None:

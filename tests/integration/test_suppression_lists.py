@@ -775,3 +775,15 @@ def test_a_dead_loads_copy_that_cannot_be_deleted_does_not_hold_up_the_load(
         loaded = suppression.load(name, TODAY, phones=(NOT_LISTED,))
     assert loaded.copy.entry_count == 1
     assert {"suppression.copy_not_deleted"} == {entry["event"] for entry in logs}
+
+
+def test_an_allow_holds_until_the_registry_copy_goes_stale(
+    gate: Gate, new_yorker: str, suppression: SuppressionLists
+) -> None:
+    """It held for 24 h, past the last instant the copy could be consulted."""
+    copy_date = NOON_NEW_YORK.date() - timedelta(days=31)
+    suppression.load("national_dnc", copy_date)
+    evening = datetime(2026, 11, 26, 23, tzinfo=UTC)  # 18:00 in New York, the copy's last day
+    answer = gate.check(call(new_yorker, send_at=evening), ACTOR, NOON_NEW_YORK).answer
+    assert answer.reasons == ()
+    assert answer.valid_until == datetime(2026, 11, 27, tzinfo=UTC)  # copy date + 32 days
