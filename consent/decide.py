@@ -315,11 +315,7 @@ def _quiet_hours(
 
 
 def allow_holds_until(
-    state: CustomerState,
-    req: ContactRequest,
-    history: Sequence[Reservation],
-    engine: PolicyEngine,
-    until: datetime,
+    state: CustomerState, req: ContactRequest, facts: Facts, engine: PolicyEngine, until: datetime
 ) -> datetime:
     """How long an allow at ``req.send_at`` holds, at most ``until``: the first instant
     time alone would deny it. The customer's own choices (their consent to the purpose
@@ -341,7 +337,7 @@ def allow_holds_until(
             start = next_quiet_start(windows, state.time_zones(), req.send_at, until)
             if start is not None:
                 ends.append(start)
-    return engine.holds_until(facts_for(state, req, history), min(ends))
+    return engine.holds_until(facts, min(ends))
 
 
 def _duplicate(
@@ -406,11 +402,19 @@ def reasons_against(
     state: CustomerState, req: ContactRequest, history: Sequence[Reservation], engine: PolicyEngine
 ) -> tuple[Reason, ...]:
     """Every reason not to make this contact; empty means allow."""
+    return judged(state, req, history, engine)[0]
+
+
+def judged(
+    state: CustomerState, req: ContactRequest, history: Sequence[Reservation], engine: PolicyEngine
+) -> tuple[tuple[Reason, ...], Facts]:
+    """The reasons, and the facts the law judged (``allow_holds_until`` reads them again)."""
     found: list[Reason] = []
     for check in _CHECKS:
         found.extend(check(state, req, history))
-    found.extend(engine.evaluate(facts_for(state, req, history)))
-    return tuple(found)
+    facts = facts_for(state, req, history)
+    found.extend(engine.evaluate(facts))
+    return tuple(found), facts
 
 
 _MAX_STEPS = 16  # each step jumps to the next boundary; a real schedule settles in a few

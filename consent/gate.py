@@ -26,7 +26,7 @@ from consent.decide import (
     allow_holds_until,
     earliest_allowed,
     erased_customer,
-    reasons_against,
+    judged,
     unknown_customer,
 )
 from consent.errors import IdempotencyConflictError, InvalidContactPointError
@@ -186,12 +186,12 @@ class Gate:
             history, lists = loaded
             if lists is not None:
                 request = request.with_lists(lists)
-            reasons = reasons_against(state, request, history, self._policy)
+            reasons, facts = judged(state, request, history, self._policy)
             if reasons:
                 earliest = earliest_allowed(state, request, history, self._policy, reasons)
             else:
                 longest = self._validity_end(command, send_at)
-                valid_until = allow_holds_until(state, request, history, self._policy, longest)
+                valid_until = allow_holds_until(state, request, facts, self._policy, longest)
         answer = self._answer(command, state, send_at, now, reasons, earliest, valid_until)
         document = answer.document()
         seq: int = yield Record(

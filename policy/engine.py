@@ -49,6 +49,12 @@ _SelectKey = tuple[Channel | None, Purpose, frozenset[str], LegalException | Non
 _SELECT_CACHE = 16_384
 
 
+class _Selection(NamedTuple):
+    governed: bool  # some law governs this channel and purpose at all
+    candidates: tuple[_Compiled, ...]  # the rules that can apply, in load order
+    lapsing: tuple[_Compiled, ...]  # of those, the ones whose allow can lapse with time
+
+
 class Explanation(NamedTuple):
     rule: Rule
     applies: bool
@@ -71,7 +77,7 @@ class PolicyEngine:
         # a check that invokes one looks at every rule and skips those it lifts.
         self._index = _index([c for c in self._compiled if c.rule.judges_under(None)])
         self._index_invoked = _index(self._compiled)
-        self._rules_for: dict[_SelectKey, tuple[bool, tuple[_Compiled, ...]]] = {}
+        self._rules_for: dict[_SelectKey, _Selection] = {}
         # How far back any rule looks at past contacts (the state laws' 24 hours): the gate
         # loads at least that much history for every check.
         self.lookbacks: tuple[Period, ...] = tuple(
@@ -103,7 +109,7 @@ class PolicyEngine:
         """Every reason from every rule that applies to these facts; empty means allowed."""
         _require_aware(facts.send_at)
         scope = _scope(facts.jurisdictions)
-        governed, candidates = self._selected(facts, scope.covering)
+        governed, candidates, _ = self._selected(facts, scope.covering)
         # Unknown is deny, but only where some law governs this kind of contact at all.
         reasons = list(scope.unknown) if governed else []
         days = possible_days(facts.send_at)
@@ -120,7 +126,7 @@ class PolicyEngine:
         closing, a list's copy going stale). A rule that cannot say ends it at once."""
         ends = [until]
         days = possible_days(facts.send_at)
-        for compiled in self._selected(facts, _scope(facts.jurisdictions).covering)[1]:
+        for compiled in self._selected(facts, _scope(facts.jurisdictions).covering).lapsing:
             lapses_at = compiled.lapses_at
             if lapses_at is None or not _in_force(compiled.rule, facts, days):
                 continue
@@ -134,9 +140,7 @@ class PolicyEngine:
                 ends.append(end)
         return min(ends)
 
-    def _selected(
-        self, facts: Facts, covering: frozenset[str]
-    ) -> tuple[bool, tuple[_Compiled, ...]]:
+    def _selected(self, facts: Facts, covering: frozenset[str]) -> _Selection:
         key = (facts.channel, facts.purpose, covering, facts.exception)
         found = self._rules_for.get(key)
         if found is None:
@@ -145,7 +149,7 @@ class PolicyEngine:
             found = self._rules_for[key] = self._select(key)
         return found
 
-    def _select(self, key: _SelectKey) -> tuple[bool, tuple[_Compiled, ...]]:
+    def _select(self, key: _SelectKey) -> _Selection:
         """Whether any law governs this channel and purpose, and the rules that can apply to
         it in these places under this exception, in load order. Memoised per key by
         ``evaluate``: the combinations are few, and this is the costly part of a lookup."""
@@ -157,7 +161,8 @@ class PolicyEngine:
             for compiled in _candidates(by_code, covering)
             if exception is None or compiled.rule.judges_under(exception)
         )
-        return bool(by_code), candidates
+        lapsing = tuple(compiled for compiled in candidates if compiled.lapses_at is not None)
+        return _Selection(bool(by_code), candidates, lapsing)
 
     def explain(self, facts: Facts) -> list[Explanation]:
         """For every rule, whether it applies to these facts, why (not), and its reason."""

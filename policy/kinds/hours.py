@@ -1,6 +1,7 @@
 """Kinds about the called party's clock: calling hours in their local time."""
 
-from datetime import UTC, datetime, time, timedelta
+from datetime import UTC, date, datetime, time, timedelta
+from functools import lru_cache
 from zoneinfo import ZoneInfo
 
 from pydantic import model_validator
@@ -61,11 +62,18 @@ def _next_opening(local: datetime, start: time) -> datetime:
 
 def local_hours_close(facts: Facts, params: LocalHoursParams) -> datetime | None:
     """When an allow within the hours stops holding: the next local ``end`` in the first
-    zone to reach it (a time a DST change skips or repeats read at its earlier reading)."""
+    zone to reach it."""
     closes = []
     for zone in facts.time_zones:
         local = facts.send_at.astimezone(ZoneInfo(zone))
         day = local.date() if local.time() < params.end else local.date() + timedelta(days=1)
-        end = datetime.combine(day, params.end, tzinfo=local.tzinfo)
-        closes.append(min(end.astimezone(UTC), end.replace(fold=1).astimezone(UTC)))
+        closes.append(_closing(zone, day, params.end))
     return min(closes) if closes else None
+
+
+@lru_cache(maxsize=4096)  # a zone's closing on a day: every check that day asks the same
+def _closing(zone: str, day: date, end: time) -> datetime:
+    """``end`` on ``day`` in ``zone`` as a UTC instant; one a DST change skips or repeats is
+    read at its earlier reading, so an allow never outlasts it."""
+    local = datetime.combine(day, end, tzinfo=ZoneInfo(zone))
+    return min(local.astimezone(UTC), local.replace(fold=1).astimezone(UTC))

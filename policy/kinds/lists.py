@@ -15,6 +15,7 @@ business relationship), the list is not consulted at all, so its copy does not m
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta
 from enum import StrEnum
+from functools import lru_cache
 from typing import Annotated
 
 from pydantic import Field, Strict, model_validator
@@ -116,6 +117,7 @@ def copy_goes_stale(facts: Facts, params: NotListedParams) -> datetime | None:
     return stale_from(copy.source_date, params.max_age)
 
 
+@lru_cache(maxsize=256)  # one copy serves every check: the same answer each time
 def stale_from(source_date: date, max_age: Period) -> datetime:
     """The first instant the copy is too old: the day after ``source_date + max_age``, UTC.
 
