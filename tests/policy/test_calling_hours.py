@@ -10,6 +10,7 @@ from zoneinfo import ZoneInfo
 import pytest
 
 from policy.engine import PolicyEngine
+from policy.requirements import REQUIREMENTS, Requirement, RequirementKind
 from policy.vocabulary import Channel
 from tests.policy.factories import local_midnight, make_facts
 
@@ -141,3 +142,49 @@ def test_an_unknown_zone_fails_closed(policy: PolicyEngine) -> None:
 def test_email_is_not_a_telephone_solicitation(policy: PolicyEngine) -> None:
     at = datetime(2026, 11, 27, 4, tzinfo=UTC)  # 23:00 in New York
     assert rules_at(policy, at, channel=Channel.EMAIL) == []
+
+
+# How long an allow holds (PolicyEngine.holds_until): until the hours close, not a day.
+def _holds_until(policy: PolicyEngine, at: datetime, **facts: object) -> datetime:
+    fields: dict[str, object] = {
+        "jurisdictions": {"US-NY"},
+        "channel": Channel.PHONE,
+        "send_at": at,
+        "time_zones": NEW_YORK,
+        **MANUAL,
+        **facts,
+    }
+    return policy.holds_until(make_facts(**fields), at + timedelta(hours=24))
+
+
+def test_an_allow_in_the_hours_holds_until_they_close(policy: PolicyEngine) -> None:
+    nine_pm = datetime(2026, 11, 27, 2, tzinfo=UTC)  # 21:00 in New York (EST)
+    assert rules_at(policy, nine_pm - SECOND) == []
+    assert _holds_until(policy, nine_pm - SECOND) == nine_pm
+    assert _holds_until(policy, datetime(2026, 11, 26, 13, tzinfo=UTC)) == nine_pm  # from 8 am
+
+
+def test_an_allow_holds_until_the_earliest_zone_closes(policy: PolicyEngine) -> None:
+    """A number ringing in New York or Chicago: New York closes an hour earlier."""
+    zones = ("America/New_York", "America/Chicago")
+    noon_new_york = datetime(2026, 11, 26, 17, tzinfo=UTC)
+    assert _holds_until(policy, noon_new_york, time_zones=zones) == datetime(
+        2026, 11, 27, 2, tzinfo=UTC
+    )
+
+
+def test_an_allow_whose_horizon_cannot_be_found_ends_at_once(
+    policy: PolicyEngine, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    def broken(*_: object) -> datetime:
+        raise RuntimeError("bug")
+
+    hours = REQUIREMENTS[RequirementKind.LOCAL_HOURS]
+    monkeypatch.setitem(
+        REQUIREMENTS,  # type: ignore[arg-type]
+        RequirementKind.LOCAL_HOURS,
+        Requirement(hours.params_model, hours.check, broken),
+    )
+    fresh = PolicyEngine(policy.rules, version=policy.version)
+    noon_new_york = datetime(2026, 11, 26, 17, tzinfo=UTC)
+    assert _holds_until(fresh, noon_new_york) == noon_new_york
