@@ -125,7 +125,7 @@ def test_inbound_only_channel_is_denied(
 def test_opted_out_on_any_holds_on_every_channel_but_not_for_service(
     gate: Gate, customers: CustomerFactory, eu_customer: str
 ) -> None:
-    """ "Opt me out of everything" was recorded and ignored: the next email was allowed."""
+    """Recorded and ignored, "opt me out of everything" let the next email through."""
     customers.prefer(eu_customer, "post", status=PreferenceStatus.OPTED_IN)
     customers.prefer(eu_customer, "any", status=PreferenceStatus.OPTED_OUT)
     for channel in (Channel.EMAIL, Channel.POST):
