@@ -12,7 +12,7 @@ from typing import NamedTuple
 
 from consent.contacts import contact_kind_for_channel
 from consent.frequency import exceeds, next_free_slot
-from consent.preferences import ChannelPreference, governing_channel
+from consent.preferences import ChannelPreference, QuietHours, governing_channel
 from consent.quiet_hours import next_quiet_start, quiet_until
 from consent.state import CustomerState
 from policy.engine import PolicyEngine
@@ -298,7 +298,7 @@ def _quiet_hours(
     pref = state.preference(channel)
     everywhere = state.preference(PreferenceChannel.ANY)
     zones = state.time_zones()
-    end = quiet_until(pref.quiet_hours + everywhere.quiet_hours, zones, req.send_at)
+    end = quiet_until(_quiet_windows(state, channel), zones, req.send_at)
     if end is None:
         return []
     # Cite the preference that holds the window: the channel's own if it has one now.
@@ -329,15 +329,18 @@ def allow_holds_until(
         ends.append(fact.expires_at)
     channel = _governed_channel(req)
     if channel is not None:
-        windows = (
-            state.preference(channel).quiet_hours
-            + state.preference(PreferenceChannel.ANY).quiet_hours
-        )
+        windows = _quiet_windows(state, channel)
         if windows:  # the usual case has none: no zones to work out
             start = next_quiet_start(windows, state.time_zones(), req.send_at, until)
             if start is not None:
                 ends.append(start)
     return engine.holds_until(facts, min(ends))
+
+
+def _quiet_windows(state: CustomerState, channel: PreferenceChannel) -> tuple[QuietHours, ...]:
+    """The channel's own quiet hours and the customer-wide ones (set on ``any``)."""
+    everywhere = state.preference(PreferenceChannel.ANY)
+    return state.preference(channel).quiet_hours + everywhere.quiet_hours
 
 
 def _duplicate(

@@ -5,6 +5,7 @@ from datetime import UTC, datetime, timedelta
 from zoneinfo import ZoneInfo
 
 from consent.preferences import QuietHours
+from policy.local_days import earlier_reading
 
 
 def _quiet_until(window: QuietHours, local: datetime) -> datetime | None:
@@ -61,8 +62,7 @@ def next_quiet_start(
         while day <= last:
             for window in windows:
                 if day.weekday() in window.days:
-                    local = datetime.combine(day, window.start, tzinfo=tz)
-                    start = min(local.astimezone(UTC), local.replace(fold=1).astimezone(UTC))
+                    start = earlier_reading(datetime.combine(day, window.start, tzinfo=tz))
                     if after < start <= until:
                         starts.append(start)
             day += timedelta(days=1)

@@ -18,6 +18,13 @@ _BEHIND = timedelta(hours=12)
 _AHEAD = timedelta(hours=14)
 
 
+def earlier_reading(local: datetime) -> datetime:
+    """A local wall-clock time as a UTC instant, at its earlier reading where a DST change
+    skips it (02:30 on a spring-forward night) or repeats it: where an allow must end by
+    then, it never ends late."""
+    return min(local.astimezone(UTC), local.replace(fold=1).astimezone(UTC))
+
+
 def possible_days(send_at: datetime) -> tuple[date, date]:
     """The first and last local date send_at can be anywhere on earth."""
     utc = send_at.astimezone(UTC)

@@ -8,6 +8,7 @@ from pydantic import model_validator
 
 from policy.facts import Facts
 from policy.kinds.base import LocalTime, Params, RuleIdentity, deny, instant
+from policy.local_days import earlier_reading
 from policy.reasons import Reason
 
 
@@ -73,7 +74,5 @@ def local_hours_close(facts: Facts, params: LocalHoursParams) -> datetime | None
 
 @lru_cache(maxsize=4096)  # a zone's closing on a day: every check that day asks the same
 def _closing(zone: str, day: date, end: time) -> datetime:
-    """``end`` on ``day`` in ``zone`` as a UTC instant; one a DST change skips or repeats is
-    read at its earlier reading, so an allow never outlasts it."""
-    local = datetime.combine(day, end, tzinfo=ZoneInfo(zone))
-    return min(local.astimezone(UTC), local.replace(fold=1).astimezone(UTC))
+    """``end`` on ``day`` in ``zone`` as a UTC instant, at its earlier reading."""
+    return earlier_reading(datetime.combine(day, end, tzinfo=ZoneInfo(zone)))
