@@ -83,6 +83,11 @@ def count_and_hash(conn: Connection, name: str, copy_id: int) -> tuple[int, str]
     return count, digest.hexdigest()
 
 
+# Each try after the first follows a load that created the list while this one looked: the
+# list is then there to replace, unless a removal took it again meanwhile.
+_SWAP_TRIES = 3
+
+
 def swap_in(conn: Connection, copy: ListCopy, copy_id: int) -> int | None:
     """Make ``copy_id`` the list's entries, with the copy's facts: the id of the copy it
     replaces, None for a new list. One row: the transaction stays short."""
@@ -106,11 +111,6 @@ def swap_in(conn: Connection, copy: ListCopy, copy_id: int) -> int | None:
         if _created(conn, copy.name, values):
             return None
     raise StoreUnavailableError(f"list {copy.name} was created and removed under this load")
-
-
-# Each try after the first follows a load that created the list while this one looked: the
-# list is then there to replace, unless a removal took it again meanwhile.
-_SWAP_TRIES = 3
 
 
 def _created(conn: Connection, name: str, values: dict[str, Any]) -> bool:
