@@ -52,6 +52,12 @@ class Settings(BaseSettings):
     # The largest request body read (413 past it). A check is under 1 KiB and a customer's
     # profile a few; suppression-list copies are streamed and not limited.
     max_body_bytes: int = Field(default=1_048_576, gt=0)
+    # A request's line and headers must arrive within this many seconds of the connection opening,
+    # or of their first byte on a kept-alive one (408 past it); a body may pause this long
+    # between reads. uvicorn had neither: a client sending a byte a minute held its
+    # connection, and a file descriptor, for ever. As Apache's header and nginx's body timeout.
+    head_timeout_seconds: float = Field(default=20.0, gt=0)
+    body_idle_timeout_seconds: float = Field(default=60.0, gt=0)
 
     @field_validator("database_url")
     @classmethod

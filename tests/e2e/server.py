@@ -47,6 +47,7 @@ class Server:
     env: dict[str, str]
     cwd: str | None = None
     lines: list[str] = field(default_factory=list)  # what it wrote, read as it goes
+    process: subprocess.Popen[bytes] | None = None
 
     def output(self) -> str:
         return "".join(self.lines)
@@ -81,7 +82,7 @@ def running_server(
         stderr=subprocess.STDOUT,
     )
     base_url = f"http://127.0.0.1:{port}"
-    server = Server(base_url, env, cwd)
+    server = Server(base_url, env, cwd, process=process)
     # Read all along: a request log line a check fills the pipe's 64 KiB within a few hundred
     # requests, and a server blocked on writing its log would stop answering.
     reader = threading.Thread(target=_collect, args=(process, server.lines), daemon=True)
