@@ -7,6 +7,7 @@ recorded with every decision: changing any byte of any pack is a new version.
 """
 
 import hashlib
+from bisect import bisect_right
 from collections import defaultdict
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
@@ -20,7 +21,7 @@ import structlog
 from policy.facts import Facts
 from policy.jurisdictions import expand, is_valid_code
 from policy.kinds.base import RuleIdentity
-from policy.local_days import local_days, possible_days, zones_of
+from policy.local_days import first_instant_of, local_days, possible_days, zones_of
 from policy.packs import Pack, PolicyLoadError, read_pack
 from policy.periods import Period
 from policy.reasons import Reason
@@ -53,6 +54,7 @@ class _Selection(NamedTuple):
     governed: bool  # some law governs this channel and purpose at all
     candidates: tuple[_Compiled, ...]  # the rules that can apply, in load order
     lapsing: tuple[_Compiled, ...]  # of those, the ones whose allow can lapse with time
+    starts: tuple[date, ...]  # the days those rules come into force, in order
 
 
 class Explanation(NamedTuple):
@@ -109,7 +111,7 @@ class PolicyEngine:
         """Every reason from every rule that applies to these facts; empty means allowed."""
         _require_aware(facts.send_at)
         scope = _scope(facts.jurisdictions)
-        governed, candidates, _ = self._selected(facts, scope.covering)
+        governed, candidates, _, _ = self._selected(facts, scope.covering)
         # Unknown is deny, but only where some law governs this kind of contact at all.
         reasons = list(scope.unknown) if governed else []
         days = possible_days(facts.send_at)
@@ -123,10 +125,16 @@ class PolicyEngine:
     def holds_until(self, facts: Facts, until: datetime) -> datetime:
         """How long an allow on these facts holds, at most ``until``: the first instant after
         send_at at which a rule in force would deny it with time alone (calling hours
-        closing, a list's copy going stale). A rule that cannot say ends it at once."""
+        closing, a consent or a notice running out, a list's copy going stale), or a rule
+        may come into force. A rule that cannot say ends it at once."""
         ends = [until]
         days = possible_days(facts.send_at)
-        for compiled in self._selected(facts, _scope(facts.jurisdictions).covering).lapsing:
+        selection = self._selected(facts, _scope(facts.jurisdictions).covering)
+        if selection.starts and selection.starts[-1] > days[0]:  # seldom: a rule yet to start
+            coming = _next_start(selection.starts, facts, days[0])
+            if coming is not None:
+                ends.append(coming)
+        for compiled in selection.lapsing:
             lapses_at = compiled.lapses_at
             if lapses_at is None or not _in_force(compiled.rule, facts, days):
                 continue
@@ -162,7 +170,8 @@ class PolicyEngine:
             if exception is None or compiled.rule.judges_under(exception)
         )
         lapsing = tuple(compiled for compiled in candidates if compiled.lapses_at is not None)
-        return _Selection(bool(by_code), candidates, lapsing)
+        starts = tuple(sorted({compiled.rule.effective_from for compiled in candidates}))
+        return _Selection(bool(by_code), candidates, lapsing, starts)
 
     def explain(self, facts: Facts) -> list[Explanation]:
         """For every rule, whether it applies to these facts, why (not), and its reason."""
@@ -333,6 +342,17 @@ def _in_force(rule: Rule, facts: Facts, days: tuple[date, date] | None = None) -
     if last < rule.effective_from or (until is not None and until <= first):
         return False
     return any(rule.in_force_on(day) for day in _customer_days(facts))
+
+
+def _next_start(starts: Sequence[date], facts: Facts, first: date) -> datetime | None:
+    """The first instant after send_at at which a rule not yet in force for the customer
+    may come into force: a new law may deny what the old one allowed."""
+    later = starts[bisect_right(starts, first) :]
+    zones = facts.time_zones or zones_of(facts.jurisdictions)
+    return next(
+        (begins for day in later if (begins := first_instant_of(day, zones)) > facts.send_at),
+        None,
+    )
 
 
 def _customer_days(facts: Facts) -> frozenset[date]:

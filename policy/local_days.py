@@ -9,7 +9,7 @@ near a start date the stricter reading wins.
 
 import importlib.resources
 from collections.abc import Iterable
-from datetime import UTC, date, datetime, timedelta
+from datetime import UTC, date, datetime, time, timedelta
 from functools import lru_cache
 from zoneinfo import ZoneInfo
 
@@ -23,6 +23,13 @@ def earlier_reading(local: datetime) -> datetime:
     skips it (02:30 on a spring-forward night) or repeats it: where an allow must end by
     then, it never ends late."""
     return min(local.astimezone(UTC), local.replace(fold=1).astimezone(UTC))
+
+
+def first_instant_of(day: date, zones: Iterable[str]) -> datetime:
+    """When ``day`` begins in the first of the zones to reach it (anywhere on earth if no
+    zone is known): the first instant a rule dated ``day`` may apply."""
+    starts = [earlier_reading(datetime.combine(day, time(), tzinfo=ZoneInfo(z))) for z in zones]
+    return min(starts) if starts else datetime.combine(day, time(), tzinfo=UTC) - _AHEAD
 
 
 def possible_days(send_at: datetime) -> tuple[date, date]:

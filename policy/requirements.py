@@ -18,8 +18,10 @@ from policy.kinds.consents import (
     NoObjectionParams,
     NoOptOutParams,
     consent,
+    consent_lapses_at,
     no_objection,
     no_opt_out,
+    no_opt_out_lapses_at,
 )
 from policy.kinds.disclosures import NotDisclosedParams, not_disclosed
 from policy.kinds.history import MaxContactsParams, max_contacts
@@ -30,8 +32,10 @@ from policy.kinds.notices import (
     NoticeGivenParams,
     NoticeWithinParams,
     notice_elapsed,
+    notice_elapsed_lapses_at,
     notice_given,
     notice_within,
+    notice_within_lapses_at,
 )
 from policy.kinds.revocations import NoRevocationParams, no_revocation
 from policy.reasons import Reason
@@ -64,11 +68,15 @@ class Requirement(Generic[P]):
 
 
 REQUIREMENTS: Mapping[RequirementKind, Requirement[Any]] = {
-    RequirementKind.CONSENT: Requirement(ConsentParams, consent),
+    RequirementKind.CONSENT: Requirement(ConsentParams, consent, consent_lapses_at),
     RequirementKind.NO_OBJECTION: Requirement(NoObjectionParams, no_objection),
-    RequirementKind.NO_OPT_OUT: Requirement(NoOptOutParams, no_opt_out),
-    RequirementKind.NOTICE_ELAPSED: Requirement(NoticeElapsedParams, notice_elapsed),
-    RequirementKind.NOTICE_WITHIN: Requirement(NoticeWithinParams, notice_within),
+    RequirementKind.NO_OPT_OUT: Requirement(NoOptOutParams, no_opt_out, no_opt_out_lapses_at),
+    RequirementKind.NOTICE_ELAPSED: Requirement(
+        NoticeElapsedParams, notice_elapsed, notice_elapsed_lapses_at
+    ),
+    RequirementKind.NOTICE_WITHIN: Requirement(
+        NoticeWithinParams, notice_within, notice_within_lapses_at
+    ),
     RequirementKind.NOTICE_GIVEN: Requirement(NoticeGivenParams, notice_given),
     RequirementKind.LOCAL_HOURS: Requirement(LocalHoursParams, local_hours, local_hours_close),
     RequirementKind.NOT_LISTED: Requirement(NotListedParams, not_listed, copy_goes_stale),

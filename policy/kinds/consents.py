@@ -1,12 +1,19 @@
 """Kinds about what the customer agreed to or refused: consent, objection, opt-out."""
 
+from datetime import datetime
 from typing import Annotated
 
 from pydantic import Field
 
 from policy.facts import ConsentFact, Facts
 from policy.kinds.base import Params, PurposeField, Purposes, RuleIdentity, day, deny
-from policy.kinds.relationships import RelationshipParams, relationship_gap
+from policy.kinds.relationships import (
+    FOREVER,
+    RelationshipParams,
+    lapse,
+    relationship_gap,
+    relationship_holds_until,
+)
 from policy.reasons import Reason
 from policy.vocabulary import ConsentStatus, PreferenceStatus, Purpose
 
@@ -46,12 +53,7 @@ def consent(facts: Facts, params: ConsentParams, rule: RuleIdentity) -> Reason |
     """A granted consent for the purpose, in force at send time; and the channel opted in."""
     if params.only_automated and not facts.automated:
         return None
-    gaps = [consent_gap(facts, params.purpose, params.min_age)]
-    if params.written and gaps[0] is None:
-        gaps.append(written_gap(facts, params.purpose))
-    if params.channel_opt_in:
-        gaps.append(channel_gap(facts))
-    found = [gap for gap in gaps if gap is not None]
+    found = _consent_gaps(facts, params)
     if found and params.or_relationship is not None:
         # Where the rule allows it, a relationship is enough when consent is missing.
         instead = _relationship_instead(facts, params.purpose, params.or_relationship)
@@ -61,21 +63,54 @@ def consent(facts: Facts, params: ConsentParams, rule: RuleIdentity) -> Reason |
     return deny(rule, found)
 
 
+def _consent_gaps(facts: Facts, params: ConsentParams) -> list[str]:
+    gaps = [consent_gap(facts, params.purpose, params.min_age)]
+    if params.written and gaps[0] is None:
+        gaps.append(written_gap(facts, params.purpose))
+    if params.channel_opt_in:
+        gaps.append(channel_gap(facts))
+    return [gap for gap in gaps if gap is not None]
+
+
+def consent_lapses_at(facts: Facts, params: ConsentParams) -> datetime | None:
+    """When an allow under ``consent`` stops holding with time alone: the consent expiring,
+    or the relationship standing in for it ending, whichever comes later. Asked only of an
+    allow, so without a relationship to stand in, the consent is there."""
+    if params.only_automated and not facts.automated:
+        return None
+    if params.or_relationship is None:  # the allow rests on the consent alone
+        record = facts.consents.get(params.purpose)
+        return None if record is None else record.expires_at
+    ends = [facts.send_at]
+    if not _consent_gaps(facts, params):
+        expires_at = facts.consents[params.purpose].expires_at
+        ends.append(FOREVER if expires_at is None else expires_at)
+    if params.or_relationship is not None and _refusal(facts, params.purpose) is None:
+        ends.append(relationship_holds_until(facts, params.or_relationship))
+    return lapse(max(ends))
+
+
 def _relationship_instead(
     facts: Facts, purpose: Purpose, relationship: RelationshipParams
 ) -> str | None:
-    """Why a relationship does not stand in for consent, or None if it does.
+    """Why a relationship does not stand in for consent, or None if it does."""
+    refusal = _refusal(facts, purpose)
+    if refusal is not None:
+        return refusal
+    gap = relationship_gap(facts, relationship)
+    return None if gap is None else f"no relationship in its place: {gap}"
 
-    A refusal ends it: ePrivacy Art 13(2) and LSSI Art 21.2 hold only while the customer
-    has not objected, and under CASL s.11 an unsubscribe withdraws implied consent too.
-    """
+
+def _refusal(facts: Facts, purpose: Purpose) -> str | None:
+    """A refusal that ends the relationship exception: ePrivacy Art 13(2) and LSSI Art 21.2
+    hold only while the customer has not objected, and under CASL s.11 an unsubscribe
+    withdraws implied consent too."""
     record = facts.consents.get(purpose)
     if record is not None and record.status is not ConsentStatus.GRANTED:
         return f"no relationship exception once the customer refused {purpose}"
     if facts.channel_status is PreferenceStatus.OPTED_OUT:
         return "no relationship exception once the customer opted out of the channel"
-    gap = relationship_gap(facts, relationship)
-    return None if gap is None else f"no relationship in its place: {gap}"
+    return None
 
 
 def no_objection(facts: Facts, params: NoObjectionParams, rule: RuleIdentity) -> Reason | None:
@@ -98,6 +133,16 @@ def no_opt_out(facts: Facts, params: NoOptOutParams, rule: RuleIdentity) -> Reas
     consumer revokes it, so the record's expiry, if one was set, is ignored here. A later
     grant is the revocation.
     """
+    gaps = _opt_outs(facts, params)
+    if gaps and params.or_relationship is not None:
+        gap = relationship_gap(facts, params.or_relationship)
+        if gap is None:
+            return None
+        gaps.append(f"and no relationship exception applies: {gap}")
+    return deny(rule, gaps)
+
+
+def _opt_outs(facts: Facts, params: NoOptOutParams) -> list[str]:
     gaps = []
     record = facts.consents.get(params.purpose)
     if record is not None and record.status is not ConsentStatus.GRANTED:
@@ -107,12 +152,14 @@ def no_opt_out(facts: Facts, params: NoOptOutParams, rule: RuleIdentity) -> Reas
         )
     if params.channel_opt_out and facts.channel_status is PreferenceStatus.OPTED_OUT:
         gaps.append(f"customer opted out of the {facts.channel} channel")
-    if gaps and params.or_relationship is not None:
-        gap = relationship_gap(facts, params.or_relationship)
-        if gap is None:
-            return None
-        gaps.append(f"and no relationship exception applies: {gap}")
-    return deny(rule, gaps)
+    return gaps
+
+
+def no_opt_out_lapses_at(facts: Facts, params: NoOptOutParams) -> datetime | None:
+    """An opt-out never lapses, but the relationship that lets a contact past one does."""
+    if params.or_relationship is None or not _opt_outs(facts, params):
+        return None
+    return lapse(relationship_holds_until(facts, params.or_relationship))
 
 
 def consent_gap(facts: Facts, purpose: Purpose, min_age: int | None = None) -> str | None:

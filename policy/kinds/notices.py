@@ -4,7 +4,13 @@ from datetime import datetime
 
 from policy.facts import Facts
 from policy.kinds.base import NoticeKinds, Params, PeriodField, RuleIdentity, deny, instant
-from policy.kinds.relationships import RelationshipParams, relationship_gap
+from policy.kinds.relationships import (
+    INSTANT,
+    RelationshipParams,
+    lapse,
+    relationship_gap,
+    relationship_holds_until,
+)
 from policy.reasons import Reason
 
 
@@ -56,6 +62,18 @@ def notice_elapsed(facts: Facts, params: NoticeElapsedParams, rule: RuleIdentity
     return deny(rule, gaps, earliest_allowed_at=allowed_from)
 
 
+def notice_elapsed_lapses_at(facts: Facts, params: NoticeElapsedParams) -> datetime | None:
+    """A notice's wait never starts again; only a relationship standing in for it while the
+    wait runs can end first (FCRA: a purchase 18 months old on day 10 of the 30)."""
+    gap, allowed_from = _elapsed_gap(facts, params)
+    if gap is None or params.or_relationship is None:
+        return None
+    ends = relationship_holds_until(facts, params.or_relationship)
+    if allowed_from is not None and allowed_from <= ends:  # the wait is over by then
+        return None
+    return lapse(ends)
+
+
 def _elapsed_gap(facts: Facts, params: NoticeElapsedParams) -> tuple[str | None, datetime | None]:
     kinds = " or ".join(params.notice_kinds)
     delivered = _delivered(facts, params.notice_kinds)
@@ -98,3 +116,9 @@ def notice_within(facts: Facts, params: NoticeWithinParams, rule: RuleIdentity) 
 def _delivered(facts: Facts, kinds: tuple[str, ...]) -> list[datetime]:
     """Deliveries of the kinds at or before send time: a later one did not exist at it."""
     return [at for kind in kinds for at in facts.notices.get(kind, ()) if at <= facts.send_at]
+
+
+def notice_within_lapses_at(facts: Facts, params: NoticeWithinParams) -> datetime | None:
+    """Just after the last notice's period ends: then only a new notice allows again."""
+    delivered = _delivered(facts, params.notice_kinds)
+    return params.period.add_to(max(delivered)) + INSTANT if delivered else None

@@ -14,7 +14,7 @@ statutes count "the period immediately before the day on which the message was s
 this reading ends the relationship a few hours earlier on its last day, never later.
 """
 
-from datetime import datetime
+from datetime import UTC, datetime, timedelta
 from typing import Annotated, Literal
 
 from pydantic import PlainSerializer, PlainValidator, model_validator
@@ -24,6 +24,10 @@ from policy.kinds.base import Params, day, instant
 from policy.periods import Period
 
 EVER: Literal["ever"] = "ever"
+# What a ``*_holds_until`` answers for what time alone never ends.
+FOREVER = datetime.max.replace(tzinfo=UTC)
+# The smallest step of an instant: a window that includes its last instant ends just after.
+INSTANT = timedelta(microseconds=1)
 
 
 def _lookback_from_text(value: object) -> Period | Literal["ever"]:
@@ -82,3 +86,23 @@ def _dealing_gap(
     if send_at <= ends:
         return None
     return f"the last {name} was on {day(at)}, so its {lookback} window ended at {instant(ends)}"
+
+
+def relationship_holds_until(facts: Facts, params: RelationshipParams) -> datetime:
+    """The first instant from which no dealing of these kinds counts any more: ``FOREVER``
+    for a dealing on record under ``"ever"``, send_at or earlier if none counts at it."""
+    relationship = facts.relationship
+    ends = [facts.send_at]
+    for lookback, at in (
+        (params.purchase, relationship.last_purchase_at),
+        (params.inquiry, relationship.last_inquiry_at),
+    ):
+        if lookback is None or at is None or at > facts.send_at:
+            continue
+        ends.append(lookback.add_to(at) + INSTANT if isinstance(lookback, Period) else FOREVER)
+    return max(ends)
+
+
+def lapse(end: datetime) -> datetime | None:
+    """A kind's ``lapses_at`` from the first instant its allow no longer holds."""
+    return None if end == FOREVER else end

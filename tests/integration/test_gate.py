@@ -258,6 +258,24 @@ def test_an_allow_holds_until_the_consent_expires(gate: Gate, customers: Custome
     assert "eprivacy.art13_1.e_marketing_consent" in rules(gate, at_expiry)
 
 
+def test_sharing_holds_until_the_annual_notice_runs_out(
+    gate: Gate, customers: CustomerFactory
+) -> None:
+    """GLBA 1016.5(a)(1): it held for 24 h, past the end of the notice's 12 months."""
+    customer_id = customers.create(("US-TX",), time_zone="America/Chicago", phone=None)
+    delivered = NOW - timedelta(days=365) + timedelta(hours=2)  # 2025-11-26 13:00 UTC
+    customers.notice(customer_id, "glba_initial", delivered)
+    sharing = command(
+        customer_id, channel=None, purpose=Purpose.SHARE_THIRD_PARTIES, source=Source.DATA_USE
+    )
+    answer = gate.check(sharing, ACTOR, NOW).answer
+    assert answer.reasons == ()
+    ends = datetime(2026, 11, 26, 13, 0, 0, 1, tzinfo=UTC)  # just past its last instant
+    assert answer.valid_until == ends
+    later = replace(sharing, send_at=ends, idempotency_key=uuid.uuid4().hex)
+    assert rules(gate, later) == ["glba.annual_notice"]
+
+
 def test_frequency_limit_counts_allowed_contacts_and_names_the_next_slot(
     gate: Gate, customers: CustomerFactory, eu_customer: str
 ) -> None:
