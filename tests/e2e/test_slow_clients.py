@@ -130,7 +130,7 @@ def test_a_body_that_pauses_but_keeps_coming_is_served(server: Server, crm_key: 
         for start in range(0, len(body), 30):  # 3 pauses: longer in all than the timeout
             time.sleep(pause)
             sock.sendall(body[start : start + 30].encode())
-        answer = sock.recv(65536)
+        answer = _one_answer(sock)
     assert answer.startswith(b"HTTP/1.1 200 OK\r\n"), answer[:300]
     assert json.loads(answer.partition(b"\r\n\r\n")[2])["decision"] == "deny"  # unknown customer
 
