@@ -119,10 +119,15 @@ def _governed_channel(req: ContactRequest) -> PreferenceChannel | None:
 def _destination(
     state: CustomerState, req: ContactRequest, _: Sequence[Reservation]
 ) -> list[Reason]:
-    if req.destination_hash is None or req.channel is None:
+    if req.channel is None:
         return []
     kind = contact_kind_for_channel(req.channel)
-    if req.destination_hash in state.contact_hashes.get(kind, frozenset()):
+    on_record = state.contact_hashes.get(kind, frozenset())
+    if req.destination_hash is None:
+        # Decided for the customer's own contact points: with none, for nothing. A number
+        # the gate never saw cannot be checked against a do-not-call list or a revocation.
+        return [] if on_record else [_NO_CONTACT_POINT[kind]]
+    if req.destination_hash in on_record:
         return []
     return [
         Reason(
@@ -132,6 +137,20 @@ def _destination(
             message=f"The {kind} destination is not one of this customer's contact points.",
         )
     ]
+
+
+_NO_CONTACT_POINT = {
+    kind: Reason(
+        rule="gate.contact_point_missing",
+        regime=GATE,
+        citation="Consent Gate: a contact goes to one of the customer's contact points",
+        message=(
+            f"This customer has no {kind} contact point on record, so where the contact "
+            "would go cannot be checked: add it to the customer (PUT /v1/customers/{id})."
+        ),
+    )
+    for kind in ("email", "phone", "post", "push")
+}
 
 
 def _channel_named(

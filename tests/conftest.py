@@ -126,6 +126,7 @@ class CustomerFactory:
         time_zone: str | None = "Europe/Madrid",
         email: str | None = "ana@example.com",
         phone: str | None = "+34600000001",
+        post: str | None = None,
         now: datetime | None = None,
     ) -> str:
         customer_id = f"C-{uuid.uuid4().hex[:12]}"
@@ -134,6 +135,8 @@ class CustomerFactory:
             points["email"] = (email,)
         if phone:
             points["phone"] = (phone,)
+        if post:
+            points["post"] = (post,)
         profile = CustomerProfile(
             jurisdictions=frozenset(jurisdictions), time_zone=time_zone, contact_points=points
         )

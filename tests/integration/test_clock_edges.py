@@ -27,7 +27,11 @@ def crm(api_keys: dict[str, str]) -> dict[str, str]:
 
 def opted_in_customer(client: TestClient, crm: dict[str, str], preference: dict[str, Any]) -> str:
     customer_id = f"C-{uuid.uuid4().hex[:10]}"
-    profile = {"jurisdictions": ["ES"], "time_zone": "Europe/Madrid"}
+    profile = {
+        "jurisdictions": ["ES"],
+        "time_zone": "Europe/Madrid",
+        "contact_points": {"email": ["ana@example.com"]},
+    }
     assert client.put(f"/v1/customers/{customer_id}", json=profile, headers=crm).status_code == 201
     consent = {"purpose": "marketing", "status": "granted", "captured_at": "2026-01-01T00:00:00Z"}
     assert (

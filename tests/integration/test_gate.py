@@ -50,7 +50,7 @@ def audit_count(engine: Engine, customer_id: str) -> int:
 
 @pytest.fixture
 def eu_customer(customers: CustomerFactory) -> str:
-    customer_id = customers.create(("ES",))
+    customer_id = customers.create(("ES",), post="Calle Mayor 1, 28013 Madrid")
     customers.opted_in_marketing(customer_id)
     return customer_id
 
@@ -402,6 +402,52 @@ def test_destination_must_belong_to_the_customer(gate: Gate, eu_customer: str) -
     ]
     bad = command(eu_customer, channel=Channel.SMS, destination="not a number")
     assert rules(gate, bad) == ["gate.destination_invalid"]
+
+
+@pytest.mark.parametrize(
+    ("channel", "kind"),
+    [
+        (Channel.EMAIL, "email"),
+        (Channel.SMS, "phone"),
+        (Channel.PHONE, "phone"),
+        (Channel.POST, "post"),
+        (Channel.PUSH, "push"),
+    ],
+)
+def test_a_contact_by_a_channel_with_no_contact_point_on_record_is_denied(
+    gate: Gate, customers: CustomerFactory, channel: Channel, kind: str
+) -> None:
+    """It was decided for nothing and allowed: the address or number the CRM would use was
+    never checked against a suppression list or a revocation."""
+    customer_id = customers.create(("ES",), email=None, phone=None)
+    for purpose, source in (
+        (Purpose.MARKETING, Source.CAMPAIGN),
+        (Purpose.SERVICE, Source.TRANSACTIONAL),
+    ):
+        answer = gate.check(
+            command(customer_id, channel=channel, purpose=purpose, source=source), ACTOR, NOW
+        ).answer
+        assert answer.decision == "deny"
+        missing = [r for r in answer.reasons if r.rule == "gate.contact_point_missing"]
+        assert [r.message.split(",")[0] for r in missing] == [
+            f"This customer has no {kind} contact point on record"
+        ]
+
+
+def test_a_data_use_needs_no_contact_point(gate: Gate, customers: CustomerFactory) -> None:
+    customer_id = customers.create(("ES",), email=None, phone=None)
+    use = command(customer_id, channel=None, purpose=Purpose.PROFILING, source=Source.DATA_USE)
+    assert "gate.contact_point_missing" not in rules(gate, use)
+
+
+def test_a_contact_point_of_the_channel_s_kind_is_enough(
+    gate: Gate, customers: CustomerFactory
+) -> None:
+    customer_id = customers.create(("ES",), email=None, phone="+34600000009")
+    service = {"purpose": Purpose.SERVICE, "source": Source.TRANSACTIONAL}
+    assert rules(gate, command(customer_id, channel=Channel.SMS, **service)) == []
+    email = rules(gate, command(customer_id, channel=Channel.EMAIL, **service))
+    assert email == ["gate.contact_point_missing"]
 
 
 def test_glba_sharing_waits_30_days_after_the_initial_notice(

@@ -446,16 +446,18 @@ def test_without_a_destination_any_listed_number_of_the_customer_denies(
     assert rules(gate, call(customer_id, destination=NOT_LISTED)) == []
 
 
-def test_a_customer_with_no_number_on_record_still_needs_a_current_copy(
+def test_a_call_to_a_customer_with_no_number_on_record_is_denied(
     gate: Gate, customers: CustomerFactory, suppression: SuppressionLists
 ) -> None:
-    """Nothing to look up, but the copy's presence and age are still judged."""
+    """The number the CRM would dial cannot be looked up: it was allowed once a copy was
+    loaded, though it may be on the registry. The copy is still judged beside it."""
     customer_id = customers.create(("US-NY",), time_zone="America/New_York", phone=None)
     customers.prefer(customer_id, "phone", status=PreferenceStatus.OPTED_IN)
     suppression.remove("national_dnc")
-    assert rules(gate, call(customer_id)) == ["tcpa.national_dnc.copy_missing"]
+    missing = ["gate.contact_point_missing", "tcpa.national_dnc.copy_missing"]
+    assert rules(gate, call(customer_id)) == missing
     on_the_registry(suppression, LISTED)
-    assert rules(gate, call(customer_id)) == []
+    assert rules(gate, call(customer_id)) == ["gate.contact_point_missing"]
 
 
 def test_no_registry_copy_loaded_denies_with_its_own_reason(
