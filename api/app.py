@@ -16,7 +16,7 @@ from api.deps import Services
 from api.fast_path import FastPath
 from api.logs import RequestLogMiddleware, configure_logging
 from api.media_type import JsonMediaTypeMiddleware
-from api.routes import checks, customers, revocations, suppression_lists
+from api.routes import checks, customers, probes, revocations, suppression_lists
 from api.schemas.checks import CheckIn
 from api.settings import Settings
 from consent.crypto import KeyRing
@@ -104,15 +104,12 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.include_router(customers.router)
     app.include_router(suppression_lists.router)
     app.include_router(revocations.router)
+    app.include_router(probes.router)
     app.add_middleware(JsonMediaTypeMiddleware)  # inside the fast path: the check asks itself
     app.add_middleware(FastPath, route=checks.check_route())
     app.add_middleware(BodyLimitMiddleware, max_bytes=settings.max_body_bytes)
     app.add_middleware(RequestLogMiddleware)  # added last, so outside: it logs both paths
 
     app.openapi = partial(_openapi_with, app, extra_models=(CheckIn,))  # type: ignore[method-assign]
-
-    @app.get("/healthz", include_in_schema=False)
-    def healthz() -> dict[str, str]:
-        return {"status": "ok", "policy_version": app.state.services.policy.version}
 
     return app

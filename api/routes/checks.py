@@ -43,15 +43,18 @@ async def post_check(request: Request) -> Response:
     """Decide allow or deny for one outbound contact, reserve it and audit it, atomically."""
     svc: Services = request.app.state.services
     caller = await caller_of(request, svc, request.headers.get("authorization"))
-    idempotency_key = request.headers.get("idempotency-key")
-    if not idempotency_key or len(idempotency_key) > 255:
+    # Exactly one: of two, a proxy may pass on either or join them ("a, b"), and a retry
+    # read with another key than its first attempt would be counted twice.
+    keys = request.headers.getlist("idempotency-key")
+    if len(keys) != 1 or not keys[0] or len(keys[0]) > 255:
         raise ApiProblem(
             400,
             "idempotency-key-missing",
             "Idempotency-Key header required",
-            "send a unique Idempotency-Key (at most 255 characters) with every check so that "
-            "a retry is never counted twice",
+            "send one unique Idempotency-Key header (at most 255 characters) with every "
+            "check so that a retry is never counted twice",
         )
+    idempotency_key = keys[0]
     refuse_unless_json(request.headers.get("content-type"))
     body = parse_body(CheckIn, await request.body())
     command = CheckCommand(

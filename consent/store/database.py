@@ -10,7 +10,7 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from typing import Any
 
-from sqlalchemy import Connection, Engine, Table, create_engine, event
+from sqlalchemy import Connection, Engine, Table, create_engine, event, text
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.engine import make_url
 from sqlalchemy.exc import DBAPIError, OperationalError
@@ -94,6 +94,12 @@ def transaction(engine: Engine) -> Iterator[Connection]:
         if exc.connection_invalidated:
             raise StoreUnavailableError("the connection to the consent store was lost") from exc
         raise
+
+
+def store_answers(engine: Engine) -> None:
+    """Whether the store answers a query: StoreUnavailableError if it does not."""
+    with read_transaction(engine) as conn:
+        conn.execute(text("SELECT 1"))
 
 
 @contextmanager

@@ -141,6 +141,25 @@ def test_missing_idempotency_key_is_a_problem(client: TestClient, crm: dict[str,
     assert response.json()["type"] == "urn:consent-gate:problem:idempotency-key-missing"
 
 
+def test_two_idempotency_keys_are_a_problem_and_nothing_is_decided(
+    client: TestClient, crm: dict[str, str]
+) -> None:
+    """The first was read: a proxy passing on the second, or joining both, turned a retry
+    into a second check."""
+    customer_id = new_customer(client, crm)
+    body = {"customer_id": customer_id, "channel": "email", "purpose": "service",
+            "source": "transactional"}  # fmt: skip
+    headers = [*crm.items(), ("Idempotency-Key", "k-1"), ("Idempotency-Key", "k-2")]
+    response = client.post("/v1/checks", headers=headers, json=body)
+    assert response.status_code == 400
+    assert response.json()["type"] == "urn:consent-gate:problem:idempotency-key-missing"
+    assert "one unique Idempotency-Key header" in response.json()["detail"]
+    for key in ("k-1", "k-2"):  # neither was used: each decides afresh
+        first = client.post("/v1/checks", headers={**crm, "Idempotency-Key": key}, json=body)
+        assert first.status_code == 200
+        assert "idempotent-replayed" not in first.headers
+
+
 def test_validation_errors_list_every_bad_field(client: TestClient, crm: dict[str, str]) -> None:
     response = client.post(
         "/v1/checks",

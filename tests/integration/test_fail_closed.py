@@ -39,6 +39,25 @@ def test_store_down_is_a_503_problem(
     assert response.headers["retry-after"] == "1"
 
 
+def test_ready_only_while_the_store_answers(app: FastAPI, client: TestClient) -> None:
+    """Alive either way (a restart cures no shared outage); ready only with the store."""
+    services = app.state.services
+    for method in ("GET", "HEAD"):
+        assert client.request(method, "/readyz").status_code == 200
+        assert client.request(method, "/healthz").status_code == 200
+    assert client.get("/readyz").json()["status"] == "ready"
+    down = make_engine("postgresql+psycopg://nobody@127.0.0.1:1/none?connect_timeout=1")
+    app.state.services = replace(services, engine=down)
+    try:
+        ready, alive = client.get("/readyz"), client.get("/healthz")
+    finally:
+        app.state.services = services
+    assert ready.status_code == 503
+    assert ready.headers["content-type"] == "application/problem+json"
+    assert ready.json()["type"] == "urn:consent-gate:problem:store-unavailable"
+    assert alive.status_code == 200
+
+
 def test_unreadable_policy_stops_the_start(settings: Settings, tmp_path: Path) -> None:
     for source in POLICIES.iterdir():
         (tmp_path / source.name).write_bytes(source.read_bytes())
