@@ -150,11 +150,11 @@ class ProblemHttpToolsProtocol(HttpToolsProtocol):
         self._deadline_is_head = False
         if self.transport.is_closing():
             return
+        if self._server_behind(was_head):
+            self._arm(head=was_head)
+            return
         if was_head:
             begun = self.scope is not None and "method" not in self.scope
-        elif self.flow.read_paused:  # the app is behind, not the client
-            self._arm(head=False)
-            return
         else:
             begun = not self.cycle.response_started
         if begun:
@@ -162,6 +162,13 @@ class ProblemHttpToolsProtocol(HttpToolsProtocol):
             self._refuse(_timeouts().answer)
         else:  # no request begun, or its answer already on its way
             self.transport.close()
+
+    def _server_behind(self, head: bool) -> bool:
+        """Whether the wait is ours, not the client's: a body the app is not reading yet, or
+        a pipelined head behind an answer still being made."""
+        if not head:
+            return self.flow.read_paused
+        return self.cycle is not None and not self.cycle.response_complete
 
     def send_400_response(self, msg: str) -> None:
         """Called by uvicorn when the parser fails: our problem instead of its text."""

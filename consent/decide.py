@@ -149,7 +149,7 @@ _NO_CONTACT_POINT = {
             "would go cannot be checked: add it to the customer (PUT /v1/customers/{id})."
         ),
     )
-    for kind in ("email", "phone", "post", "push")
+    for kind in {contact_kind_for_channel(channel) for channel in Channel}
 }
 
 

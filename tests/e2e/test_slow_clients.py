@@ -112,6 +112,17 @@ def test_a_kept_alive_connection_times_its_next_head_from_its_first_byte(server:
     assert HEAD_TIMEOUT - 0.1 < waited < HEAD_TIMEOUT + 5
 
 
+def test_a_pipelined_head_still_arriving_times_out_after_the_first_answer(
+    server: Server,
+) -> None:
+    with _connect(server) as sock:
+        sock.sendall(b"GET /healthz HTTP/1.1\r\nHost: x\r\n\r\nGET /healthz HTTP/1.1\r\n")
+        assert _one_answer(sock).startswith(b"HTTP/1.1 200 OK\r\n")
+        answer, waited = _until_closed(sock)
+    _assert_408(answer)
+    assert waited < HEAD_TIMEOUT + 5
+
+
 def test_a_body_that_stalls_is_408_and_nothing_is_decided(server: Server, crm_key: str) -> None:
     body = json.dumps({"customer_id": "C-none", "purpose": "marketing", "source": "data_use"})
     with _connect(server) as sock:
