@@ -156,19 +156,31 @@ _NO_CONTACT_POINT = {
 def _channel_named(
     state: CustomerState, req: ContactRequest, _: Sequence[Reservation]
 ) -> list[Reason]:
-    """A contact names its channel; only a data use has none. The API refuses such a check
-    (422); any other caller is denied, never decided without the channel's rules."""
-    if req.channel is not None or req.source is Source.DATA_USE:
+    """A contact names its channel, and a data use names none. The API refuses either
+    mismatch (422); any other caller is denied: a contact is never decided without its
+    channel's rules, nor a data use reserved as a contact on a channel."""
+    if (req.channel is None) == (req.source is Source.DATA_USE):
         return []
-    return [
-        Reason(
-            rule="gate.channel_missing",
-            regime=GATE,
-            citation="Consent Gate: a contact names its channel",
-            message=f"A {req.source} contact must name its channel; without one no channel "
-            "preference can be read.",
-        )
-    ]
+    if req.channel is None:
+        return [
+            Reason(
+                rule="gate.channel_missing",
+                regime=GATE,
+                citation="Consent Gate: a contact names its channel",
+                message=f"A {req.source} contact must name its channel; without one no "
+                "channel preference can be read.",
+            )
+        ]
+    return [_CHANNEL_ON_DATA_USE]
+
+
+_CHANNEL_ON_DATA_USE = Reason(
+    rule="gate.data_use_channel",
+    regime=GATE,
+    citation="Consent Gate: a data use names no channel",
+    message="A data_use check names no channel: a data use is not a contact, and allowed as "
+    "one it would count against the customer's limits on that channel.",
+)
 
 
 def _channel_choice(

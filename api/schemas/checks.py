@@ -42,7 +42,7 @@ class CheckIn(TypedBody):
     channel: Channel | None = Field(
         default=None,
         description="How the contact is made. Required for every source but data_use, a "
-        "use of data that contacts no one (such as sharing), which omits it.",
+        "use of data that contacts no one (such as sharing), which must omit it.",
     )
     purpose: Purpose
     source: Source
@@ -78,12 +78,17 @@ class CheckIn(TypedBody):
     @model_validator(mode="after")
     def _a_contact_names_its_channel(self) -> "CheckIn":
         """Only a data use has no channel. A campaign check without one was allowed with no
-        channel rule read: an opted-out customer's "allow" for a tool that forgot the field."""
+        channel rule read: an opted-out customer's "allow" for a tool that forgot the field.
+        """
         if self.channel is None and self.source is not Source.DATA_USE:
             raise ValueError(
                 f"channel is required for a contact (source {self.source}); "
                 "omit it only for source data_use"
             )
+        if self.channel is not None and self.source is Source.DATA_USE:
+            # It was decided as a contact and, allowed, took a slot of the channel's limits:
+            # a profiling check used up the day's one marketing email.
+            raise ValueError("a data_use check names no channel: a data use is not a contact")
         return self
 
 

@@ -167,6 +167,18 @@ def test_a_contact_without_a_channel_is_denied_not_decided_without_its_rules(
         ]
 
 
+def test_a_data_use_naming_a_channel_is_denied_and_takes_no_slot(
+    gate: Gate, customers: CustomerFactory, eu_customer: str
+) -> None:
+    """Allowed as an email, a profiling check used up the day's one marketing email."""
+    customers.one_email_a_day(eu_customer)
+    profiling = command(eu_customer, purpose=Purpose.PROFILING, source=Source.DATA_USE)
+    customers.consent(eu_customer, "profiling", captured_at=NOW - timedelta(days=1))
+    assert rules(gate, profiling) == ["gate.data_use_channel"]
+    assert rules(gate, command(eu_customer)) == []  # the email's slot is still there
+    assert rules(gate, replace(profiling, channel=None, idempotency_key="p-2")) == []
+
+
 def test_withdrawn_purpose_is_denied(
     gate: Gate, customers: CustomerFactory, eu_customer: str
 ) -> None:

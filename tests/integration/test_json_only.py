@@ -185,6 +185,17 @@ def test_a_data_use_needs_no_channel(client: TestClient, admin: dict[str, str]) 
     assert client.post("/v1/checks", json=body, headers=headers).status_code == 200
 
 
+def test_a_data_use_that_names_a_channel_is_a_422(
+    client: TestClient, admin: dict[str, str]
+) -> None:
+    """It was decided as a contact and took a slot of the channel's limits."""
+    body = {**CHECK, "purpose": "profiling", "source": "data_use"}
+    headers = {**admin, "Idempotency-Key": uuid.uuid4().hex}
+    answer = client.post("/v1/checks", json=body, headers=headers)
+    assert _fields(answer) == ["body"]
+    assert "a data_use check names no channel" in answer.json()["errors"][0]["message"]
+
+
 @pytest.mark.parametrize("field", ["campaign_id", "destination"])
 def test_a_nul_in_a_check_s_text_is_a_422(
     client: TestClient, admin: dict[str, str], field: str
