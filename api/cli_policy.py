@@ -110,10 +110,12 @@ def explain(
     typer.echo(
         f"{customer}: {channel or 'data use'}{dialled} for {purpose}{invoked} at {when.isoformat()}"
     )
-    for item in explained:
+    for place in explained.places:  # before any rule, as the gate lists them
+        typer.echo(f"DENY  {place.rule}  {place.message}  ({place.citation})")
+    for item in explained.rules:
         verdict = ("DENY" if item.reason else "ok") if item.applies else "n/a"
         typer.echo(f"{verdict:>4}  {item.rule.id}  {item.why}")
         if item.reason:
             typer.echo(f"      {item.reason.message}  ({item.reason.citation})")
-    denied = [item for item in explained if item.reason]
-    typer.echo(f"law: {'deny' if denied else 'allow'} ({len(denied)} rule(s) against)")
+    denied = len(explained.places) + sum(1 for item in explained.rules if item.reason)
+    typer.echo(f"law: {'deny' if denied else 'allow'} ({denied} rule(s) against)")

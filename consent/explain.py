@@ -1,5 +1,6 @@
 """Why the law would allow or deny a contact to a real customer: every rule, and why."""
 
+from dataclasses import dataclass
 from datetime import datetime
 
 from sqlalchemy import Engine
@@ -11,7 +12,14 @@ from consent.store.customers import load_state
 from consent.store.database import read_transaction
 from consent.suppression import consult
 from policy.engine import Explanation, PolicyEngine
+from policy.reasons import Reason
 from policy.vocabulary import Channel, DataCategory, LegalException, Purpose, Source
+
+
+@dataclass(frozen=True)
+class Explained:
+    places: tuple[Reason, ...]  # the customer's places whose law cannot be chosen
+    rules: list[Explanation]  # every rule, whether it applies, and why
 
 
 def explain_contact(
@@ -26,7 +34,7 @@ def explain_contact(
     automated: bool = True,
     exception: LegalException | None = None,
     data_categories: frozenset[DataCategory] = frozenset(),
-) -> list[Explanation]:
+) -> Explained:
     """Read-only: the customer's current state judged by every loaded rule at ``at``."""
     with read_transaction(engine) as conn:
         state = load_state(conn, customer_id, lock=False)
@@ -41,4 +49,5 @@ def explain_contact(
         channel=channel, purpose=purpose, source=source, send_at=at, lists=lists,
         automated=automated, exception=exception, data_categories=data_categories,
     )  # fmt: skip
-    return policy.explain(facts_for(state, request, history))
+    facts = facts_for(state, request, history)
+    return Explained(policy.place_reasons(facts), policy.explain(facts))

@@ -31,6 +31,7 @@ from policy.vocabulary import Channel, LegalException, Purpose
 
 POLICY_ERROR = "policy.error"
 UNKNOWN_JURISDICTION = "policy.unknown_jurisdiction"
+NOT_COVERED = "policy.jurisdiction_not_covered"
 
 log = structlog.get_logger(__name__)
 
@@ -80,6 +81,8 @@ class PolicyEngine:
         self._index = _index([c for c in self._compiled if c.rule.judges_under(None)])
         self._index_invoked = _index(self._compiled)
         self._rules_for: dict[_SelectKey, _Selection] = {}
+        self._codes = frozenset(code for rule in self.rules for code in rule.jurisdictions)
+        self._not_covered: dict[tuple[str, ...], tuple[Reason, ...]] = {}
         # How far back any rule looks at past contacts (the state laws' 24 hours): the gate
         # loads at least that much history for every check.
         self.lookbacks: tuple[Period, ...] = tuple(
@@ -113,7 +116,7 @@ class PolicyEngine:
         scope = _scope(facts.jurisdictions)
         governed, candidates, _, _ = self._selected(facts, scope.covering)
         # Unknown is deny, but only where some law governs this kind of contact at all.
-        reasons = list(scope.unknown) if governed else []
+        reasons = [*scope.unknown, *self._uncovered(scope.known)] if governed else []
         days = possible_days(facts.send_at)
         for compiled in candidates:
             if _in_force(compiled.rule, facts, days):
@@ -121,6 +124,26 @@ class PolicyEngine:
                 if reason is not None:
                     reasons.append(reason)
         return tuple(reasons)
+
+    def place_reasons(self, facts: Facts) -> tuple[Reason, ...]:
+        """The reasons ``evaluate`` gives before any rule's: the customer's places whose law
+        cannot be chosen (an unknown code, or one no pack covers), where law governs."""
+        scope = _scope(facts.jurisdictions)
+        if not self._selected(facts, scope.covering).governed:
+            return ()
+        return (*scope.unknown, *self._uncovered(scope.known))
+
+    def _uncovered(self, known: tuple[str, ...]) -> tuple[Reason, ...]:
+        """A reason for each of the customer's places that no rule of any pack names, nor
+        its country or group: a place whose law is not loaded is not a place without law."""
+        found = self._not_covered.get(known)
+        if found is None:
+            if len(self._not_covered) >= _SELECT_CACHE:  # a bound, should places be many
+                self._not_covered.clear()
+            found = self._not_covered[known] = tuple(
+                _not_covered(code) for code in known if not expand((code,)) & self._codes
+            )
+        return found
 
     def holds_until(self, facts: Facts, until: datetime) -> datetime:
         """How long an allow on these facts holds, at most ``until``: the first instant after
@@ -279,7 +302,8 @@ def _index(compiled: Sequence[_Compiled]) -> dict[_Key, dict[str, tuple[_Compile
 
 
 class _Scope(NamedTuple):
-    covering: frozenset[str]  # the customer's codes, widened by ``expand``
+    known: tuple[str, ...]  # the customer's valid codes
+    covering: frozenset[str]  # those, widened by ``expand``
     unknown: tuple[Reason, ...]  # one reason per code no rule can be chosen for
 
 
@@ -291,7 +315,7 @@ def _scope(codes: frozenset[str]) -> _Scope:
     reasons = tuple(_unknown_jurisdiction(code) for code in unknown)
     if not codes:
         reasons = (_unknown_jurisdiction(None),)
-    return _Scope(expand(known), reasons)
+    return _Scope(tuple(known), expand(known), reasons)
 
 
 def _unknown_jurisdiction(code: str | None) -> Reason:
@@ -306,6 +330,16 @@ def _unknown_jurisdiction(code: str | None) -> Reason:
         regime="policy",
         citation="ISO 3166-1 alpha-2 / ISO 3166-2",
         message=f"The customer {problem}, so the law that applies cannot be chosen.",
+    )
+
+
+def _not_covered(code: str) -> Reason:
+    return Reason(
+        rule=NOT_COVERED,
+        regime="policy",
+        citation="policies/README.md: a pack for every place the customers are in",
+        message=f"No policy pack covers the customer's jurisdiction {code!r}, so whether "
+        "its law allows this cannot be decided: load a pack for it.",
     )
 
 

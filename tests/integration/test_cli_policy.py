@@ -82,6 +82,21 @@ def test_explain_says_which_rules_the_invoked_exception_lifts(customers: Custome
 
 
 @pytest.mark.usefixtures("store_env")
+def test_explain_says_when_no_pack_covers_the_customer_s_place(
+    customers: CustomerFactory,
+) -> None:
+    """It said "law: allow" for a customer in the United Kingdom, as the gate allowed."""
+    customer_id = customers.create(("GB",), time_zone="Europe/London", phone=None)
+    args = ["policy", "explain", "--customer", customer_id, "--purpose", "marketing",
+            "--channel", "email", "--dir", str(POLICIES)]  # fmt: skip
+    result = runner.invoke(app, args)
+    assert result.exit_code == 0, result.output
+    lines = result.output.splitlines()
+    assert lines[1].startswith("DENY  policy.jurisdiction_not_covered  No policy pack covers")
+    assert lines[-1] == "law: deny (1 rule(s) against)"
+
+
+@pytest.mark.usefixtures("store_env")
 def test_explain_of_an_unknown_customer_fails_clearly() -> None:
     args = ["policy", "explain", "--customer", "nobody", "--purpose", "marketing"]
     result = runner.invoke(app, args)

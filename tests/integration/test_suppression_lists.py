@@ -527,7 +527,7 @@ def test_policy_explain_sees_the_lists_as_the_gate_does(
         channel=Channel.PHONE, purpose=Purpose.MARKETING, source=Source.TELEMARKETING,
         at=NOON_NEW_YORK,
     )  # fmt: skip
-    (national,) = (item for item in explained if item.rule.id == "tcpa.national_dnc")
+    (national,) = (item for item in explained.rules if item.rule.id == "tcpa.national_dnc")
     assert national.reason is not None
     assert national.reason.rule == "tcpa.national_dnc"
 

@@ -5,7 +5,13 @@ from pathlib import Path
 
 import pytest
 
-from policy.engine import POLICY_ERROR, UNKNOWN_JURISDICTION, Explanation, PolicyEngine
+from policy.engine import (
+    NOT_COVERED,
+    POLICY_ERROR,
+    UNKNOWN_JURISDICTION,
+    Explanation,
+    PolicyEngine,
+)
 from policy.facts import Facts, ListFact, PastContact
 from policy.kinds.consents import ConsentParams
 from policy.reasons import Reason
@@ -236,6 +242,36 @@ def test_an_unknown_jurisdiction_does_not_block_what_no_law_governs(
     assert policy.evaluate(make_facts(jurisdictions=set(), purpose=Purpose.SERVICE)) == ()
 
 
+@pytest.mark.parametrize("place", ["GB", "CH", "BR", "AU-NSW"])
+def test_a_place_no_pack_covers_is_denied_not_read_as_a_place_without_law(
+    policy: PolicyEngine, place: str
+) -> None:
+    """Marketing email to a customer in the United Kingdom was allowed with no consent:
+    no pack names it, and no rule applied. Its law (here PECR) is not loaded, not absent."""
+    (reason,) = policy.evaluate(make_facts(jurisdictions={place}))
+    assert reason.rule == NOT_COVERED
+    assert f"jurisdiction {place!r}" in reason.message
+
+
+def test_an_uncovered_place_beside_a_covered_one_still_denies(policy: PolicyEngine) -> None:
+    consented = {"consents": {Purpose.MARKETING: granted()}, "channel_status": OPTED_IN}
+    both = make_facts(jurisdictions={"ES", "GB"}, **consented)
+    assert rule_ids(policy.evaluate(both)) == [NOT_COVERED]
+    assert policy.evaluate(make_facts(jurisdictions={"ES"}, **consented)) == ()
+
+
+@pytest.mark.parametrize("place", ["ES-MD", "US-TX", "CA-QC", "NO", "EU", "FR-971"])
+def test_a_place_covered_through_its_country_or_group_is_covered(
+    policy: PolicyEngine, place: str
+) -> None:
+    facts = make_facts(jurisdictions={place}, purpose=Purpose.PROFILING, channel=None)
+    assert NOT_COVERED not in rule_ids(policy.evaluate(facts))
+
+
+def test_an_uncovered_place_does_not_block_what_no_law_governs(policy: PolicyEngine) -> None:
+    assert policy.evaluate(make_facts(jurisdictions={"GB"}, purpose=Purpose.SERVICE)) == ()
+
+
 def test_a_send_time_without_a_time_zone_is_refused(policy: PolicyEngine) -> None:
     with pytest.raises(ValueError, match="timezone-aware"):
         policy.evaluate(make_facts(send_at=datetime(2024, 6, 3, 12)))  # noqa: DTZ001
@@ -358,5 +394,6 @@ def test_explain_and_evaluate_agree_on_every_channel_purpose_place_and_date(
                     )
                     explained = policy.explain(facts)
                     from_explain = tuple(e.reason for e in explained if e.reason is not None)
-                    assert from_explain == policy.evaluate(facts), facts
+                    unchosen = policy.place_reasons(facts)
+                    assert (*unchosen, *from_explain) == policy.evaluate(facts), facts
                     assert all(e.reason is not None for e in explained if e.applies)
