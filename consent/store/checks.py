@@ -85,7 +85,8 @@ def record_outcome(
 
 
 def live_contacts(conn: Connection, customer_pk: int, since: datetime) -> list[Reservation]:
-    """Allowed contacts still holding their slot, sent or scheduled after ``since``.
+    """Allowed contacts still holding their slot and counting toward limits, sent or
+    scheduled after ``since``: what the law's caps count.
 
     For read-only questions (``consent policy explain``); the gate reads the same rows on
     its own transaction.
@@ -97,7 +98,12 @@ def live_contacts(conn: Connection, customer_pk: int, since: datetime) -> list[R
             checks.c.campaign_id,
             checks.c.counts_toward_limits,
             checks.c.purpose,
-        ).where(checks.c.customer_pk == customer_pk, checks.c.reserved, checks.c.send_at > since)
+        ).where(
+            checks.c.customer_pk == customer_pk,
+            checks.c.reserved,
+            checks.c.counts_toward_limits,
+            checks.c.send_at > since,
+        )
     )
     return [
         Reservation(

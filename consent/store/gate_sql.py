@@ -182,17 +182,22 @@ _PSYCOPG_PRIOR_SQL = (
 )
 _PSYCOPG_LOCK_SQL = "SELECT pk, state, erased_at FROM customers WHERE external_id = %s FOR UPDATE"
 RESERVATION_COLUMNS = "send_at, channel, campaign_id, counts_toward_limits, purpose"
-# A customer's live reservations from a time on, and the live ones of the check's campaign
-# from before it (the duplicate rule reaches back without limit). Two index ranges, not one
+# A customer's live reservations that count toward limits from a time on, and the live ones
+# of the check's campaign that the first part leaves out (the duplicate rule reaches back
+# without limit, and a service message counts toward nothing). Two index ranges, not one
 # "send_at > since OR campaign_id IS NOT NULL", which scanned the customer's whole history
-# on every check. The second part is a look-up in uq_checks_live_campaign, which SQLite is
-# told ({campaign_index}): left to itself it scans the customer's entries in the history
-# index, which also holds campaign_id. Placeholders: {pk}, {since}, {campaign}.
+# on every check. Only counted contacts are read in the window (the limits and the law's
+# caps read nothing else): with a yearly limit, a bank customer's thousands of one-time-code
+# SMS were read on every check, 9 ms for 5,000 of them against 0.8 ms. The second part is a
+# look-up in uq_checks_live_campaign, which SQLite is told ({campaign_index}): left to
+# itself it scans the customer's entries in the history index, which also holds
+# campaign_id. Placeholders: {pk}, {since}, {campaign}.
 RESERVATIONS_SQL = (
     f"SELECT {RESERVATION_COLUMNS} FROM checks "  # noqa: S608 - constants only
-    "WHERE customer_pk = {pk} AND send_at > {since} AND reserved "
+    "WHERE customer_pk = {pk} AND send_at > {since} AND reserved AND counts_toward_limits "
     f"UNION ALL SELECT {RESERVATION_COLUMNS} FROM checks {{campaign_index}}"
-    "WHERE customer_pk = {pk} AND campaign_id = {campaign} AND reserved AND send_at <= {since}"
+    "WHERE customer_pk = {pk} AND campaign_id = {campaign} AND reserved "
+    "AND (send_at <= {since} OR NOT counts_toward_limits)"
 )
 SQLITE_RESERVATIONS_SQL = RESERVATIONS_SQL.format(
     pk="?1", since="?2", campaign="?3", campaign_index="INDEXED BY uq_checks_live_campaign "

@@ -64,8 +64,9 @@ _RESERVED = (
 _HISTORY = (
     "WITH h AS (SELECT * FROM unnest($1::integer[], $2::timestamp[], $6::text[]) "  # noqa: S608 - constants only
     "WITH ORDINALITY AS h (pk, since, campaign, i)) "
-    f"{_RESERVED}send_at > h.since OFFSET 0) AS r "
-    f"UNION ALL {_RESERVED}campaign_id = h.campaign AND send_at <= h.since OFFSET 0) AS r "
+    f"{_RESERVED}send_at > h.since AND counts_toward_limits OFFSET 0) AS r "
+    f"UNION ALL {_RESERVED}campaign_id = h.campaign "
+    "AND (send_at <= h.since OR NOT counts_toward_limits) OFFSET 0) AS r "
     "UNION ALL "
     "SELECT false, c.i, NULL, NULL, NULL, NULL, NULL, l.name, l.source_date, m.hits, m.first_on "
     "FROM unnest($3::bigint[]) AS c (i) CROSS JOIN suppression_lists AS l "

@@ -26,7 +26,7 @@ from consent.store.gate_sql import (
 from consent.store.pg_batch import BatchPostgresTransaction
 from consent.store.schema import customers as customers_table
 from consent.store.steps import LoadHistory
-from policy.vocabulary import Channel, PreferenceStatus, Purpose
+from policy.vocabulary import Channel, PreferenceStatus, Purpose, Source
 from tests.conftest import ACTOR, CustomerFactory
 from tests.integration.test_gate import command
 from tests.stores import migrated_engine
@@ -36,14 +36,20 @@ LONG_AGO = NOW - timedelta(days=400)
 SINCE = NOW - timedelta(days=1)
 
 
-def _check(gate: Gate, customer_id: str, at: datetime, campaign_id: str | None) -> None:
-    answer = gate.check(command(customer_id, campaign_id=campaign_id), ACTOR, at).answer
+SERVICE = {"purpose": Purpose.SERVICE, "source": Source.TRANSACTIONAL}
+
+
+def _check(
+    gate: Gate, customer_id: str, at: datetime, campaign_id: str | None, **fields: object
+) -> None:
+    answer = gate.check(command(customer_id, campaign_id=campaign_id, **fields), ACTOR, at).answer
     assert answer.decision == "allow"
 
 
 @pytest.fixture
 def customer_pk(gate: Gate, customers: CustomerFactory, engine: Engine) -> int:
-    """A customer with two campaigns and a plain contact long ago, and one an hour ago."""
+    """A customer with two campaigns and a plain contact long ago, and one an hour ago; and
+    two service messages (which count toward no limit) within the hour, one a campaign's."""
     customer_id = customers.create(("ES",))
     customers.consent(customer_id, "marketing", captured_at=LONG_AGO - timedelta(days=1))
     customers.prefer(customer_id, "email", status=PreferenceStatus.OPTED_IN)
@@ -51,6 +57,8 @@ def customer_pk(gate: Gate, customers: CustomerFactory, engine: Engine) -> int:
     _check(gate, customer_id, LONG_AGO, "summer")
     _check(gate, customer_id, LONG_AGO, None)
     _check(gate, customer_id, NOW - timedelta(hours=1), None)
+    _check(gate, customer_id, NOW - timedelta(minutes=30), None, **SERVICE)
+    _check(gate, customer_id, NOW - timedelta(minutes=20), "notice", **SERVICE)
     with transaction(engine) as conn:
         found = select(customers_table.c.pk).where(customers_table.c.external_id == customer_id)
         return int(conn.execute(found).scalar_one())
@@ -89,9 +97,35 @@ def _seen(read: dict[str, list[Reservation]]) -> dict[str, list[tuple[datetime, 
     }
 
 
-def test_a_plain_check_reads_only_its_window(engine: Engine, customer_pk: int) -> None:
+def test_a_plain_check_reads_only_what_counts_in_its_window(
+    engine: Engine, customer_pk: int
+) -> None:
+    """Service messages were read too, though they count toward nothing: with a yearly
+    limit, a customer's thousands of one-time-code SMS on every check."""
     for where, found in _seen(_read_everywhere(engine, customer_pk, None)).items():
         assert found == [(NOW - timedelta(hours=1), None, True)], where
+
+
+def test_a_campaign_check_reads_its_own_service_messages_in_the_window(
+    engine: Engine, customer_pk: int
+) -> None:
+    expected = sorted(
+        [(NOW - timedelta(hours=1), None, True), (NOW - timedelta(minutes=20), "notice", False)],
+        key=str,
+    )
+    for where, found in _seen(_read_everywhere(engine, customer_pk, "notice")).items():
+        assert found == expected, where
+
+
+def test_a_service_campaign_in_the_window_is_still_a_duplicate(
+    gate: Gate, engine: Engine, customer_pk: int
+) -> None:
+    with transaction(engine) as conn:
+        found = select(customers_table.c.external_id).where(customers_table.c.pk == customer_pk)
+        customer_id = str(conn.execute(found).scalar_one())
+    again = command(customer_id, campaign_id="notice", **SERVICE)
+    reasons = gate.check(again, ACTOR, NOW).answer.reasons
+    assert [reason.rule for reason in reasons] == ["gate.duplicate"]
 
 
 def test_each_store_reads_reservations_with_the_vocabularys_members(
