@@ -120,12 +120,7 @@ def test_a_campaign_check_reads_its_own_service_messages_in_the_window(
 def test_a_service_campaign_in_the_window_is_still_a_duplicate(
     gate: Gate, engine: Engine, customer_pk: int
 ) -> None:
-    with transaction(engine) as conn:
-        found = select(customers_table.c.external_id).where(customers_table.c.pk == customer_pk)
-        customer_id = str(conn.execute(found).scalar_one())
-    again = command(customer_id, campaign_id="notice", **SERVICE)
-    reasons = gate.check(again, ACTOR, NOW).answer.reasons
-    assert [reason.rule for reason in reasons] == ["gate.duplicate"]
+    assert _rules_again(gate, engine, customer_pk, "notice", **SERVICE) == ["gate.duplicate"]
 
 
 def test_each_store_reads_reservations_with_the_vocabularys_members(
@@ -156,11 +151,18 @@ def test_a_campaign_check_also_reads_its_own_campaign_however_old(
 def test_a_campaign_that_reached_the_customer_long_ago_is_still_a_duplicate(
     gate: Gate, engine: Engine, customer_pk: int
 ) -> None:
+    assert _rules_again(gate, engine, customer_pk, "spring") == ["gate.duplicate"]
+
+
+def _rules_again(
+    gate: Gate, engine: Engine, customer_pk: int, campaign_id: str, **fields: object
+) -> list[str]:
+    """The rules against the customer's campaign sent once more, now."""
     with transaction(engine) as conn:
         found = select(customers_table.c.external_id).where(customers_table.c.pk == customer_pk)
         customer_id = str(conn.execute(found).scalar_one())
-    reasons = gate.check(command(customer_id, campaign_id="spring"), ACTOR, NOW).answer.reasons
-    assert [reason.rule for reason in reasons] == ["gate.duplicate"]
+    again = command(customer_id, campaign_id=campaign_id, **fields)
+    return [reason.rule for reason in gate.check(again, ACTOR, NOW).answer.reasons]
 
 
 def test_sqlite_reads_two_index_ranges_and_scans_nothing(sqlite_url: str) -> None:
