@@ -13,10 +13,11 @@ from api.app import create_app
 from api.settings import Settings
 from consent.errors import SchemaAheadError
 from consent.gate import Gate, GateSettings
-from consent.store.database import make_engine, transaction
+from consent.store.database import make_engine, store_answers, transaction
 from consent.store.migrate import migrate
 from policy.packs import PolicyLoadError
 from tests.conftest import POLICIES, bearer
+from tests.stores import migrated_engine
 
 
 def test_store_down_is_a_503_problem(
@@ -56,6 +57,32 @@ def test_ready_only_while_the_store_answers(app: FastAPI, client: TestClient) ->
     assert ready.headers["content-type"] == "application/problem+json"
     assert ready.json()["type"] == "urn:consent-gate:problem:store-unavailable"
     assert alive.status_code == 200
+
+
+def test_sqlite_answers_while_its_engine_s_one_connection_is_busy(tmp_path: Path) -> None:
+    """A list being loaded holds it for seconds while the gate decides on its own; the
+    probe waited up to the pool's 30 s for it, and a load balancer drained the instance."""
+    engine = migrated_engine(f"sqlite:///{tmp_path / 'busy.db'}")
+    try:
+        with engine.connect():  # the one connection, taken
+            store_answers(engine)  # no StoreUnavailableError, and no wait for the pool
+    finally:
+        engine.dispose()
+
+
+def test_a_sqlite_file_that_is_gone_is_not_ready(
+    app: FastAPI, client: TestClient, tmp_path: Path
+) -> None:
+    services = app.state.services
+    gone = make_engine(f"sqlite:///{tmp_path / 'gone.db'}")
+    app.state.services = replace(services, engine=gone)
+    try:
+        answer = client.get("/readyz")
+    finally:
+        app.state.services = services
+    assert answer.status_code == 503
+    assert answer.json()["type"] == "urn:consent-gate:problem:store-unavailable"
+    assert not (tmp_path / "gone.db").exists()  # the probe creates nothing
 
 
 def test_unreadable_policy_stops_the_start(settings: Settings, tmp_path: Path) -> None:
