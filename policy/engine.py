@@ -82,7 +82,7 @@ class PolicyEngine:
         self._index_invoked = _index(self._compiled)
         self._rules_for: dict[_SelectKey, _Selection] = {}
         self._codes = frozenset(code for rule in self.rules for code in rule.jurisdictions)
-        self._not_covered: dict[tuple[str, ...], tuple[Reason, ...]] = {}
+        self._uncovered_memo: dict[tuple[str, ...], tuple[Reason, ...]] = {}
         # How far back any rule looks at past contacts (the state laws' 24 hours): the gate
         # loads at least that much history for every check.
         self.lookbacks: tuple[Period, ...] = tuple(
@@ -116,7 +116,7 @@ class PolicyEngine:
         scope = _scope(facts.jurisdictions)
         governed, candidates, _, _ = self._selected(facts, scope.covering)
         # Unknown is deny, but only where some law governs this kind of contact at all.
-        reasons = [*scope.unknown, *self._uncovered(scope.known)] if governed else []
+        reasons = list(self._unchosen(scope)) if governed else []
         days = possible_days(facts.send_at)
         for compiled in candidates:
             if _in_force(compiled.rule, facts, days):
@@ -131,16 +131,19 @@ class PolicyEngine:
         scope = _scope(facts.jurisdictions)
         if not self._selected(facts, scope.covering).governed:
             return ()
+        return self._unchosen(scope)
+
+    def _unchosen(self, scope: "_Scope") -> tuple[Reason, ...]:
         return (*scope.unknown, *self._uncovered(scope.known))
 
     def _uncovered(self, known: tuple[str, ...]) -> tuple[Reason, ...]:
         """A reason for each of the customer's places that no rule of any pack names, nor
         its country or group: a place whose law is not loaded is not a place without law."""
-        found = self._not_covered.get(known)
+        found = self._uncovered_memo.get(known)
         if found is None:
-            if len(self._not_covered) >= _SELECT_CACHE:  # a bound, should places be many
-                self._not_covered.clear()
-            found = self._not_covered[known] = tuple(
+            if len(self._uncovered_memo) >= _SELECT_CACHE:  # a bound, should places be many
+                self._uncovered_memo.clear()
+            found = self._uncovered_memo[known] = tuple(
                 _not_covered(code) for code in known if not expand((code,)) & self._codes
             )
         return found
