@@ -5,7 +5,7 @@ from datetime import UTC, datetime, timedelta
 from zoneinfo import ZoneInfo
 
 from consent.preferences import QuietHours
-from policy.local_days import earlier_reading
+from policy.local_days import local_instant
 
 
 def _quiet_until(window: QuietHours, local: datetime) -> datetime | None:
@@ -62,7 +62,7 @@ def next_quiet_start(
         while day <= last:
             for window in windows:
                 if day.weekday() in window.days:
-                    start = earlier_reading(datetime.combine(day, window.start, tzinfo=tz))
+                    start = local_instant(day, window.start, zone)
                     if after < start <= until:
                         starts.append(start)
             day += timedelta(days=1)

@@ -25,10 +25,15 @@ def earlier_reading(local: datetime) -> datetime:
     return min(local.astimezone(UTC), local.replace(fold=1).astimezone(UTC))
 
 
+def local_instant(day: date, at: time, zone: str) -> datetime:
+    """``at`` o'clock on ``day`` in ``zone``, as a UTC instant at its earlier reading."""
+    return earlier_reading(datetime.combine(day, at, tzinfo=ZoneInfo(zone)))
+
+
 def first_instant_of(day: date, zones: Iterable[str]) -> datetime:
     """When ``day`` begins in the first of the zones to reach it (anywhere on earth if no
     zone is known): the first instant a rule dated ``day`` may apply."""
-    starts = [earlier_reading(datetime.combine(day, time(), tzinfo=ZoneInfo(z))) for z in zones]
+    starts = [local_instant(day, time(), zone) for zone in zones]
     return min(starts) if starts else datetime.combine(day, time(), tzinfo=UTC) - _AHEAD
 
 

@@ -8,7 +8,7 @@ from pydantic import model_validator
 
 from policy.facts import Facts
 from policy.kinds.base import LocalTime, Params, RuleIdentity, deny, instant
-from policy.local_days import earlier_reading
+from policy.local_days import local_instant
 from policy.reasons import Reason
 
 
@@ -74,5 +74,4 @@ def local_hours_close(facts: Facts, params: LocalHoursParams) -> datetime | None
 
 @lru_cache(maxsize=4096)  # a zone's closing on a day: every check that day asks the same
 def _closing(zone: str, day: date, end: time) -> datetime:
-    """``end`` on ``day`` in ``zone`` as a UTC instant, at its earlier reading."""
-    return earlier_reading(datetime.combine(day, end, tzinfo=ZoneInfo(zone)))
+    return local_instant(day, end, zone)
