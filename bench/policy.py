@@ -60,7 +60,7 @@ from policy.facts import (
     Relationship,
     RevocationFact,
 )
-from policy.jurisdictions import expand
+from policy.jurisdictions import EEA_EFTA_STATES, EU_MEMBER_STATES, expand
 from policy.rules import Rule
 from policy.vocabulary import (
     Channel,
@@ -102,6 +102,16 @@ _USABLE = (
     "r.sub.consent == 'granted' and r.sub.consent_from <= r.sub.now "
     "and r.sub.now < r.sub.consent_until"
 )
+
+
+def _usable_basis(purpose: str) -> str:
+    """A granted record for a data use, in force at send time (a basis, GDPR Art 6(1))."""
+    return (
+        f"r.sub.{purpose} == 'granted' and r.sub.{purpose}_from <= r.sub.now "
+        f"and r.sub.now < r.sub.{purpose}_until"
+    )
+
+
 # ... and given at 14 or older, where the age is known (LOPDGDD Art 7).
 _USABLE_14 = f"{_USABLE} and not (0 <= r.sub.consent_age < 14)"
 _REFUSED = "r.sub.consent in ('withdrawn', 'objected')"
@@ -123,10 +133,15 @@ _RECENT_18_3 = _bought_or_asked(18, 3)
 
 
 def _scope(
-    place: str, channels: tuple[str, ...], purposes: tuple[str, ...], since: int, until: int = 0
+    place: str | tuple[str, ...],
+    channels: tuple[str, ...],
+    purposes: tuple[str, ...],
+    since: int,
+    until: int = 0,
 ) -> str:
     """Where, which contact and when: the engine's index and effective dates."""
-    parts = [f"'{place}' in r.sub.places"]
+    places = (place,) if isinstance(place, str) else place
+    parts = ["(" + " or ".join(f"'{code}' in r.sub.places" for code in places) + ")"]
     if channels:
         parts.append(f"r.sub.channel in {channels!r}")
     parts.append(f"r.sub.purpose in {purposes!r}")
@@ -182,6 +197,14 @@ def _unless_under(exceptions: tuple[str, ...]) -> str:
 
 
 _US_SHARING = _scope("US", _EVERY_CHANNEL, ("share_third_parties",), 20010701)
+# ePrivacy Art 13(3) where no pack encodes the member state's choice: the EEA but Spain.
+_EEA_BUT_SPAIN = tuple(sorted((EU_MEMBER_STATES | EEA_EFTA_STATES) - {"ES"}))
+# Each data use a check names, by the attribute that holds its record's status.
+_DATA_USES = {
+    "profiling": "profiling",
+    "share_affiliates": "affiliates",
+    "share_third_parties": "third_parties",
+}
 _US_PHONE = ("US", _PHONE, _MARKETING)
 _ES_ROBINSON = _scope("ES", ("phone", "sms", "email"), _MARKETING, 20181207)
 _US_DNC = _scope(*_US_PHONE, 20031001)
@@ -210,6 +233,14 @@ CONDITIONS: dict[str, str] = {
         "EEA", _EVERY_CHANNEL, ("marketing", "profiling"), 20180525
     )
     + " and r.sub.consent == 'objected'",
+    "eprivacy.art13_3.marketing_calls": _scope(_EEA_BUT_SPAIN, ("phone",), _MARKETING, 20031031)
+    + " and "
+    + _consent_missing(_USABLE),
+    **{
+        f"gdpr.art6.lawful_basis.{purpose}": _scope("EEA", _EVERY_CHANNEL, (purpose,), 20180525)
+        + f" and not ({_usable_basis(attribute)})"
+        for purpose, attribute in _DATA_USES.items()
+    },
     "glba.opt_out.third_party_sharing": f"{_US_SHARING} and {_unless_under(_EVERY_EXCEPTION)}"
     + " and r.sub.third_parties in ('withdrawn', 'objected')",
     "glba.initial_notice.opt_out_window": f"{_US_SHARING} and "
@@ -293,8 +324,16 @@ class Subject:
     consent_until: float  # expires_at, epoch seconds; infinity if it never expires
     consent_written: bool
     consent_age: int  # age at capture, or _NONE if unknown
-    affiliates: str  # the share_affiliates consent's status, or "none"
-    third_parties: str  # the share_third_parties consent's status, or "none"
+    # Each data use's record: its status, or "none"; captured_at and expires_at as above.
+    profiling: str
+    profiling_from: float
+    profiling_until: float
+    affiliates: str  # share_affiliates
+    affiliates_from: float
+    affiliates_until: float
+    third_parties: str  # share_third_parties
+    third_parties_from: float
+    third_parties_until: float
     purchase_months: int  # whole calendar months since the last purchase, or _NONE
     inquiry_months: int  # the same for the last inquiry
     glba_notice_at: float  # first glba_initial delivery by send time, or _NONE
@@ -335,8 +374,9 @@ def subject_of(facts: Facts) -> Subject:
         consent_age=_NONE
         if marketing is None or marketing.age_at_capture is None
         else marketing.age_at_capture,
-        affiliates=_status(facts.consents.get(Purpose.SHARE_AFFILIATES)),
-        third_parties=_status(facts.consents.get(Purpose.SHARE_THIRD_PARTIES)),
+        **_record("profiling", facts.consents.get(Purpose.PROFILING)),
+        **_record("affiliates", facts.consents.get(Purpose.SHARE_AFFILIATES)),
+        **_record("third_parties", facts.consents.get(Purpose.SHARE_THIRD_PARTIES)),
         purchase_months=_months_since(relationship.last_purchase_at, send_at),
         inquiry_months=_months_since(relationship.last_inquiry_at, send_at),
         glba_notice_at=_first_delivery(facts, ("glba_initial",)),
@@ -362,6 +402,17 @@ def subject_of(facts: Facts) -> Subject:
 
 def _status(record: ConsentFact | None) -> str:
     return "none" if record is None else str(record.status)
+
+
+def _record(name: str, record: ConsentFact | None) -> dict[str, str | float]:
+    """A record's status, captured_at and expires_at as the attributes ``name``, ``name_from``
+    and ``name_until`` (infinity if it never expires)."""
+    expires = record.expires_at if record is not None else None
+    return {
+        name: _status(record),
+        f"{name}_from": record.captured_at.timestamp() if record is not None else _NONE,
+        f"{name}_until": expires.timestamp() if expires is not None else float("inf"),
+    }
 
 
 def _list_state(copy: ListFact | None) -> str:
@@ -636,7 +687,7 @@ def sample_facts(
     consents = {}
     if rng.random() < 0.8:
         consents[Purpose.MARKETING] = _consent(rng, send_at, _status_choice(rng))
-    for shared in (Purpose.SHARE_THIRD_PARTIES, Purpose.SHARE_AFFILIATES):
+    for shared in (Purpose.SHARE_THIRD_PARTIES, Purpose.SHARE_AFFILIATES, Purpose.PROFILING):
         if rng.random() < 0.5:
             consents[shared] = _consent(rng, send_at, _status_choice(rng))
     zones = sorted({zone for code in jurisdictions for zone in _ZONES[code]})

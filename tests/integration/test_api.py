@@ -112,6 +112,39 @@ def test_full_gate_flow_over_the_api(client: TestClient, crm: dict[str, str]) ->
     assert check(client, crm, customer_id=customer_id)["decision"] == "allow"
 
 
+def test_a_german_customer_is_called_and_shared_only_with_a_basis_on_record(
+    client: TestClient, crm: dict[str, str]
+) -> None:
+    customer_id = new_customer(
+        client,
+        crm,
+        jurisdictions=["DE"],
+        time_zone="Europe/Berlin",
+        contact_points={"phone": ["+49 30 1234567"]},
+    )
+    call = {"customer_id": customer_id, "channel": "phone", "source": "telemarketing"}
+    share = {
+        "customer_id": customer_id,
+        "channel": None,
+        "purpose": "share_third_parties",
+        "source": "data_use",
+    }
+    assert [r["rule"] for r in check(client, crm, **call)["reasons"]] == [
+        "eprivacy.art13_3.marketing_calls"
+    ]
+    assert [r["rule"] for r in check(client, crm, **share)["reasons"]] == [
+        "gdpr.art6.lawful_basis.share_third_parties"
+    ]
+    url = f"/v1/customers/{customer_id}"
+    for purpose, legal_basis in (("marketing", "consent"), ("share_third_parties", "contract")):
+        record = {"purpose": purpose, "status": "granted", "legal_basis": legal_basis}
+        assert client.post(f"{url}/consents", json=record, headers=crm).status_code == 201
+    opted_in = client.put(f"{url}/preferences/phone", json={"status": "opted_in"}, headers=crm)
+    assert opted_in.status_code == 200
+    assert check(client, crm, **call)["decision"] == "allow"
+    assert check(client, crm, **share)["decision"] == "allow"
+
+
 def test_same_idempotency_key_with_another_body_is_409(
     client: TestClient, crm: dict[str, str]
 ) -> None:

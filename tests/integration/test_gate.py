@@ -194,13 +194,18 @@ def test_withdrawn_purpose_is_denied(
 ) -> None:
     customers.consent(eu_customer, "profiling", "withdrawn")
     data_use = command(eu_customer, channel=None, purpose=Purpose.PROFILING, source=Source.DATA_USE)
-    assert rules(gate, data_use) == ["customer.consent_withdrawn"]
+    # The customer's withdrawal, and the law's: no basis left for profiling (GDPR Art 6(1)).
+    assert rules(gate, data_use) == [
+        "customer.consent_withdrawn",
+        "gdpr.art6.lawful_basis.profiling",
+    ]
 
 
 def test_marketing_objection_stops_all_marketing_and_profiling(
     gate: Gate, customers: CustomerFactory, eu_customer: str
 ) -> None:
     customers.consent(eu_customer, "marketing", "objected", captured_at=NOW - timedelta(hours=1))
+    customers.consent(eu_customer, "profiling", "granted", captured_at=NOW - timedelta(days=9))
     sms = command(eu_customer, channel=Channel.POST)
     assert "gdpr.art21.marketing_objection" in rules(gate, sms)
     profiling = command(

@@ -108,9 +108,8 @@ def test_service_messages_are_not_marketing(policy: PolicyEngine) -> None:
 
 
 def test_objection_to_marketing_denies_profiling_in_the_eu(policy: PolicyEngine) -> None:
-    facts = make_facts(
-        channel=None, purpose=Purpose.PROFILING, consents={Purpose.MARKETING: objected()}
-    )
+    consents = {Purpose.MARKETING: objected(), Purpose.PROFILING: granted()}
+    facts = make_facts(channel=None, purpose=Purpose.PROFILING, consents=consents)
     (reason,) = policy.evaluate(facts)
     assert (reason.rule, reason.regime) == (GDPR_OBJECTION, "GDPR")
     assert reason.citation == "GDPR (EU) 2016/679 Art 21(2)-(3)"
@@ -118,7 +117,7 @@ def test_objection_to_marketing_denies_profiling_in_the_eu(policy: PolicyEngine)
 
 def test_objection_to_marketing_denies_marketing_on_every_channel(policy: PolicyEngine) -> None:
     facts = make_facts(
-        jurisdictions=FRANCE, channel=Channel.PHONE, consents={Purpose.MARKETING: objected()}
+        jurisdictions=FRANCE, channel=Channel.POST, consents={Purpose.MARKETING: objected()}
     )
     assert rule_ids(policy.evaluate(facts)) == [GDPR_OBJECTION]
 
@@ -162,7 +161,10 @@ def test_glba_sharing_denied_one_second_before_30_days_after_initial_notice(
 
 
 def test_eu_customer_is_not_subject_to_glba(policy: PolicyEngine) -> None:
-    assert policy.evaluate(make_facts(**sharing(jurisdictions={"ES"}, notices={}))) == ()
+    # A basis on record for the sharing (GDPR Art 6(1)); no GLBA notice, which is not needed.
+    basis = {Purpose.SHARE_THIRD_PARTIES: granted()}
+    facts = make_facts(**sharing(jurisdictions={"ES"}, notices={}, consents=basis))
+    assert policy.evaluate(facts) == ()
 
 
 def test_gdpr_objection_rule_does_not_apply_before_25_may_2018(policy: PolicyEngine) -> None:
@@ -170,7 +172,10 @@ def test_gdpr_objection_rule_does_not_apply_before_25_may_2018(policy: PolicyEng
     facts = make_facts(
         channel=None,
         purpose=Purpose.PROFILING,
-        consents={Purpose.MARKETING: objected(captured_at=datetime(2018, 1, 1, tzinfo=UTC))},
+        consents={
+            Purpose.MARKETING: objected(captured_at=datetime(2018, 1, 1, tzinfo=UTC)),
+            Purpose.PROFILING: granted(captured_at=datetime(2018, 1, 1, tzinfo=UTC)),
+        },
         time_zones=(MADRID,),
         send_at=start - SECOND,
     )
@@ -185,7 +190,10 @@ def test_the_effective_date_is_the_customers_local_date(policy: PolicyEngine) ->
     facts = make_facts(
         channel=None,
         purpose=Purpose.PROFILING,
-        consents={Purpose.MARKETING: objected(captured_at=datetime(2018, 1, 1, tzinfo=UTC))},
+        consents={
+            Purpose.MARKETING: objected(captured_at=datetime(2018, 1, 1, tzinfo=UTC)),
+            Purpose.PROFILING: granted(captured_at=datetime(2018, 1, 1, tzinfo=UTC)),
+        },
         send_at=datetime(2018, 5, 24, 22, 30, tzinfo=UTC),
         time_zones=(MADRID,),
     )

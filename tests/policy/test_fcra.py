@@ -157,7 +157,9 @@ def test_fcra_affiliate_marketing_applies_from_1_october_2008(policy: PolicyEngi
 
 
 def test_fcra_does_not_apply_outside_the_us(policy: PolicyEngine) -> None:
-    assert rules(policy, jurisdictions={"ES"}, notices={}, consents=opted_out()) == []
+    # In Spain the opt-out leaves the sharing without a basis (GDPR), not under the FCRA.
+    found = rules(policy, jurisdictions={"ES"}, notices={}, consents=opted_out())
+    assert found == ["gdpr.art6.lawful_basis.share_affiliates"]
 
 
 def test_fcra_does_not_judge_third_party_sharing(policy: PolicyEngine) -> None:
