@@ -16,7 +16,8 @@ has its own), each an ``eval()`` of a condition on the request's attributes; one
 per line, since the gate reports every rule that denies. casbin compares flat values only,
 so ``subject_of`` precomputes in Python only what it cannot do itself: the expanded
 jurisdiction codes (EU, EEA), times as epoch seconds, the seconds since local midnight in
-each zone the customer may be in, whole calendar months since the last purchase, inquiry
+each zone the customer may be in (over all of them, and over those where it is a weekday
+or a weekend day), whole calendar months since the last purchase, inquiry
 and annual-notice delivery (calendar months clamp to the month's end), the first notice
 delivery at or before send time, a list copy's age in days and its state, the latest
 phone/SMS revocation, and the busiest rolling 24 hours of phone/SMS contacts for the
@@ -171,6 +172,16 @@ def _not_listed(scope: str, exempt: str, list_state: str, stale: str = "") -> di
     return found
 
 
+def _outside_weekly_hours(weekdays: tuple[float, float], weekends: tuple[float, float]) -> str:
+    """Outside the day's hours in some zone (weekday or weekend hours by its local day), in
+    hours since midnight; no zone known fails closed."""
+    inside = " and ".join(
+        f"r.sub.{day}_earliest >= {opens * 3600} and r.sub.{day}_latest < {closes * 3600}"
+        for day, (opens, closes) in (("weekday", weekdays), ("weekend", weekends))
+    )
+    return f"(r.sub.local_earliest < 0 or not ({inside}))"
+
+
 def _outside_hours(opens: int, closes: int) -> str:
     """Outside the hours in some zone the customer may be in; no zone known fails closed."""
     return f"not (r.sub.local_earliest >= {opens * 3600} and r.sub.local_latest < {closes * 3600})"
@@ -209,6 +220,7 @@ _US_PHONE = ("US", _PHONE, _MARKETING)
 _ES_ROBINSON = _scope("ES", ("phone", "sms", "email"), _MARKETING, 20181207)
 _US_DNC = _scope(*_US_PHONE, 20031001)
 _ON_INTERNAL_DNC = "r.sub.internal_dnc == 'listed'"
+_PHONE_ONLY = ("phone",)
 
 # Every rule of policies/*.toml as a casbin condition, by the rule id it denies with.
 CONDITIONS: dict[str, str] = {
@@ -217,6 +229,20 @@ CONDITIONS: dict[str, str] = {
     "casl.s6.consent": _scope("CA", _E_MESSAGES, _MARKETING, 20140701)
     + " and "
     + _consent_missing(_USABLE, _bought_or_asked(24, 6)),
+    "crtc.calling_hours": _scope("CA", _PHONE_ONLY, _MARKETING, 20080930)
+    + " and "
+    + _outside_weekly_hours((9, 21.5), (10, 18)),
+    **{
+        f"crtc.national_dncl{suffix}": condition
+        for suffix, condition in _not_listed(
+            _scope("CA", _PHONE_ONLY, _MARKETING, 20080930),
+            f"{_USABLE} or (not ({_ON_INTERNAL_DNC}) and {_bought_or_asked(18, 6)})",
+            "r.sub.ca_dncl",
+            stale="r.sub.ca_dncl_age > 31",
+        ).items()
+    },
+    "crtc.internal_dncl": _scope("CA", _PHONE_ONLY, _MARKETING, 20080930)
+    + f" and {_ON_INTERNAL_DNC}",
     "casl.s11.unsubscribe": _scope("CA", _E_MESSAGES, _MARKETING, 20140701)
     + f" and ({_REFUSED} or {_OPTED_OUT})",
     "fcra.affiliate_marketing.opt_out": _scope(
@@ -347,6 +373,14 @@ class Subject:
     calls_24h: int  # phone/SMS contacts for the purpose in the busiest 24 h around send_at
     local_earliest: float  # earliest seconds since local midnight over the customer's zones
     local_latest: float  # latest; -1 and 86400 when no zone is known (fail closed)
+    # The same over the zones where it is a weekday, and over those where it is a weekend
+    # day; 86400 and -1 when there is none, so that a comparison holds for no zone at all.
+    weekday_earliest: float
+    weekday_latest: float
+    weekend_earliest: float
+    weekend_latest: float
+    ca_dncl: str  # Canada's National DNCL copy, as national_dnc
+    ca_dncl_age: int
 
 
 def subject_of(facts: Facts) -> Subject:
@@ -355,6 +389,9 @@ def subject_of(facts: Facts) -> Subject:
     relationship = facts.relationship
     earliest, latest = _local_seconds(send_at, facts.time_zones)
     national = facts.lists.get("national_dnc")
+    canadian = facts.lists.get("ca_national_dncl")
+    weekday = _local_seconds_on(send_at, facts.time_zones, weekend=False)
+    weekend = _local_seconds_on(send_at, facts.time_zones, weekend=True)
     return Subject(
         places=expand(facts.jurisdictions),
         channel=str(facts.channel or ""),
@@ -386,9 +423,7 @@ def subject_of(facts: Facts) -> Subject:
         ),
         lista_robinson=_list_state(facts.lists.get("lista_robinson")),
         national_dnc=_list_state(national),
-        national_dnc_age=(
-            (send_at.astimezone(UTC).date() - national.source_date).days if national else _NONE
-        ),
+        national_dnc_age=_copy_age(national, send_at),
         internal_dnc=_list_state(facts.lists.get("internal_dnc")),
         revoked_at=max(
             (r.recorded_at.timestamp() for r in facts.revocations if r.channel in _PHONE),
@@ -397,6 +432,12 @@ def subject_of(facts: Facts) -> Subject:
         calls_24h=_busiest_day(facts),
         local_earliest=earliest,
         local_latest=latest,
+        weekday_earliest=weekday[0],
+        weekday_latest=weekday[1],
+        weekend_earliest=weekend[0],
+        weekend_latest=weekend[1],
+        ca_dncl=_list_state(canadian),
+        ca_dncl_age=_copy_age(canadian, send_at),
     )
 
 
@@ -474,6 +515,27 @@ def _local_seconds(send_at: datetime, zones: Sequence[str]) -> tuple[float, floa
         for zone in zones
     ]
     return min(seconds), max(seconds)
+
+
+def _local_seconds_on(
+    send_at: datetime, zones: Sequence[str], weekend: bool
+) -> tuple[float, float]:
+    """Earliest and latest seconds since local midnight over the zones where the local day
+    is (not) a Saturday or Sunday; 86400 and -1 when there is no such zone."""
+    locals_ = [send_at.astimezone(ZoneInfo(zone)) for zone in zones]
+    picked = [local for local in locals_ if (local.weekday() >= 5) == weekend]
+    if not picked:
+        return 86_400.0, -1.0
+    seconds = [
+        local.hour * 3600 + local.minute * 60 + local.second + local.microsecond / 1e6
+        for local in picked
+    ]
+    return min(seconds), max(seconds)
+
+
+def _copy_age(copy: ListFact | None, send_at: datetime) -> int:
+    """Days from the copy's source date to the UTC date of send_at."""
+    return (send_at.astimezone(UTC).date() - copy.source_date).days if copy else _NONE
 
 
 # The facts generator. Each customer is placed in one of these, with the zones it may be in.
@@ -606,6 +668,10 @@ def _lists(rng: random.Random, send_at: datetime) -> dict[str, ListFact]:
         age = rng.choice([rng.randint(0, 70), rng.randint(29, 34)])
         lists["national_dnc"] = ListFact(today - timedelta(days=age),
                                          listed=rng.random() < 0.4)  # fmt: skip
+    if rng.random() < 0.8:
+        age = rng.choice([rng.randint(0, 70), rng.randint(29, 34)])
+        lists["ca_national_dncl"] = ListFact(today - timedelta(days=age),
+                                             listed=rng.random() < 0.4)  # fmt: skip
     if rng.random() < 0.5:
         lists["internal_dnc"] = ListFact(today - timedelta(days=rng.randint(0, 400)),
                                          listed=rng.random() < 0.35)  # fmt: skip

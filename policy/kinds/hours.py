@@ -1,10 +1,12 @@
 """Kinds about the called party's clock: calling hours in their local time."""
 
 from datetime import UTC, date, datetime, time, timedelta
+from enum import StrEnum
 from functools import lru_cache
+from typing import Annotated
 from zoneinfo import ZoneInfo
 
-from pydantic import model_validator
+from pydantic import Field, Strict, model_validator
 
 from policy.facts import Facts
 from policy.kinds.base import LocalTime, Params, RuleIdentity, deny, instant
@@ -12,17 +14,43 @@ from policy.local_days import local_instant
 from policy.reasons import Reason
 
 
+class Weekday(StrEnum):
+    """In ``date.weekday()`` order."""
+
+    MONDAY = "monday"
+    TUESDAY = "tuesday"
+    WEDNESDAY = "wednesday"
+    THURSDAY = "thursday"
+    FRIDAY = "friday"
+    SATURDAY = "saturday"
+    SUNDAY = "sunday"
+
+
+WEEKDAYS = tuple(Weekday)
+_Window = Annotated[tuple[LocalTime, LocalTime], Strict(False)]
+_OnDays = Annotated[dict[Annotated[Weekday, Strict(False)], _Window], Strict(False)]
+
+
 class LocalHoursParams(Params):
-    """Contacts only from ``start`` up to (not including) ``end``, local time."""
+    """Contacts only from ``start`` up to (not including) ``end``, local time; on a day that
+    ``on_days`` names, within that day's window instead (the CRTC's weekend hours)."""
 
     start: LocalTime
     end: LocalTime
+    on_days: _OnDays = Field(default_factory=dict)
 
     @model_validator(mode="after")
     def _start_before_end(self) -> "LocalHoursParams":
-        if not self.start < self.end:
-            raise ValueError("start must be before end (windows across midnight are not law here)")
+        for start, end in ((self.start, self.end), *self.on_days.values()):
+            if not start < end:
+                raise ValueError(
+                    "start must be before end (windows across midnight are not law here)"
+                )
         return self
+
+    def window(self, day: date) -> tuple[time, time]:
+        """The hours on this local day."""
+        return self.on_days.get(WEEKDAYS[day.weekday()], (self.start, self.end))
 
 
 def local_hours(facts: Facts, params: LocalHoursParams, rule: RuleIdentity) -> Reason | None:
@@ -34,30 +62,30 @@ def local_hours(facts: Facts, params: LocalHoursParams, rule: RuleIdentity) -> R
     """
     if not facts.time_zones:
         return deny(rule, ["the customer's local time is unknown (no time zone, no phone area)"])
-    outside = [
-        (zone, local)
-        for zone in facts.time_zones
-        if not params.start
-        <= (local := facts.send_at.astimezone(ZoneInfo(zone))).time()
-        < params.end
-    ]
+    outside: list[tuple[str, datetime, time, time]] = []
+    for zone in facts.time_zones:
+        local = facts.send_at.astimezone(ZoneInfo(zone))
+        start, end = params.window(local.date())
+        if not start <= local.time() < end:
+            outside.append((zone, local, start, end))
     if not outside:
         return None
-    opens = max(_next_opening(local, params.start) for _, local in outside)
-    zone, local = outside[0]
-    return deny(
-        rule,
-        [
-            f"it is {local:%H:%M} in {zone}, outside {params.start:%H:%M}-{params.end:%H:%M}; "
-            f"allowed from {instant(opens)}"
-        ],
-        earliest_allowed_at=opens,
-    )
+    opens = max(_next_opening(local, params) for _, local, _, _ in outside)
+    zone, local, start, end = outside[0]
+    now = f"{local:%H:%M}"
+    if params.on_days:  # the hours depend on the day: say which (not the locale's name)
+        now = f"{WEEKDAYS[local.weekday()].capitalize()} {now}"
+    hours = f"{start:%H:%M}-{end:%H:%M}"
+    gap = f"it is {now} in {zone}, outside {hours}; allowed from {instant(opens)}"
+    return deny(rule, [gap], earliest_allowed_at=opens)
 
 
-def _next_opening(local: datetime, start: time) -> datetime:
-    """The next local ``start`` at or after ``local``, as a UTC instant (DST-aware)."""
-    day = local.date() if local.time() < start else local.date() + timedelta(days=1)
+def _next_opening(local: datetime, params: LocalHoursParams) -> datetime:
+    """The next local opening at or after ``local``, as a UTC instant (DST-aware)."""
+    day = local.date()
+    if local.time() >= params.window(day)[0]:
+        day += timedelta(days=1)
+    start = params.window(day)[0]
     return datetime.combine(day, start, tzinfo=local.tzinfo).astimezone(UTC)
 
 
@@ -67,8 +95,10 @@ def local_hours_close(facts: Facts, params: LocalHoursParams) -> datetime | None
     closes = []
     for zone in facts.time_zones:
         local = facts.send_at.astimezone(ZoneInfo(zone))
-        day = local.date() if local.time() < params.end else local.date() + timedelta(days=1)
-        closes.append(_closing(zone, day, params.end))
+        day = local.date()
+        if local.time() >= params.window(day)[1]:
+            day += timedelta(days=1)
+        closes.append(_closing(zone, day, params.window(day)[1]))
     return min(closes) if closes else None
 
 

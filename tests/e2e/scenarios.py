@@ -114,6 +114,13 @@ def texan(n: int, **extra: Any) -> dict[str, Any]:
     return person("US-TX", phone=f"+1 214 555 01{n:02d}", email=f"tx{n}@example.com", **extra)
 
 
+def canadian(n: int, **extra: Any) -> dict[str, Any]:
+    return person("CA-ON", phone=f"+1 416 555 02{n:02d}", **extra)
+
+
+TORONTO = "America/Toronto"
+
+
 def spaniard(n: int, **extra: Any) -> dict[str, Any]:
     return person("ES", phone=f"+34 600 000 1{n:02d}", email=f"es{n}@example.es", **extra)
 
@@ -268,6 +275,15 @@ SCENARIOS: tuple[Scenario, ...] = (
              ("casl.s6.consent",)),
     Scenario("canada: unsubscribed", person("CA-ON", email="ca4@example.ca"), EMAIL, "deny",
              ("casl.s11.unsubscribe",), setup=(consent(), prefer("email", "opted_out"))),
+    Scenario("canada: marketing call at 11 pm in Toronto", canadian(1),
+             at(local(TORONTO, 23), automated=False), "deny", ("crtc.calling_hours",),
+             earliest_allowed=True),
+    Scenario("canada: call at noon to a number on the National DNCL", canadian(2),
+             at(local(TORONTO, 12), automated=False), "deny", ("crtc.national_dncl",),
+             on_lists=("ca_national_dncl",)),
+    Scenario("canada: on the National DNCL, but bought from us a year ago",
+             canadian(3, **bought(365)), at(local(TORONTO, 12), automated=False), "allow",
+             on_lists=("ca_national_dncl",)),
 )  # fmt: skip
 
 

@@ -17,7 +17,7 @@ from tests.e2e.server import running_server, store_env
 
 pytestmark = pytest.mark.e2e
 
-LISTS = ("national_dnc", "internal_dnc", "lista_robinson")
+LISTS = ("national_dnc", "internal_dnc", "lista_robinson", "ca_national_dncl")
 
 
 @dataclass
