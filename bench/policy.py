@@ -267,6 +267,11 @@ CONDITIONS: dict[str, str] = {
         + f" and not ({_usable_basis(attribute)})"
         for purpose, attribute in _DATA_USES.items()
     },
+    **{
+        f"pipeda.principle3.consent.{purpose}": _scope("CA", _EVERY_CHANNEL, (purpose,), 20040101)
+        + f" and not ({_usable_basis(attribute)})"
+        for purpose, attribute in _DATA_USES.items()
+    },
     "glba.opt_out.third_party_sharing": f"{_US_SHARING} and {_unless_under(_EVERY_EXCEPTION)}"
     + " and r.sub.third_parties in ('withdrawn', 'objected')",
     "glba.initial_notice.opt_out_window": f"{_US_SHARING} and "

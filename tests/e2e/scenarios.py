@@ -284,6 +284,10 @@ SCENARIOS: tuple[Scenario, ...] = (
     Scenario("canada: on the National DNCL, but bought from us a year ago",
              canadian(3, **bought(365)), at(local(TORONTO, 12), automated=False), "allow",
              on_lists=("ca_national_dncl",)),
+    Scenario("canada: sharing with affiliates with nothing on record", canadian(4), AFFILIATES,
+             "deny", ("pipeda.principle3.consent.share_affiliates",)),
+    Scenario("canada: sharing with affiliates with consent", canadian(5), AFFILIATES, "allow",
+             setup=(consent("share_affiliates"),)),
 )  # fmt: skip
 
 
