@@ -1,9 +1,11 @@
 """After the gate: the outcome a caller reports, and the decision as recorded.
 
 A ``failed`` or ``cancelled`` contact gives its frequency slot back; a ``sent`` reported
-after the decision's ``valid_until`` is recorded as late. Both the decision and the outcome
-stay in the audit log. An outcome is final: the same report again is answered as recorded,
-a different one is a conflict.
+after the decision's ``valid_until`` is recorded as late, and one reported before the
+``send_at`` it was decided for as early: the rules were judged at a time the contact did
+not keep (quiet hours, calling hours). Both the decision and the outcome stay in the audit
+log. An outcome is final: the same report again is answered as recorded, a different one
+is a conflict.
 """
 
 import json
@@ -39,16 +41,14 @@ def record_outcome(
                 raise OutcomeConflictError(
                     f"the outcome of this check was already recorded as {stored.outcome}"
                 )
-            return _outcome_document(
-                stored.id, stored.outcome, stored.outcome_at, stored.outcome_late
-            )
+            return _recorded_outcome(stored)
         if stored.decision != Decision.ALLOW or stored.dry_run:
             raise OutcomeConflictError(
                 "only an allowed contact that was not a dry run has an outcome"
             )
         late = outcome == "sent" and stored.valid_until is not None and now > stored.valid_until
         release = outcome in RELEASING
-        document = _outcome_document(check_id, outcome, now, late)
+        document = _outcome_document(check_id, outcome, now, late, _early(outcome, now, stored))
         customer_id = json.loads(stored.response)["customer_id"]
         entry = AuditEntry.new(
             at=now,
@@ -70,20 +70,28 @@ def recorded_check(engine: Engine, check_id: str) -> dict[str, Any]:
         stored = check_rows.by_id(conn, check_id)
     if stored is None:
         raise CheckNotFoundError(f"no check {check_id}")
-    outcome = (
-        _outcome_document(stored.id, stored.outcome, stored.outcome_at, stored.outcome_late)
-        if stored.outcome
-        else None
-    )
+    outcome = _recorded_outcome(stored) if stored.outcome else None
     return {**json.loads(stored.response), "audit_entry_id": stored.audit_seq, "outcome": outcome}
 
 
+def _early(outcome: str, at: datetime | None, stored: check_rows.StoredCheck) -> bool:
+    """Sent before the instant the decision was for (no column: send_at is stored)."""
+    return outcome == "sent" and at is not None and at < stored.send_at
+
+
+def _recorded_outcome(stored: check_rows.StoredCheck) -> dict[str, Any]:
+    outcome = stored.outcome or ""
+    early = _early(outcome, stored.outcome_at, stored)
+    return _outcome_document(stored.id, outcome, stored.outcome_at, stored.outcome_late, early)
+
+
 def _outcome_document(
-    check_id: str, outcome: str, at: datetime | None, late: bool | None
+    check_id: str, outcome: str, at: datetime | None, late: bool | None, early: bool
 ) -> dict[str, Any]:
     return {
         "check_id": check_id,
         "outcome": outcome,
         "recorded_at": instant(at),
         "late": bool(late),
+        "early": early,
     }

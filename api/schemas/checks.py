@@ -137,6 +137,11 @@ class OutcomeOut(BaseModel):
     outcome: Literal["sent", "failed", "cancelled"]
     recorded_at: datetime | None
     late: bool = Field(description="sent after the decision's valid_until")
+    early: bool = Field(
+        default=False,
+        description="sent before the send_at the decision was for, so at a time the rules "
+        "were not judged at",
+    )
     audit_entry_id: int | None = None
 
 

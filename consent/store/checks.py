@@ -23,6 +23,7 @@ class StoredCheck:
     decision: str
     dry_run: bool
     reserved: bool
+    send_at: datetime
     valid_until: datetime | None
     response: str
     outcome: str | None
@@ -38,6 +39,7 @@ _STORED = (
     checks.c.decision,
     checks.c.dry_run,
     checks.c.reserved,
+    checks.c.send_at,
     checks.c.valid_until,
     checks.c.response,
     checks.c.outcome,

@@ -134,3 +134,30 @@ def test_event_trigger_is_valid_one_hour_and_a_later_send_is_late(
             f"/v1/checks/{late['check_id']}/outcome", json={"outcome": "sent"}, headers=crm
         )
     assert sent_late.json()["late"] is True
+
+
+def test_a_send_before_the_decided_send_at_is_early(
+    client: TestClient, crm: dict[str, str]
+) -> None:
+    """Decided for 14:00 (after Saturday's quiet window), sent at 13:59:59: inside it."""
+    quiet = [{"days": ["sat"], "start": "09:00", "end": "14:00"}]
+    customer_id = opted_in_customer(client, crm, {"quiet_hours": quiet})
+    decided = SATURDAY_0900_MADRID
+    body = {"send_at": stamp(SATURDAY_1400_MADRID)}
+    before, at_time, failed = (check_at(client, crm, decided, customer_id, **body) for _ in "123")
+    assert before["decision"] == "allow"
+
+    def report(check: dict[str, Any], outcome: str, at: datetime) -> dict[str, Any]:
+        with freeze_time(at, real_asyncio=True):
+            answer = client.post(
+                f"/v1/checks/{check['check_id']}/outcome", json={"outcome": outcome}, headers=crm
+            )
+        assert answer.status_code == 200, answer.text
+        return answer.json()
+
+    assert report(before, "sent", SATURDAY_1400_MADRID - ONE_SECOND)["early"] is True
+    assert report(at_time, "sent", SATURDAY_1400_MADRID)["early"] is False
+    assert report(failed, "failed", SATURDAY_1400_MADRID - ONE_SECOND)["early"] is False
+    recorded = client.get(f"/v1/checks/{before['check_id']}", headers=crm).json()
+    assert recorded["outcome"]["early"] is True
+    assert recorded["outcome"]["late"] is False
