@@ -259,6 +259,9 @@ CONDITIONS: dict[str, str] = {
         "EEA", _EVERY_CHANNEL, ("marketing", "profiling"), 20180525
     )
     + " and r.sub.consent == 'objected'",
+    "eprivacy.art13_1.automated_calls": _scope(_EEA_BUT_SPAIN, _PHONE_ONLY, _MARKETING, 20031031)
+    + " and r.sub.automated and "
+    + _consent_missing(_USABLE),
     "eprivacy.art13_3.marketing_calls": _scope(_EEA_BUT_SPAIN, ("phone",), _MARKETING, 20031031)
     + " and "
     + _consent_missing(_USABLE),
@@ -292,6 +295,9 @@ CONDITIONS: dict[str, str] = {
     "lssi.art21.e_marketing_consent": _scope("ES", _E_MESSAGES, _MARKETING, 20031105)
     + " and "
     + _consent_missing(_USABLE_14, f"({_BOUGHT_EVER})"),
+    "lgtel.art66_1_a.automated_calls": _scope("ES", _PHONE_ONLY, _MARKETING, 20220630)
+    + " and r.sub.automated and "
+    + _consent_missing(_USABLE_14),
     "lgtel.art66_1_b.marketing_calls": _scope("ES", ("phone",), _MARKETING, 20230629)
     + " and "
     + _consent_missing(_USABLE_14, _bought_or_asked(12)),

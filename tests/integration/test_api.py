@@ -122,7 +122,12 @@ def test_a_german_customer_is_called_and_shared_only_with_a_basis_on_record(
         time_zone="Europe/Berlin",
         contact_points={"phone": ["+49 30 1234567"]},
     )
-    call = {"customer_id": customer_id, "channel": "phone", "source": "telemarketing"}
+    call = {
+        "customer_id": customer_id,
+        "channel": "phone",
+        "source": "telemarketing",
+        "automated": False,
+    }
     share = {
         "customer_id": customer_id,
         "channel": None,

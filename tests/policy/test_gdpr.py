@@ -36,8 +36,9 @@ def rule_ids(policy: PolicyEngine, facts: Facts) -> list[str]:
 
 
 def call(**facts: object) -> Facts:
-    """A manual marketing call to a customer in Germany."""
-    return make_facts(**{"jurisdictions": {"DE"}, "channel": Channel.PHONE, **facts})
+    """A marketing call dialled by hand to a customer in Germany."""
+    fields = {"jurisdictions": {"DE"}, "channel": Channel.PHONE, "automated": False, **facts}
+    return make_facts(**fields)
 
 
 def basis(purpose: Purpose) -> str:
@@ -111,6 +112,7 @@ def test_every_eea_state_has_a_rule_for_marketing_calls(policy: PolicyEngine) ->
         code
         for rule in policy.rules
         if rule.id != CALLS and "phone" in rule.channels and "marketing" in rule.purposes
+        if not getattr(rule.params, "only_automated", False)  # not every call
         for code in rule.jurisdictions
     }
     eea = EU_MEMBER_STATES | EEA_EFTA_STATES
@@ -188,3 +190,21 @@ def test_marketing_by_post_or_push_needs_nothing_on_record(
     # Legitimate interests (Recital 47); an objection still stops it (Art 21).
     at = datetime(2024, 6, 3, 12, tzinfo=UTC)
     assert policy.evaluate(make_facts(jurisdictions={"DE"}, channel=channel, send_at=at)) == ()
+
+
+# ePrivacy Art 13(1): automatic calling machines
+
+
+AUTOMATED = "eprivacy.art13_1.automated_calls"
+
+
+def test_an_automated_call_needs_consent_as_well(policy: PolicyEngine) -> None:
+    robocall = call(automated=True)
+    assert rule_ids(policy, robocall) == [AUTOMATED, CALLS]
+    consenting = replace(robocall, consents={Purpose.MARKETING: granted()}, channel_status=OPTED_IN)
+    assert policy.evaluate(consenting) == ()
+
+
+def test_an_automated_call_to_spain_is_judged_by_lgtel_with_its_age(policy: PolicyEngine) -> None:
+    spanish = call(jurisdictions={"ES"}, automated=True, lists=make_facts().lists)
+    assert AUTOMATED not in rule_ids(policy, spanish)

@@ -125,6 +125,7 @@ def test_a_marketing_call_on_a_purchase_lapses_a_year_after_it(policy: PolicyEng
     purchase = datetime(2025, 12, 1, 9, 30, tzinfo=UTC)
     facts = {
         "channel": Channel.PHONE,
+        "automated": False,
         "time_zones": ("Europe/Madrid",),
         "relationship": bought(purchase),
         "send_at": datetime(2026, 11, 30, 10, tzinfo=UTC),

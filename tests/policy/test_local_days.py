@@ -30,8 +30,10 @@ EPRIVACY = "eprivacy.art13_1.e_marketing_consent"
 
 
 def spanish_call_rules(policy: PolicyEngine, at: datetime, **facts: object) -> list[str]:
-    """The rules that deny a marketing call, without consent, to a customer in Spain."""
+    """The rules that deny a marketing call dialled by hand, without consent, to a customer in
+    Spain."""
     fields: dict[str, object] = {"jurisdictions": {"ES"}, "channel": Channel.PHONE, "send_at": at}
+    fields["automated"] = False
     fields.update(facts)
     return [reason.rule for reason in policy.evaluate(make_facts(**fields))]
 

@@ -6,6 +6,8 @@ Each period edge and effective date one second before, at and after.
 
 from datetime import UTC, date, datetime, timedelta
 
+import pytest
+
 from policy.engine import PolicyEngine
 from policy.facts import Facts
 from policy.reasons import Reason
@@ -51,8 +53,8 @@ def reason_of(policy: PolicyEngine, rule: str, **facts: object) -> Reason:
 
 
 def call(**facts: object) -> dict[str, object]:
-    """A marketing call to a customer in Spain."""
-    return {"channel": Channel.PHONE, **facts}
+    """A marketing call dialled by hand to a customer in Spain (automated calls: below)."""
+    return {"channel": Channel.PHONE, "automated": False, **facts}
 
 
 # LSSI Art 21: commercial email and SMS
@@ -262,3 +264,35 @@ def test_lgtel_relationship_ends_with_an_objection(policy: PolicyEngine) -> None
 def test_lgtel_does_not_judge_sms(policy: PolicyEngine) -> None:
     facts = {"channel": Channel.SMS, "consents": {Purpose.MARKETING: granted()}}
     assert LGTEL not in rules(policy, **facts)
+
+
+# LGTel Art 66.1.a: automated calls, consent only
+
+
+LGTEL_AUTOMATED = "lgtel.art66_1_a.automated_calls"
+
+
+def robocall(**facts: object) -> dict[str, object]:
+    """A marketing call by an autodialer or a recorded voice to a customer in Madrid."""
+    return call(automated=True, **IN_MADRID, **facts)
+
+
+def test_an_automated_call_on_a_recent_purchase_is_denied(policy: PolicyEngine) -> None:
+    recent = bought(SEND_AT - timedelta(days=30))
+    assert rules(policy, **call(relationship=recent)) == []  # dialled by hand: LGTel 66.1.b
+    assert rules(policy, **robocall(relationship=recent)) == [LGTEL_AUTOMATED]
+
+
+@pytest.mark.parametrize(("age", "allowed"), [(13, False), (14, True), (None, True)])
+def test_an_automated_call_needs_consent_given_at_14(
+    policy: PolicyEngine, age: int | None, allowed: bool
+) -> None:
+    consent = {Purpose.MARKETING: granted_at_age(age)}
+    found = rules(policy, **robocall(consents=consent, channel_status=OPTED_IN))
+    assert (LGTEL_AUTOMATED not in found) is allowed
+
+
+def test_the_automated_call_rule_applies_from_30_june_2022(policy: PolicyEngine) -> None:
+    start = local_midnight(date(2022, 6, 30), MADRID)
+    assert rules(policy, **robocall(send_at=start - SECOND)) == []
+    assert rules(policy, **robocall(send_at=start)) == [LGTEL_AUTOMATED]
