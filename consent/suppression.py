@@ -48,9 +48,11 @@ from policy.vocabulary import Channel
 NATIONAL_DNC = "national_dnc"
 INTERNAL_DNC = "internal_dnc"
 LISTA_ROBINSON = "lista_robinson"
+CA_NATIONAL_DNCL = "ca_national_dncl"
 
 # Where a number without +country code is read: the registry's own country.
-DEFAULT_REGIONS = {NATIONAL_DNC: "US", LISTA_ROBINSON: "ES"}
+DEFAULT_REGIONS = {NATIONAL_DNC: "US", LISTA_ROBINSON: "ES", CA_NATIONAL_DNCL: "CA"}
+_NANP_REGIONS = frozenset({"US", "CA"})  # +1: the same ten digits in both
 
 MAX_LINE_BYTES = 4096  # far above any identifier line; a longer one is rejected, not buffered
 MAX_REJECTIONS_LISTED = 1000  # the answer lists this many; the count covers them all
@@ -303,7 +305,7 @@ def _nanp_e164(value: str, region: str | None) -> str | None:
     code) is then stored rather than rejected; no customer's number can match it, since a
     contact point is only stored once the parser accepts it.
     """
-    if region != "US" or len(value) != 10 or not (value.isascii() and value.isdigit()):
+    if region not in _NANP_REGIONS or len(value) != 10 or not (value.isascii() and value.isdigit()):
         return None
     if value[0] in "01" or value[3] in "01":
         return None

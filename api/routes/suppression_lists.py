@@ -35,12 +35,15 @@ from consent.suppression import (
 router = APIRouter(prefix="/v1/suppression-lists", tags=["suppression lists"])
 ListPath = Annotated[
     ListName,
-    Path(description="internal_dnc, national_dnc, lista_robinson, or a name of your own"),
+    Path(
+        description="internal_dnc, national_dnc, lista_robinson, ca_national_dncl, or a name "
+        "of your own"
+    ),
 ]
 
 _REGION_DOC = (
     "Country a number without +prefix is read in (default: US for national_dnc, ES for "
-    "lista_robinson, none otherwise)"
+    "lista_robinson, CA for ca_national_dncl, none otherwise)"
 )
 _FORMATS = {
     "text/csv": ListFormat.CSV,

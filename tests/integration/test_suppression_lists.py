@@ -153,6 +153,16 @@ def test_the_registry_flat_file_is_read_in_its_own_country(
     }
 
 
+def test_the_canadian_registry_is_read_in_canada(
+    client: TestClient, admin: dict[str, str], engine: Engine, keyring: KeyRing
+) -> None:
+    """Canada's National DNCL: ten-digit lines, read without a region given."""
+    put_list(client, admin, "ca_national_dncl", "4165550123\n")
+    assert stored_hashes(engine, "ca_national_dncl") == {
+        keyring.lookup_hash("phone", "+14165550123")
+    }
+
+
 def test_an_identifier_given_twice_is_stored_once(
     client: TestClient, admin: dict[str, str]
 ) -> None:

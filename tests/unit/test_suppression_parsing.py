@@ -100,3 +100,7 @@ def test_lines_outside_the_registry_form_go_to_the_parser(digits: str) -> None:
 
 def test_the_fast_path_is_only_for_north_american_copies() -> None:
     assert nanp_e164("2125550100", "ES") is None
+
+
+def test_a_canadian_registry_line_is_read_as_the_parser_reads_it() -> None:
+    assert nanp_e164("4165550123", "CA") == normalise_phone("4165550123", "CA") == "+14165550123"
