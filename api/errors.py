@@ -114,10 +114,10 @@ def _field(loc: tuple[Any, ...]) -> str:
     return ".".join(str(part) for part in loc)
 
 
-async def _on_validation(_: Request, exc: RequestValidationError) -> JSONResponse:
+async def _on_validation(request: Request, exc: RequestValidationError) -> JSONResponse:
     errors = exc.errors()
     if any(error.get("type") == "json_invalid" for error in errors):
-        return _malformed_json()
+        return _malformed_json(request)
     fields = [
         {"field": _field(error["loc"]), "message": error["msg"], "type": error["type"]}
         for error in errors
@@ -145,16 +145,33 @@ async def _on_api_problem(_: Request, exc: ApiProblem) -> JSONResponse:
     return exc.response()
 
 
-async def _on_http(_: Request, exc: StarletteHTTPException) -> JSONResponse:
-    if exc.status_code == 400 and isinstance(exc.__cause__, RecursionError):
-        # FastAPI's json.loads recursed into a deeply nested body ("There was an error
-        # parsing the body"): the same problem as any other body that is no JSON.
-        return _malformed_json()
+async def _on_http(request: Request, exc: StarletteHTTPException) -> JSONResponse:
+    if exc.status_code == 400 and isinstance(exc.__cause__, RecursionError | ValueError):
+        # FastAPI's json.loads failed other than by JSONDecodeError ("There was an error
+        # parsing the body"): it recursed into a deeply nested body, or the bytes are not
+        # UTF-8 (a compressed body). The same problem as any other body that is no JSON.
+        return _malformed_json(request)
     code = _HTTP_CODES.get(exc.status_code, "http-error")
     return problem(exc.status_code, code, str(exc.detail), None)
 
 
-def _malformed_json() -> JSONResponse:
+def _malformed_json(request: Request) -> JSONResponse:
+    """A body that is no JSON; a 415 if it came compressed, which the API does not read.
+
+    Asked only once the body failed to parse, so the header costs nothing on the hot path
+    (RFC 9110 15.5.16: a content coding the server does not support is a 415, with the
+    codings it accepts in Accept-Encoding)."""
+    coding = request.headers.get("content-encoding", "").strip().lower()
+    if coding not in ("", "identity"):
+        response = problem(
+            415,
+            "unsupported-content-encoding",
+            "Unsupported content encoding",
+            f"the request body is sent with Content-Encoding {coding[:32]!r}; send it "
+            "uncompressed (identity)",
+        )
+        response.headers["Accept-Encoding"] = "identity"
+        return response
     return problem(400, "malformed-json", "Malformed JSON", "the request body is not valid JSON")
 
 

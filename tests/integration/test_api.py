@@ -1,5 +1,6 @@
 """The HTTP contract in-process: bodies, status codes, problem+json, auth."""
 
+import gzip
 import uuid
 
 import pytest
@@ -286,6 +287,27 @@ def test_malformed_json_is_a_400_problem(client: TestClient, crm: dict[str, str]
     )
     assert response.status_code == 400
     assert response.json()["type"] == "urn:consent-gate:problem:malformed-json"
+
+
+@pytest.mark.parametrize(
+    ("method", "path"),
+    [("POST", "/v1/checks"), ("PUT", "/v1/customers/C-gz"), ("POST", "/v1/customers/C-gz/notices")],
+)
+def test_a_compressed_body_is_a_415_naming_the_coding_the_api_reads(
+    client: TestClient, crm: dict[str, str], method: str, path: str
+) -> None:
+    body = gzip.compress(b'{"customer_id": "C-gz", "channel": "email"}')
+    headers = {**crm, "Idempotency-Key": "gz", "Content-Type": "application/json"}
+    response = client.request(
+        method, path, content=body, headers={**headers, "Content-Encoding": "gzip"}
+    )
+    assert response.status_code == 415
+    assert response.json()["type"] == "urn:consent-gate:problem:unsupported-content-encoding"
+    assert response.headers["Accept-Encoding"] == "identity"
+    malformed = client.request(
+        method, path, content=b"{not json", headers={**headers, "Content-Encoding": "identity"}
+    )
+    assert malformed.json()["type"] == "urn:consent-gate:problem:malformed-json"
 
 
 @pytest.mark.parametrize(
