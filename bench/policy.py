@@ -210,6 +210,17 @@ def _unless_under(exceptions: tuple[str, ...]) -> str:
 _US_SHARING = _scope("US", _EVERY_CHANNEL, ("share_third_parties",), 20010701)
 # ePrivacy Art 13(3) where no pack encodes the member state's choice: the EEA but Spain.
 _EEA_BUT_SPAIN = tuple(sorted((EU_MEMBER_STATES | EEA_EFTA_STATES) - {"ES"}))
+# Disclosures under these exceptions carry their own basis (gdpr.toml, pipeda.toml).
+_LAW_OR_REQUEST = (
+    "service_provider",
+    "processing_servicing",
+    "consent_or_direction",
+    "fraud_security",
+    "law_enforcement",
+    "legal_process",
+)
+_GDPR_OWN_BASIS = (*_LAW_OR_REQUEST, "audit_and_rating")
+_PIPEDA_NO_CONSENT = (*_LAW_OR_REQUEST, "corporate_transaction")
 # Each data use a check names, by the attribute that holds its record's status.
 _DATA_USES = {
     "profiling": "profiling",
@@ -268,11 +279,13 @@ CONDITIONS: dict[str, str] = {
     **{
         f"gdpr.art6.lawful_basis.{purpose}": _scope("EEA", _EVERY_CHANNEL, (purpose,), 20180525)
         + f" and not ({_usable_basis(attribute)})"
+        + (f" and {_unless_under(_GDPR_OWN_BASIS)}" if purpose == "share_third_parties" else "")
         for purpose, attribute in _DATA_USES.items()
     },
     **{
         f"pipeda.principle3.consent.{purpose}": _scope("CA", _EVERY_CHANNEL, (purpose,), 20040101)
         + f" and not ({_usable_basis(attribute)})"
+        + (f" and {_unless_under(_PIPEDA_NO_CONSENT)}" if purpose == "share_third_parties" else "")
         for purpose, attribute in _DATA_USES.items()
     },
     "glba.opt_out.third_party_sharing": f"{_US_SHARING} and {_unless_under(_EVERY_EXCEPTION)}"

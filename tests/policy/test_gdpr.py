@@ -13,7 +13,7 @@ import pytest
 from policy.engine import PolicyEngine
 from policy.facts import Facts, Relationship
 from policy.jurisdictions import EEA_EFTA_STATES, EU_MEMBER_STATES
-from policy.vocabulary import Channel, Purpose
+from policy.vocabulary import Channel, LegalException, Purpose
 from tests.policy.factories import (
     OPTED_IN,
     SEND_AT,
@@ -208,3 +208,21 @@ def test_an_automated_call_needs_consent_as_well(policy: PolicyEngine) -> None:
 def test_an_automated_call_to_spain_is_judged_by_lgtel_with_its_age(policy: PolicyEngine) -> None:
     spanish = call(jurisdictions={"ES"}, automated=True, lists=make_facts().lists)
     assert AUTOMATED not in rule_ids(policy, spanish)
+
+
+@pytest.mark.parametrize(
+    ("exception", "lifted"),
+    [
+        (LegalException.LEGAL_PROCESS, True),
+        (LegalException.SERVICE_PROVIDER, True),
+        (LegalException.FRAUD_SECURITY, True),
+        (LegalException.JOINT_MARKETING, False),
+        (LegalException.CORPORATE_TRANSACTION, False),
+    ],
+)
+def test_a_disclosure_the_law_requires_needs_no_basis_on_record(
+    policy: PolicyEngine, exception: LegalException, lifted: bool
+) -> None:
+    facts = data_use(Purpose.SHARE_THIRD_PARTIES, exception=exception)
+    expected = [] if lifted else [basis(Purpose.SHARE_THIRD_PARTIES)]
+    assert rule_ids(policy, facts) == expected

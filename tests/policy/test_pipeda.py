@@ -8,7 +8,7 @@ import pytest
 
 from policy.engine import PolicyEngine
 from policy.facts import Facts
-from policy.vocabulary import Channel, Purpose
+from policy.vocabulary import Channel, LegalException, Purpose
 from tests.policy.factories import (
     OPTED_IN,
     SEND_AT,
@@ -79,3 +79,20 @@ def test_contacts_are_judged_by_casl_and_the_crtc_not_by_this_rule(policy: Polic
 def test_a_us_customer_is_not_judged_by_pipeda(policy: PolicyEngine) -> None:
     us = data_use(Purpose.PROFILING, jurisdictions={"US-NY"})
     assert policy.evaluate(us) == ()
+
+
+@pytest.mark.parametrize(
+    ("exception", "lifted"),
+    [
+        (LegalException.LEGAL_PROCESS, True),
+        (LegalException.CORPORATE_TRANSACTION, True),
+        (LegalException.CONSUMER_REPORTING, False),
+        (LegalException.JOINT_MARKETING, False),
+    ],
+)
+def test_a_disclosure_pipeda_allows_without_consent_needs_none_on_record(
+    policy: PolicyEngine, exception: LegalException, lifted: bool
+) -> None:
+    facts = data_use(Purpose.SHARE_THIRD_PARTIES, exception=exception)
+    expected = [] if lifted else [consent_rule(Purpose.SHARE_THIRD_PARTIES)]
+    assert rule_ids(policy, facts) == expected
