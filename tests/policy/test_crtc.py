@@ -226,6 +226,20 @@ def test_on_days_windows_are_checked_when_the_pack_loads() -> None:
             LocalHoursParams.model_validate({"start": "09:00", "end": "21:30", "on_days": on_days})
 
 
+def test_hours_with_days_of_their_own_hash_like_any_rule(policy: PolicyEngine) -> None:
+    (hours,) = [rule for rule in policy.rules if rule.id == HOURS]
+    same = LocalHoursParams.model_validate(
+        {
+            "start": "09:00",
+            "end": "21:30",
+            "on_days": {"sunday": ["10:00", "18:00"], "saturday": ["10:00", "18:00"]},
+        }
+    )
+    assert hash(hours.params) == hash(same)
+    assert hours.params == same
+    assert len({*policy.rules}) == len(policy.rules)
+
+
 def test_a_pack_with_a_bad_weekend_window_names_the_rule() -> None:
     text = (
         '[pack]\nname = "x"\ntitle = "x"\n\n[[rules]]\nid = "x.hours"\nregime = "X"\n'
