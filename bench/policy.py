@@ -308,6 +308,8 @@ CONDITIONS: dict[str, str] = {
     "lssi.art21.e_marketing_consent": _scope("ES", _E_MESSAGES, _MARKETING, 20031105)
     + " and "
     + _consent_missing(_USABLE_14, f"({_BOUGHT_EVER})"),
+    "lopdgdd.art23.lista_robinson_post": _scope("ES", ("post",), _MARKETING, 20181207)
+    + f" and not ({_USABLE})",
     "lgtel.art66_1_a.automated_calls": _scope("ES", _PHONE_ONLY, _MARKETING, 20220630)
     + " and r.sub.automated and "
     + _consent_missing(_USABLE_14),

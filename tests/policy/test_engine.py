@@ -100,7 +100,7 @@ def test_us_customer_is_not_subject_to_eprivacy(policy: PolicyEngine) -> None:
 
 
 def test_eu_marketing_by_post_is_not_under_the_e_marketing_rule(policy: PolicyEngine) -> None:
-    assert policy.evaluate(make_facts(channel=Channel.POST)) == ()
+    assert policy.evaluate(make_facts(jurisdictions=FRANCE, channel=Channel.POST)) == ()
 
 
 def test_service_messages_are_not_marketing(policy: PolicyEngine) -> None:

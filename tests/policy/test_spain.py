@@ -296,3 +296,32 @@ def test_the_automated_call_rule_applies_from_30_june_2022(policy: PolicyEngine)
     start = local_midnight(date(2022, 6, 30), MADRID)
     assert rules(policy, **robocall(send_at=start - SECOND)) == []
     assert rules(policy, **robocall(send_at=start)) == [LGTEL_AUTOMATED]
+
+
+# Lista Robinson by post: no postal entry can be looked up, so consent to us is needed
+
+
+ROBINSON_POST = "lopdgdd.art23.lista_robinson_post"
+
+
+def letter(**facts: object) -> dict[str, object]:
+    return {"channel": Channel.POST, **IN_MADRID, **facts}
+
+
+def test_direct_mail_without_consent_is_denied(policy: PolicyEngine) -> None:
+    assert rules(policy, **letter()) == [ROBINSON_POST]
+    assert rules(policy, **letter(relationship=bought(SEND_AT - timedelta(days=3)))) == [
+        ROBINSON_POST
+    ]
+
+
+def test_direct_mail_with_consent_to_us_is_allowed(policy: PolicyEngine) -> None:
+    assert rules(policy, **letter(consents={Purpose.MARKETING: granted()})) == []
+    refused = letter(consents={Purpose.MARKETING: withdrawn(SEND_AT - timedelta(days=1))})
+    assert rules(policy, **refused) == [ROBINSON_POST]
+
+
+def test_direct_mail_rule_applies_from_7_december_2018(policy: PolicyEngine) -> None:
+    start = local_midnight(date(2018, 12, 7), MADRID)
+    assert rules(policy, **letter(send_at=start - SECOND)) == []
+    assert rules(policy, **letter(send_at=start)) == [ROBINSON_POST]
