@@ -57,8 +57,9 @@ class CheckIn(TypedBody):
     automated: StrictBool = Field(
         default=True,
         description="Made with an autodialer, a prerecorded or an artificial voice, or sent "
-        "automatically (TCPA 47 CFR 64.1200(a)(2)). Unsaid, a contact counts as automated: "
-        "send false for a call a person dials by hand.",
+        "automatically (TCPA 47 CFR 64.1200(a)(2); in the EEA, ePrivacy Art 13(1) and LGTel "
+        "Art 66.1.a: an automated marketing call needs consent). Unsaid, a contact counts as "
+        "automated: send false for a call a person dials by hand.",
     )
     exception: LegalException | None = Field(
         default=None,
