@@ -117,7 +117,7 @@ def test_every_eea_state_has_a_rule_for_marketing_calls(policy: PolicyEngine) ->
     }
     eea = EU_MEMBER_STATES | EEA_EFTA_STATES
     assert set(fallback.jurisdictions) == eea - own_choice
-    assert own_choice & eea == {"ES"}
+    assert "ES" in own_choice  # LGTel Art 66.1.b
 
 
 @pytest.mark.parametrize("place", ["US-NY", "CA"])
