@@ -3,13 +3,13 @@ as a pycasbin ABAC model, in the same run (run by hand: python -m bench.policy).
 
 Both judge the same random facts: customers in the EU, Spain, the US (New York, Texas,
 Florida, Maryland, Oklahoma) and Canada; every channel and purpose; consents granted,
-withdrawn or objected, written or not, expired, given later, at known and unknown ages;
-purchases and inquiries at every recency; GLBA and FCRA notices; Lista Robinson and
-do-not-call copies listed, clear, missing or stale; STOP revocations; recent calls; manual
-and automated dialling; Reg P exceptions and account numbers in disclosures; send times in
-every era of the packs' effective dates. Four samples in five are aimed at one rule, drawn
-at random (a place, contact and era it covers), so that every rule applies often; windows
-and ages cluster near the laws' limits.
+withdrawn or objected, written or not, expired, given later, at known and unknown ages, on
+consent or on another legal basis; purchases and inquiries at every recency; GLBA and FCRA
+notices; Lista Robinson and do-not-call copies listed, clear, missing or stale; STOP
+revocations; recent calls; manual and automated dialling; Reg P exceptions and account
+numbers in disclosures; send times in every era of the packs' effective dates. Four samples
+in five are aimed at one rule, drawn at random (a place, contact and era it covers), so
+that every rule applies often; windows and ages cluster near the laws' limits.
 
 The casbin side is one policy line per denying rule id (``tcpa.national_dnc.copy_stale``
 has its own), each an ``eval()`` of a condition on the request's attributes; one enforcer
@@ -101,16 +101,18 @@ _MARKETING = ("marketing",)
 # A marketing consent usable at send time: granted, given by then, not expired.
 _USABLE = (
     "r.sub.consent == 'granted' and r.sub.consent_from <= r.sub.now "
-    "and r.sub.now < r.sub.consent_until"
+    "and r.sub.now < r.sub.consent_until and r.sub.consent_basis in ('', 'consent')"
 )
 
 
-def _usable_basis(purpose: str) -> str:
-    """A granted record for a data use, in force at send time (a basis, GDPR Art 6(1))."""
-    return (
+def _usable_basis(purpose: str, consent_only: bool = False) -> str:
+    """A granted record for a data use, in force at send time: on any basis (GDPR Art 6(1)),
+    or on consent only (PIPEDA)."""
+    usable = (
         f"r.sub.{purpose} == 'granted' and r.sub.{purpose}_from <= r.sub.now "
         f"and r.sub.now < r.sub.{purpose}_until"
     )
+    return usable + (f" and r.sub.{purpose}_basis in ('', 'consent')" if consent_only else "")
 
 
 # ... and given at 14 or older, where the age is known (LOPDGDD Art 7).
@@ -284,7 +286,7 @@ CONDITIONS: dict[str, str] = {
     },
     **{
         f"pipeda.principle3.consent.{purpose}": _scope("CA", _EVERY_CHANNEL, (purpose,), 20040101)
-        + f" and not ({_usable_basis(attribute)})"
+        + f" and not ({_usable_basis(attribute, consent_only=True)})"
         + (f" and {_unless_under(_PIPEDA_NO_CONSENT)}" if purpose == "share_third_parties" else "")
         for purpose, attribute in _DATA_USES.items()
     },
@@ -325,7 +327,8 @@ CONDITIONS: dict[str, str] = {
     + f" and r.sub.automated and not ({_USABLE} and r.sub.consent_written)",
     "tcpa.revocation": _scope(*_US_PHONE, 20250411)
     + " and r.sub.revoked_at >= 0 and not (r.sub.consent == 'granted' and "
-    + "r.sub.revoked_at < r.sub.consent_from <= r.sub.now and r.sub.now < r.sub.consent_until)",
+    + "r.sub.revoked_at < r.sub.consent_from <= r.sub.now and r.sub.now < r.sub.consent_until "
+    + "and r.sub.consent_basis in ('', 'consent'))",
     **{
         f"tcpa.national_dnc{suffix}": condition
         for suffix, condition in _not_listed(
@@ -376,16 +379,20 @@ class Subject:
     consent_until: float  # expires_at, epoch seconds; infinity if it never expires
     consent_written: bool
     consent_age: int  # age at capture, or _NONE if unknown
+    consent_basis: str  # the record's legal_basis, "" if it names none (read as consent)
     # Each data use's record: its status, or "none"; captured_at and expires_at as above.
     profiling: str
     profiling_from: float
     profiling_until: float
+    profiling_basis: str
     affiliates: str  # share_affiliates
     affiliates_from: float
     affiliates_until: float
+    affiliates_basis: str
     third_parties: str  # share_third_parties
     third_parties_from: float
     third_parties_until: float
+    third_parties_basis: str
     purchase_months: int  # whole calendar months since the last purchase, or _NONE
     inquiry_months: int  # the same for the last inquiry
     glba_notice_at: float  # first glba_initial delivery by send time, or _NONE
@@ -437,6 +444,7 @@ def subject_of(facts: Facts) -> Subject:
         consent_age=_NONE
         if marketing is None or marketing.age_at_capture is None
         else marketing.age_at_capture,
+        consent_basis=(marketing.legal_basis or "") if marketing is not None else "",
         **_record("profiling", facts.consents.get(Purpose.PROFILING)),
         **_record("affiliates", facts.consents.get(Purpose.SHARE_AFFILIATES)),
         **_record("third_parties", facts.consents.get(Purpose.SHARE_THIRD_PARTIES)),
@@ -479,6 +487,7 @@ def _record(name: str, record: ConsentFact | None) -> dict[str, str | float]:
         name: _status(record),
         f"{name}_from": record.captured_at.timestamp() if record is not None else _NONE,
         f"{name}_until": expires.timestamp() if expires is not None else float("inf"),
+        f"{name}_basis": (record.legal_basis or "") if record is not None else "",
     }
 
 
@@ -637,7 +646,8 @@ def _consent(rng: random.Random, send_at: datetime, status: ConsentStatus) -> Co
     if rng.random() < 0.2:  # some expired before the send time, some still running
         expires = send_at + rng.choice([_days(rng, -200, 200), _days(rng, -1, 1)])
     age = rng.choice([None, None, None, 12, 13, 14, 15, 19, 35])
-    return ConsentFact(status, captured, expires, rng.random() < 0.5, age)
+    basis = rng.choice([None, None, None, "consent", "legitimate_interests", "contract"])
+    return ConsentFact(status, captured, expires, rng.random() < 0.5, age, basis)
 
 
 def _status_choice(rng: random.Random) -> ConsentStatus:

@@ -116,6 +116,7 @@ def record_consent(
             expires_at=record.expires_at,
             written=record.form is ConsentForm.WRITTEN,
             age_at_capture=(age_on(born, record.captured_at, state.time_zones()) if born else None),
+            legal_basis=record.legal_basis,
         )
         rows.save_state(
             conn, state.with_changes(consents={**state.consents, record.purpose: fact}), now

@@ -104,6 +104,7 @@ def encode_state(state: CustomerState) -> str:
                 "expires_at": _iso(fact.expires_at),
                 "written": fact.written,
                 "age_at_capture": fact.age_at_capture,
+                "legal_basis": fact.legal_basis,
             }
             for purpose, fact in state.consents.items()
         },
@@ -179,9 +180,11 @@ def decode_state(pk: int, external_id: str, raw: str, *, erased: bool) -> Custom
                 status=_CONSENT_STATUSES[fact["status"]],
                 captured_at=datetime.fromisoformat(fact["captured_at"]),
                 expires_at=_dt(fact["expires_at"]),
-                # Documents written before these keys existed: not written, age unknown.
+                # Documents written before these keys existed: not written, age unknown,
+                # no basis named (consent).
                 written=fact.get("written", False),
                 age_at_capture=fact.get("age_at_capture"),
+                legal_basis=fact.get("legal_basis"),
             )
             for purpose, fact in document["consents"].items()
         },

@@ -31,6 +31,15 @@ class ConsentFact:
     # The customer's age in whole years when it was given; None if the birth date is unknown.
     # Age rules (LOPDGDD Art 7: 14 in Spain) judge a consent by it.
     age_at_capture: int | None = None
+    # The GDPR Art 6(1) basis the record names (contract, legitimate_interests ...); None
+    # when it names none, which is read as consent, the record's own kind.
+    legal_basis: str | None = None
+
+    @property
+    def is_consent(self) -> bool:
+        """A grant on consent: what e-marketing, calling and list rules need. A record of
+        another basis (legitimate interests, a contract) documents that basis, nothing more."""
+        return self.legal_basis is None or self.legal_basis == "consent"
 
     def in_force(self, at: datetime) -> bool:
         """A grant counts only until it expires; withdrawals and objections never expire."""

@@ -170,6 +170,7 @@ def _profile_document(view: ProfileView) -> dict[str, Any]:
                 "expires_at": instant(fact.expires_at),
                 "written": fact.written,
                 "age_at_capture": fact.age_at_capture,
+                "legal_basis": fact.legal_basis,
             }
             for purpose, fact in state.consents.items()
         },

@@ -33,6 +33,10 @@ class ConsentParams(Params):
     # Consent, or else this relationship, which counts only while the customer has not
     # opted out of the purpose or the channel (the soft opt-in; CASL implied consent).
     or_relationship: RelationshipParams | None = None
+    # A granted record on any lawful basis counts (GDPR Art 6(1): the basis must exist, not
+    # be consent). Otherwise only one on consent does: a record of legitimate interests or
+    # a contract documents that basis, and is no consent to e-mail, call or be listed.
+    any_basis: bool = False
 
 
 class NoObjectionParams(Params):
@@ -64,7 +68,7 @@ def consent(facts: Facts, params: ConsentParams, rule: RuleIdentity) -> Reason |
 
 
 def _consent_gaps(facts: Facts, params: ConsentParams) -> list[str]:
-    gaps = [consent_gap(facts, params.purpose, params.min_age)]
+    gaps = [consent_gap(facts, params.purpose, params.min_age, any_basis=params.any_basis)]
     if params.written and gaps[0] is None:
         gaps.append(written_gap(facts, params.purpose))
     if params.channel_opt_in:
@@ -162,8 +166,11 @@ def no_opt_out_lapses_at(facts: Facts, params: NoOptOutParams) -> datetime | Non
     return lapse(relationship_holds_until(facts, params.or_relationship))
 
 
-def consent_gap(facts: Facts, purpose: Purpose, min_age: int | None = None) -> str | None:
-    """Why there is no usable consent for the purpose at send time, or None if there is."""
+def consent_gap(
+    facts: Facts, purpose: Purpose, min_age: int | None = None, *, any_basis: bool = False
+) -> str | None:
+    """Why there is no usable consent for the purpose at send time, or None if there is.
+    With ``any_basis``, a granted record on any lawful basis is usable."""
     record = facts.consents.get(purpose)
     if record is None:
         return f"no consent recorded for {purpose}"
@@ -177,7 +184,14 @@ def consent_gap(facts: Facts, purpose: Purpose, min_age: int | None = None) -> s
     if record.captured_at > facts.send_at:
         # Prior consent: a grant recorded after the send time did not exist at it.
         return f"consent for {purpose} only given on {day(record.captured_at)}, after send time"
-    return _age_gap(record, purpose, min_age)
+    return _basis_gap(record, purpose, any_basis) or _age_gap(record, purpose, min_age)
+
+
+def _basis_gap(record: ConsentFact, purpose: Purpose, any_basis: bool) -> str | None:
+    """A grant on another basis than consent is none, where the rule needs consent."""
+    if any_basis or record.is_consent:
+        return None
+    return f"the record for {purpose} rests on {record.legal_basis}, not on consent"
 
 
 def _age_gap(record: ConsentFact, purpose: Purpose, min_age: int | None) -> str | None:

@@ -39,6 +39,7 @@ def superseded(revocation: RevocationFact, consent: ConsentFact | None, at: date
     return (
         consent is not None
         and consent.status is ConsentStatus.GRANTED
+        and consent.is_consent  # a record of another basis is no new consent to contact
         and revocation.recorded_at < consent.captured_at <= at
         and consent.in_force(at)
     )

@@ -151,6 +151,25 @@ def test_a_german_customer_is_called_and_shared_only_with_a_basis_on_record(
     assert check(client, crm, **share)["decision"] == "allow"
 
 
+@pytest.mark.usefixtures("fresh_lista_robinson")
+def test_a_record_of_legitimate_interests_is_no_consent_to_email(
+    client: TestClient, crm: dict[str, str]
+) -> None:
+    customer_id = new_customer(client, crm, jurisdictions=["FR"], time_zone="Europe/Paris")
+    url = f"/v1/customers/{customer_id}"
+    interests = {"purpose": "marketing", "status": "granted", "legal_basis": "legitimate_interests"}
+    assert client.post(f"{url}/consents", json=interests, headers=crm).status_code == 201
+    opted_in = client.put(f"{url}/preferences/email", json={"status": "opted_in"}, headers=crm)
+    assert opted_in.status_code == 200
+    profile = client.get(url, headers=crm).json()
+    assert profile["consents"]["marketing"]["legal_basis"] == "legitimate_interests"
+    denied = check(client, crm, customer_id=customer_id)
+    assert [r["rule"] for r in denied["reasons"]] == ["eprivacy.art13_1.e_marketing_consent"]
+    consent = {"purpose": "marketing", "status": "granted", "legal_basis": "consent"}
+    assert client.post(f"{url}/consents", json=consent, headers=crm).status_code == 201
+    assert check(client, crm, customer_id=customer_id)["decision"] == "allow"
+
+
 def test_same_idempotency_key_with_another_body_is_409(
     client: TestClient, crm: dict[str, str]
 ) -> None:

@@ -11,9 +11,9 @@ from datetime import UTC, date, datetime, timedelta
 import pytest
 
 from policy.engine import PolicyEngine
-from policy.facts import Facts, Relationship
+from policy.facts import ConsentFact, Facts, Relationship
 from policy.jurisdictions import EEA_EFTA_STATES, EU_MEMBER_STATES
-from policy.vocabulary import Channel, LegalException, Purpose
+from policy.vocabulary import Channel, ConsentStatus, LegalException, Purpose
 from tests.policy.factories import (
     OPTED_IN,
     SEND_AT,
@@ -226,3 +226,35 @@ def test_a_disclosure_the_law_requires_needs_no_basis_on_record(
     facts = data_use(Purpose.SHARE_THIRD_PARTIES, exception=exception)
     expected = [] if lifted else [basis(Purpose.SHARE_THIRD_PARTIES)]
     assert rule_ids(policy, facts) == expected
+
+
+# A record's legal basis: consent where the rule needs consent, any where it needs a basis
+
+
+def on_basis(legal_basis: str | None) -> ConsentFact:
+    return ConsentFact(ConsentStatus.GRANTED, SEND_AT - timedelta(days=9), legal_basis=legal_basis)
+
+
+@pytest.mark.parametrize(("legal_basis", "consent"), [(None, True), ("consent", True),
+                                                     ("legitimate_interests", False),
+                                                     ("contract", False)])  # fmt: skip
+def test_only_a_record_on_consent_is_consent_to_email_or_call(
+    policy: PolicyEngine, legal_basis: str | None, consent: bool
+) -> None:
+    marketing = {Purpose.MARKETING: on_basis(legal_basis)}
+    email = make_facts(jurisdictions={"FR"}, consents=marketing, channel_status=OPTED_IN)
+    phone = call(consents=marketing, channel_status=OPTED_IN)
+    expected = [] if consent else ["eprivacy.art13_1.e_marketing_consent"]
+    assert rule_ids(policy, email) == expected
+    assert rule_ids(policy, phone) == ([] if consent else [CALLS])
+    if not consent:
+        (reason,) = policy.evaluate(email)
+        assert f"rests on {legal_basis}, not on consent" in reason.message
+
+
+@pytest.mark.parametrize("legal_basis", [None, "legitimate_interests", "contract"])
+def test_a_record_on_any_basis_is_a_basis_for_a_data_use(
+    policy: PolicyEngine, legal_basis: str | None
+) -> None:
+    facts = data_use(Purpose.PROFILING, consents={Purpose.PROFILING: on_basis(legal_basis)})
+    assert policy.evaluate(facts) == ()

@@ -7,8 +7,8 @@ from datetime import date, timedelta
 import pytest
 
 from policy.engine import PolicyEngine
-from policy.facts import Facts
-from policy.vocabulary import Channel, LegalException, Purpose
+from policy.facts import ConsentFact, Facts
+from policy.vocabulary import Channel, ConsentStatus, LegalException, Purpose
 from tests.policy.factories import (
     OPTED_IN,
     SEND_AT,
@@ -96,3 +96,11 @@ def test_a_disclosure_pipeda_allows_without_consent_needs_none_on_record(
     facts = data_use(Purpose.SHARE_THIRD_PARTIES, exception=exception)
     expected = [] if lifted else [consent_rule(Purpose.SHARE_THIRD_PARTIES)]
     assert rule_ids(policy, facts) == expected
+
+
+def test_a_record_on_another_basis_is_no_consent_under_pipeda(policy: PolicyEngine) -> None:
+    contract = ConsentFact(
+        ConsentStatus.GRANTED, SEND_AT - timedelta(days=9), legal_basis="contract"
+    )
+    facts = data_use(Purpose.SHARE_AFFILIATES, consents={Purpose.SHARE_AFFILIATES: contract})
+    assert rule_ids(policy, facts) == [consent_rule(Purpose.SHARE_AFFILIATES)]

@@ -1,5 +1,6 @@
 """TCPA revocation (47 CFR 64.1200(a)(10)) and written consent ((a)(2), (f)(9)) in the packs."""
 
+from dataclasses import replace
 from datetime import UTC, date, datetime, timedelta
 
 import pytest
@@ -112,6 +113,19 @@ def test_a_consent_granted_after_the_stop_supersedes_it() -> None:
     later = {Purpose.MARKETING: granted(STOPPED_AT + SECOND)}
     facts = make_facts(send_at=NOON_NEW_YORK, consents=later, revocations=(stop(),))
     assert no_revocation(facts, NoRevocationParams(), RULE) is None
+
+
+def test_a_later_record_on_another_basis_does_not_supersede_the_stop() -> None:
+    interests = ConsentFact(
+        ConsentStatus.GRANTED, STOPPED_AT + SECOND, legal_basis="legitimate_interests"
+    )
+    consenting = {Purpose.MARKETING: granted(STOPPED_AT + SECOND)}
+    facts = make_facts(
+        channel=Channel.SMS, send_at=NOON_NEW_YORK, consents=consenting, revocations=(stop(),)
+    )
+    assert no_revocation(facts, NoRevocationParams(), RULE) is None  # a consent supersedes
+    other_basis = replace(facts, consents={Purpose.MARKETING: interests})
+    assert no_revocation(other_basis, NoRevocationParams(), RULE) is not None
 
 
 def test_a_consent_granted_at_the_same_instant_as_the_stop_does_not_supersede_it() -> None:

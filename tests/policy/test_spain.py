@@ -9,10 +9,11 @@ from datetime import UTC, date, datetime, timedelta
 import pytest
 
 from policy.engine import PolicyEngine
-from policy.facts import Facts
+from policy.facts import ConsentFact, Facts, ListFact
 from policy.reasons import Reason
-from policy.vocabulary import Channel, PreferenceStatus, Purpose
+from policy.vocabulary import Channel, ConsentStatus, PreferenceStatus, Purpose
 from tests.policy.factories import (
+    LONG_AGO,
     OPTED_IN,
     SEND_AT,
     bought,
@@ -325,3 +326,17 @@ def test_direct_mail_rule_applies_from_7_december_2018(policy: PolicyEngine) -> 
     start = local_midnight(date(2018, 12, 7), MADRID)
     assert rules(policy, **letter(send_at=start - SECOND)) == []
     assert rules(policy, **letter(send_at=start)) == [ROBINSON_POST]
+
+
+def test_a_record_of_legitimate_interests_does_not_exempt_from_the_lista_robinson(
+    policy: PolicyEngine,
+) -> None:
+    interests = ConsentFact(ConsentStatus.GRANTED, LONG_AGO, legal_basis="legitimate_interests")
+    listed = {"lista_robinson": ListFact(SEND_AT.date(), listed=True)}
+    found = rules(policy, **letter(consents={Purpose.MARKETING: interests}))
+    assert found == [ROBINSON_POST]
+    call_found = rules(
+        policy, **call(consents={Purpose.MARKETING: interests}, channel_status=OPTED_IN,
+                       relationship=bought(SEND_AT - timedelta(days=3)), lists=listed)
+    )  # fmt: skip
+    assert call_found == ["lopdgdd.art23.lista_robinson"]

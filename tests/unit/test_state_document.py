@@ -32,6 +32,21 @@ def test_a_consent_stored_before_its_form_was_kept_is_not_written_and_of_unknown
     fact = decode_state(1, "C-old", BEFORE_REVOCATIONS, erased=False).consents[Purpose.MARKETING]
     assert fact.written is False
     assert fact.age_at_capture is None
+    assert fact.legal_basis is None
+    assert fact.is_consent  # a record naming no basis is a consent, as it was read before
+
+
+def test_a_consents_legal_basis_round_trips() -> None:
+    basis = ConsentFact(ConsentStatus.GRANTED, AT, legal_basis="legitimate_interests")
+    state = CustomerState(
+        pk=7,
+        external_id="C-li",
+        jurisdictions=frozenset({"FR"}),
+        consents={Purpose.PROFILING: basis},
+    )
+    decoded = decode_state(7, "C-li", encode_state(state), erased=False)
+    assert decoded.consents[Purpose.PROFILING].legal_basis == "legitimate_interests"
+    assert not decoded.consents[Purpose.PROFILING].is_consent
 
 
 def test_revocations_and_consent_form_round_trip() -> None:
