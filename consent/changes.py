@@ -20,7 +20,7 @@ from consent.customers import age_on, birth_date_of, customer_entry, require_cus
 from consent.preferences import ChannelPreference, preference_to_json
 from consent.store import customers as rows
 from consent.store.schema import consents, notices, preferences
-from policy.facts import ConsentFact
+from policy.facts import ConsentFact, names_consent
 from policy.vocabulary import ConsentStatus, Purpose
 
 
@@ -107,8 +107,9 @@ def record_consent(
     )
     current = state.consents.get(record.purpose)
     # A receipt captured earlier than the current one (a late back-fill) joins the history
-    # but does not override what the customer said since.
-    if current is None or record.captured_at >= current.captured_at:
+    # but does not override what the customer said since; nor does a grant on another basis
+    # than consent override their refusal (_stands).
+    if current is None or (record.captured_at >= current.captured_at and _stands(record, current)):
         born = birth_date_of(conn, keyring, state)
         fact = ConsentFact(
             status=record.status,
@@ -133,6 +134,18 @@ def record_consent(
         "form": str(record.form) if record.form is not None else None,
     }
     return append(conn, customer_entry(external_id, "consent.recorded", payload, actor, now))
+
+
+def _stands(record: ConsentRecord, current: ConsentFact) -> bool:
+    """Whether a newer record becomes the purpose's current one. Only the customer lifts
+    their own withdrawal or objection: a grant the controller records on another basis
+    (legitimate interests, a contract) documents that basis, and kept as current it would
+    hide the refusal from every rule (an opt-out, a STOP). It joins the history."""
+    refused = current.status is not ConsentStatus.GRANTED
+    granted_otherwise = record.status is ConsentStatus.GRANTED and not names_consent(
+        record.legal_basis
+    )
+    return not (refused and granted_otherwise)
 
 
 @dataclass(frozen=True, slots=True)

@@ -17,6 +17,11 @@ from policy.vocabulary import (
 )
 
 
+def names_consent(legal_basis: str | None) -> bool:
+    """A consent record's basis is consent when it says so, or names none."""
+    return legal_basis is None or legal_basis == "consent"
+
+
 @fast_init
 @dataclass(frozen=True, slots=True)
 class ConsentFact:
@@ -39,7 +44,7 @@ class ConsentFact:
     def is_consent(self) -> bool:
         """A grant on consent: what e-marketing, calling and list rules need. A record of
         another basis (legitimate interests, a contract) documents that basis, nothing more."""
-        return self.legal_basis is None or self.legal_basis == "consent"
+        return names_consent(self.legal_basis)
 
     def in_force(self, at: datetime) -> bool:
         """A grant counts only until it expires; withdrawals and objections never expire."""

@@ -170,6 +170,36 @@ def test_a_record_of_legitimate_interests_is_no_consent_to_email(
     assert check(client, crm, customer_id=customer_id)["decision"] == "allow"
 
 
+def test_a_grant_on_another_basis_does_not_lift_the_customers_withdrawal(
+    client: TestClient, crm: dict[str, str]
+) -> None:
+    """A US customer unsubscribed (CAN-SPAM); a later record of legitimate interests must not
+    hide that from the opt-out rule. It joins the history; the customer's own grant lifts it."""
+    customer_id = new_customer(
+        client,
+        crm,
+        jurisdictions=["US-NY"],
+        time_zone="America/New_York",
+        contact_points={"email": ["ann@example.com"]},
+    )
+    url = f"/v1/customers/{customer_id}"
+
+    def record(status: str, legal_basis: str | None = None) -> None:
+        body = {"purpose": "marketing", "status": status, "legal_basis": legal_basis}
+        assert client.post(f"{url}/consents", json=body, headers=crm).status_code == 201
+
+    record("withdrawn")
+    record("granted", "legitimate_interests")
+    profile = client.get(url, headers=crm).json()
+    assert profile["consents"]["marketing"]["status"] == "withdrawn"
+    assert [row["status"] for row in profile["consent_history"]] == ["withdrawn", "granted"]
+    denied = {r["rule"] for r in check(client, crm, customer_id=customer_id)["reasons"]}
+    assert {"canspam.opt_out", "customer.consent_withdrawn"} <= denied
+    record("granted", "consent")
+    assert client.get(url, headers=crm).json()["consents"]["marketing"]["status"] == "granted"
+    assert check(client, crm, customer_id=customer_id)["decision"] == "allow"
+
+
 def test_same_idempotency_key_with_another_body_is_409(
     client: TestClient, crm: dict[str, str]
 ) -> None:
