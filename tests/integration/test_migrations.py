@@ -1,5 +1,6 @@
 """The migrations and the tables the code uses describe the same schema, on both stores."""
 
+import json
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -9,10 +10,12 @@ from alembic.autogenerate import compare_metadata
 from alembic.migration import MigrationContext
 from sqlalchemy import Connection, Engine, inspect, text
 
+from consent.state import decode_state
 from consent.store.database import make_engine
 from consent.store.migrate import alembic_config, current_revision, head_revision, migrate
 from consent.store.schema import metadata
 from consent.store.suppression import ListEntry, add_entries, membership_sql
+from policy.vocabulary import ConsentStatus, Purpose
 from tests.stores import engine_in_fresh_postgres_schema
 
 
@@ -90,3 +93,64 @@ def test_a_list_loaded_before_0005_is_the_current_copy_after_it_and_back(
         command.downgrade(alembic_config(conn), "0004")
         rows = conn.execute(text("SELECT lookup_hash FROM suppression_entries"))
         assert {bytes(row[0]) for row in rows} == set(hashes)
+
+
+# A customer's state as stored before 0006: a controller's grant on legitimate interests
+# had replaced the customer's withdrawal of marketing consent, and no record named a basis.
+_STATE_BEFORE_0006 = json.dumps(
+    {
+        "jurisdictions": ["US-NY"], "time_zone": None, "phone_time_zones": [],
+        "relationship": {"customer_since": None, "last_purchase_at": None,
+                         "last_inquiry_at": None},
+        "preferences": {}, "notices": {}, "contacts": {}, "revocations": [],
+        "consents": {
+            "marketing": {"status": "granted", "captured_at": "2026-03-01T12:00:00+00:00",
+                          "expires_at": None, "written": False, "age_at_capture": 41},
+            "profiling": {"status": "granted", "captured_at": "2026-02-01T14:00:00+02:00",
+                          "expires_at": None, "written": False, "age_at_capture": 40},
+        },
+    },
+    separators=(",", ":"), sort_keys=True,
+)  # fmt: skip
+_CUSTOMER_BEFORE_0006 = (
+    "INSERT INTO customers (external_id, state, created_at, updated_at) "
+    "VALUES ('C-0006', :state, '2026-01-01 00:00:00', '2026-03-01 12:00:00')"
+)
+_CONSENT_BEFORE_0006 = (
+    "INSERT INTO consents (customer_pk, purpose, status, legal_basis, captured_at, recorded_at, "
+    "recorded_by) VALUES ((SELECT pk FROM customers WHERE external_id = 'C-0006'), :purpose, "
+    ":status, :basis, :at, :at, 'crm')"
+)
+
+
+def test_0006_names_each_current_records_basis_and_restores_a_displaced_refusal(
+    empty_store: Engine,
+) -> None:
+    with empty_store.begin() as conn:
+        command.upgrade(alembic_config(conn), "0005")
+        conn.execute(text(_CUSTOMER_BEFORE_0006), {"state": _STATE_BEFORE_0006})
+        for purpose, status, basis, at in (
+            ("marketing", "granted", None, "2026-01-01 09:00:00"),
+            ("marketing", "withdrawn", None, "2026-02-01 10:00:00"),
+            ("marketing", "granted", "legitimate_interests", "2026-03-01 12:00:00"),
+            ("profiling", "granted", "contract", "2026-02-01 12:00:00"),  # 14:00 at +02:00
+        ):
+            parameters = {"purpose": purpose, "status": status, "basis": basis, "at": at}
+            conn.execute(text(_CONSENT_BEFORE_0006), parameters)
+    assert migrate(empty_store) == head_revision()
+    with empty_store.connect() as conn:
+        raw = conn.execute(text("SELECT state FROM customers")).scalar_one()
+    consents = json.loads(raw)["consents"]
+    assert consents["marketing"] == {
+        "status": "withdrawn",
+        "captured_at": "2026-02-01T10:00:00+00:00",
+        "expires_at": None,
+        "written": False,
+        "age_at_capture": None,
+        "legal_basis": None,
+    }
+    assert consents["profiling"]["legal_basis"] == "contract"
+    assert consents["profiling"]["age_at_capture"] == 40  # the same record: kept as it was
+    state = decode_state(1, "C-0006", raw, erased=False)  # as the gate reads it
+    assert state.consents[Purpose.MARKETING].status is ConsentStatus.WITHDRAWN
+    assert not state.consents[Purpose.PROFILING].is_consent
