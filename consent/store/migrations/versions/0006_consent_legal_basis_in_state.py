@@ -34,28 +34,31 @@ down_revision = "0005"
 branch_labels = None
 depends_on = None
 
-_BATCH = 1_000  # customers a round trip
+_BATCH = 1_000  # customers a round trip: their states, then their records, in one read each
 
 
 def upgrade() -> None:
     conn = op.get_bind()
-    for pk, raw in _customers_with_consents(conn):
-        document = json.loads(raw)
-        rebuilt = _rebuilt_consents(document["consents"], _records_of(conn, pk))
-        if rebuilt != document["consents"]:
-            document["consents"] = rebuilt
-            encoded = json.dumps(document, separators=(",", ":"), sort_keys=True)
-            conn.execute(
-                sa.text("UPDATE customers SET state = :state WHERE pk = :pk"),
-                {"state": encoded, "pk": pk},
-            )
+    for customers in _batches(conn):
+        records = _records_of(conn, customers[0][0], customers[-1][0])
+        updates = []
+        for pk, raw in customers:
+            document = json.loads(raw)
+            rebuilt = _rebuilt_consents(document["consents"], records.get(pk, []))
+            if rebuilt != document["consents"]:
+                document["consents"] = rebuilt
+                encoded = json.dumps(document, separators=(",", ":"), sort_keys=True)
+                updates.append({"state": encoded, "pk": pk})
+        if updates:
+            conn.execute(sa.text("UPDATE customers SET state = :state WHERE pk = :pk"), updates)
 
 
 def downgrade() -> None:
     """The basis stays in the documents: older code ignores keys it does not know."""
 
 
-def _customers_with_consents(conn: sa.Connection) -> Iterator[tuple[int, str]]:
+def _batches(conn: sa.Connection) -> Iterator[Sequence[Any]]:
+    """The customers not erased, a batch at a time, by primary key."""
     last = 0
     while True:
         rows = conn.execute(
@@ -67,20 +70,23 @@ def _customers_with_consents(conn: sa.Connection) -> Iterator[tuple[int, str]]:
         ).all()
         if not rows:
             return
-        for pk, raw in rows:
-            if '"consents":{}' not in raw:
-                yield pk, raw
+        yield rows
         last = rows[-1][0]
 
 
-def _records_of(conn: sa.Connection, customer_pk: int) -> Sequence[Any]:
-    return conn.execute(
+def _records_of(conn: sa.Connection, first: int, last: int) -> dict[int, list[Any]]:
+    """The consent records of the customers from ``first`` to ``last``, in recorded order."""
+    found: dict[int, list[Any]] = {}
+    rows = conn.execute(
         sa.text(
-            "SELECT purpose, status, legal_basis, captured_at, expires_at, form "
-            "FROM consents WHERE customer_pk = :pk ORDER BY pk"
+            "SELECT customer_pk, purpose, status, legal_basis, captured_at, expires_at, form "
+            "FROM consents WHERE customer_pk BETWEEN :first AND :last ORDER BY customer_pk, pk"
         ),
-        {"pk": customer_pk},
-    ).all()
+        {"first": first, "last": last},
+    )
+    for row in rows:
+        found.setdefault(row.customer_pk, []).append(row)
+    return found
 
 
 def _rebuilt_consents(
