@@ -385,16 +385,20 @@ def _next_start(starts: Sequence[date], facts: Facts, first: date) -> datetime |
     """The first instant after send_at at which a rule not yet in force for the customer
     may come into force: a new law may deny what the old one allowed."""
     later = starts[bisect_right(starts, first) :]
-    zones = facts.time_zones or zones_of(facts.jurisdictions)
+    zones = _customer_zones(facts)
     return next(
         (begins for day in later if (begins := first_instant_of(day, zones)) > facts.send_at),
         None,
     )
 
 
+def _customer_zones(facts: Facts) -> Iterable[str]:
+    """The zones the customer may be in: those on record, else their places' zones."""
+    return facts.time_zones or zones_of(facts.jurisdictions)
+
+
 def _customer_days(facts: Facts) -> frozenset[date]:
-    zones = facts.time_zones or zones_of(facts.jurisdictions)
-    return local_days(facts.send_at, zones)
+    return local_days(facts.send_at, _customer_zones(facts))
 
 
 def _days_text(facts: Facts) -> str:

@@ -89,7 +89,7 @@ def consent_lapses_at(facts: Facts, params: ConsentParams) -> datetime | None:
     if not _consent_gaps(facts, params):
         expires_at = facts.consents[params.purpose].expires_at
         ends.append(FOREVER if expires_at is None else expires_at)
-    if params.or_relationship is not None and _refusal(facts, params.purpose) is None:
+    if _refusal(facts, params.purpose) is None:
         ends.append(relationship_holds_until(facts, params.or_relationship))
     return lapse(max(ends))
 

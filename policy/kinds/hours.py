@@ -27,6 +27,7 @@ class Weekday(StrEnum):
 
 
 WEEKDAYS = tuple(Weekday)
+_OPENS, _CLOSES = 0, 1  # the two edges of a day's window, as ``window`` returns them
 _Window = Annotated[tuple[LocalTime, LocalTime], Strict(False)]
 _OnDays = Annotated[dict[Annotated[Weekday, Strict(False)], _Window], Strict(False)]
 
@@ -85,11 +86,17 @@ def local_hours(facts: Facts, params: LocalHoursParams, rule: RuleIdentity) -> R
 
 def _next_opening(local: datetime, params: LocalHoursParams) -> datetime:
     """The next local opening at or after ``local``, as a UTC instant (DST-aware)."""
-    day = local.date()
-    if local.time() >= params.window(day)[0]:
-        day += timedelta(days=1)
-    start = params.window(day)[0]
+    day, start = _next_edge(local, params, _OPENS)
     return datetime.combine(day, start, tzinfo=local.tzinfo).astimezone(UTC)
+
+
+def _next_edge(local: datetime, params: LocalHoursParams, edge: int) -> tuple[date, time]:
+    """The day and time of the next opening or closing at or after ``local``: today's if
+    it is still ahead, else the next day's, which ``on_days`` may set apart."""
+    day = local.date()
+    if local.time() >= params.window(day)[edge]:
+        day += timedelta(days=1)
+    return day, params.window(day)[edge]
 
 
 def local_hours_close(facts: Facts, params: LocalHoursParams) -> datetime | None:
@@ -97,11 +104,8 @@ def local_hours_close(facts: Facts, params: LocalHoursParams) -> datetime | None
     zone to reach it."""
     closes = []
     for zone in facts.time_zones:
-        local = facts.send_at.astimezone(ZoneInfo(zone))
-        day = local.date()
-        if local.time() >= params.window(day)[1]:
-            day += timedelta(days=1)
-        closes.append(_closing(zone, day, params.window(day)[1]))
+        day, end = _next_edge(facts.send_at.astimezone(ZoneInfo(zone)), params, _CLOSES)
+        closes.append(_closing(zone, day, end))
     return min(closes) if closes else None
 
 
