@@ -112,11 +112,19 @@ def _usable_basis(purpose: str, consent_only: bool = False) -> str:
         f"r.sub.{purpose} == 'granted' and r.sub.{purpose}_from <= r.sub.now "
         f"and r.sub.now < r.sub.{purpose}_until"
     )
-    return usable + (f" and r.sub.{purpose}_basis in ('', 'consent')" if consent_only else "")
+    if consent_only:
+        return f"{usable} and r.sub.{purpose}_basis in ('', 'consent')"
+    # Any basis, but a consent given under the age of consent where they live is none.
+    return (
+        f"{usable} and not (r.sub.{purpose}_basis in ('', 'consent') "
+        f"and 0 <= r.sub.{purpose}_age < r.sub.consent_age_here)"
+    )
 
 
 # ... and given at 14 or older, where the age is known (LOPDGDD Art 7).
 _USABLE_14 = f"{_USABLE} and not (0 <= r.sub.consent_age < 14)"
+# ... or at the age of consent where the customer lives (GDPR Art 8(1)).
+_USABLE_AGED = f"{_USABLE} and not (0 <= r.sub.consent_age < r.sub.consent_age_here)"
 _REFUSED = "r.sub.consent in ('withdrawn', 'objected')"
 _OPTED_IN = "r.sub.channel_status == 'opted_in'"
 _OPTED_OUT = "r.sub.channel_status == 'opted_out'"
@@ -267,17 +275,17 @@ CONDITIONS: dict[str, str] = {
     + f"r.sub.now - r.sub.fcra_notice_at >= {_THIRTY_DAYS}) and not {_RECENT_18_3}",
     "eprivacy.art13_1.e_marketing_consent": _scope("EEA", _E_MESSAGES, _MARKETING, 20031031)
     + " and "
-    + _consent_missing(_USABLE, f"({_BOUGHT_EVER})"),
+    + _consent_missing(_USABLE_AGED, f"({_BOUGHT_EVER})"),
     "gdpr.art21.marketing_objection": _scope(
         "EEA", _EVERY_CHANNEL, ("marketing", "profiling"), 20180525
     )
     + " and r.sub.consent == 'objected'",
     "eprivacy.art13_1.automated_calls": _scope(_EEA_BUT_SPAIN, _PHONE_ONLY, _MARKETING, 20031031)
     + " and r.sub.automated and "
-    + _consent_missing(_USABLE),
+    + _consent_missing(_USABLE_AGED),
     "eprivacy.art13_3.marketing_calls": _scope(_EEA_BUT_SPAIN, ("phone",), _MARKETING, 20031031)
     + " and "
-    + _consent_missing(_USABLE),
+    + _consent_missing(_USABLE_AGED),
     **{
         f"gdpr.art6.lawful_basis.{purpose}": _scope("EEA", _EVERY_CHANNEL, (purpose,), 20180525)
         + f" and not ({_usable_basis(attribute)})"
@@ -311,7 +319,7 @@ CONDITIONS: dict[str, str] = {
     + " and "
     + _consent_missing(_USABLE_14, f"({_BOUGHT_EVER})"),
     "lopdgdd.art23.lista_robinson_post": _scope("ES", ("post",), _MARKETING, 20181207)
-    + f" and not ({_USABLE})",
+    + f" and not ({_USABLE_14})",
     "lgtel.art66_1_a.automated_calls": _scope("ES", _PHONE_ONLY, _MARKETING, 20220630)
     + " and r.sub.automated and "
     + _consent_missing(_USABLE_14),
@@ -320,7 +328,9 @@ CONDITIONS: dict[str, str] = {
     + _consent_missing(_USABLE_14, _bought_or_asked(12)),
     **{
         f"lopdgdd.art23.lista_robinson{suffix}": condition
-        for suffix, condition in _not_listed(_ES_ROBINSON, _USABLE, "r.sub.lista_robinson").items()
+        for suffix, condition in _not_listed(
+            _ES_ROBINSON, _USABLE_14, "r.sub.lista_robinson"
+        ).items()
     },
     "tcpa.calling_hours": _scope(*_US_PHONE, 19921220) + " and " + _outside_hours(8, 21),
     "tcpa.written_consent": _scope(*_US_PHONE, 20131016)
@@ -380,19 +390,24 @@ class Subject:
     consent_written: bool
     consent_age: int  # age at capture, or _NONE if unknown
     consent_basis: str  # the record's legal_basis, "" if it names none (read as consent)
+    # GDPR Art 8(1): the highest age of consent among the customer's EEA places, or _NONE.
+    consent_age_here: int
     # Each data use's record: its status, or "none"; captured_at and expires_at as above.
     profiling: str
     profiling_from: float
     profiling_until: float
     profiling_basis: str
+    profiling_age: int
     affiliates: str  # share_affiliates
     affiliates_from: float
     affiliates_until: float
     affiliates_basis: str
+    affiliates_age: int
     third_parties: str  # share_third_parties
     third_parties_from: float
     third_parties_until: float
     third_parties_basis: str
+    third_parties_age: int
     purchase_months: int  # whole calendar months since the last purchase, or _NONE
     inquiry_months: int  # the same for the last inquiry
     glba_notice_at: float  # first glba_initial delivery by send time, or _NONE
@@ -445,6 +460,7 @@ def subject_of(facts: Facts) -> Subject:
         if marketing is None or marketing.age_at_capture is None
         else marketing.age_at_capture,
         consent_basis=(marketing.legal_basis or "") if marketing is not None else "",
+        consent_age_here=_age_of_consent(facts.jurisdictions),
         **_record("profiling", facts.consents.get(Purpose.PROFILING)),
         **_record("affiliates", facts.consents.get(Purpose.SHARE_AFFILIATES)),
         **_record("third_parties", facts.consents.get(Purpose.SHARE_THIRD_PARTIES)),
@@ -479,7 +495,7 @@ def _status(record: ConsentFact | None) -> str:
     return "none" if record is None else str(record.status)
 
 
-def _record(name: str, record: ConsentFact | None) -> dict[str, str | float]:
+def _record(name: str, record: ConsentFact | None) -> dict[str, str | float | int]:
     """A record's status, captured_at and expires_at as the attributes ``name``, ``name_from``
     and ``name_until`` (infinity if it never expires)."""
     expires = record.expires_at if record is not None else None
@@ -488,7 +504,29 @@ def _record(name: str, record: ConsentFact | None) -> dict[str, str | float]:
         f"{name}_from": record.captured_at.timestamp() if record is not None else _NONE,
         f"{name}_until": expires.timestamp() if expires is not None else float("inf"),
         f"{name}_basis": (record.legal_basis or "") if record is not None else "",
+        f"{name}_age": _NONE
+        if record is None or record.age_at_capture is None
+        else record.age_at_capture,
     }
+
+
+# GDPR Art 8(1): 16, or the lower age the state chose.
+_AGE_OF_CONSENT = {
+    **dict.fromkeys(["BE", "DK", "EE", "FI", "LV", "MT", "PT", "SE", "IS", "NO"], 13),
+    **dict.fromkeys(["AT", "BG", "CY", "ES", "IT", "LT"], 14),
+    **dict.fromkeys(["CZ", "FR", "GR", "SI"], 15),
+}
+
+
+def _age_of_consent(codes: frozenset[str]) -> int:
+    """The highest age over the codes in the EEA: their state's, else the EEA's 16."""
+    ages = []
+    for code in codes:
+        places = expand((code,))
+        if "EEA" in places:
+            named = [_AGE_OF_CONSENT[place] for place in places if place in _AGE_OF_CONSENT]
+            ages.append(max(named, default=16))
+    return max(ages, default=_NONE)
 
 
 def _list_state(copy: ListFact | None) -> str:
@@ -577,11 +615,12 @@ def _copy_age(copy: ListFact | None, send_at: datetime) -> int:
 _PLACES: tuple[tuple[str, ...], ...] = (
     ("FR",), ("DE",), ("ES",), ("ES",), ("ES",), ("ES",), ("US-NY",), ("US-TX",), ("US-FL",),
     ("US-FL",), ("US-MD",), ("US-MD",), ("US-OK",), ("US-OK",), ("CA",), ("CA",),
-    ("US-FL", "US-NY"),
+    ("US-FL", "US-NY"), ("BE",), ("BE", "DE"),
 )  # fmt: skip
 _ZONES = {
     "FR": ("Europe/Paris",),
     "DE": ("Europe/Berlin",),
+    "BE": ("Europe/Brussels",),
     "ES": ("Europe/Madrid", "Atlantic/Canary"),
     "US-NY": ("America/New_York",),
     "US-TX": ("America/Chicago", "America/Denver"),
@@ -645,7 +684,7 @@ def _consent(rng: random.Random, send_at: datetime, status: ConsentStatus) -> Co
     expires = None
     if rng.random() < 0.2:  # some expired before the send time, some still running
         expires = send_at + rng.choice([_days(rng, -200, 200), _days(rng, -1, 1)])
-    age = rng.choice([None, None, None, 12, 13, 14, 15, 19, 35])
+    age = rng.choice([None, None, None, 12, 13, 14, 15, 16, 19, 35])
     basis = rng.choice([None, None, None, "consent", "legitimate_interests", "contract"])
     return ConsentFact(status, captured, expires, rng.random() < 0.5, age, basis)
 

@@ -33,9 +33,18 @@ class Params(BaseModel):
 
     model_config = ConfigDict(extra="forbid", strict=True, frozen=True)
 
+    def __hash__(self) -> int:
+        # Frozen, so hashable (rules are cached by their params); a table param (a dict)
+        # is hashed as its sorted items, which pydantic's own hash cannot do.
+        return hash(tuple(_hashable(value) for value in self.__dict__.values()))
+
     def lookback(self) -> Period | None:
         """How far back the contact history must reach for this rule; None: not at all."""
         return None
+
+
+def _hashable(value: object) -> object:
+    return tuple(sorted(value.items())) if isinstance(value, dict) else value
 
 
 def _period_from_text(value: object) -> Period:

@@ -1,11 +1,14 @@
 """Kinds about what the customer agreed to or refused: consent, objection, opt-out."""
 
+from collections.abc import Mapping
 from datetime import datetime
-from typing import Annotated
+from functools import lru_cache
+from typing import Annotated, cast
 
-from pydantic import Field
+from pydantic import Field, field_validator
 
 from policy.facts import ConsentFact, Facts
+from policy.jurisdictions import EEA, EU, GROUPS, expand, is_valid_code
 from policy.kinds.base import Params, PurposeField, Purposes, RuleIdentity, day, deny
 from policy.kinds.relationships import (
     FOREVER,
@@ -17,8 +20,72 @@ from policy.kinds.relationships import (
 from policy.reasons import Reason
 from policy.vocabulary import ConsentStatus, PreferenceStatus, Purpose
 
+_Age = Annotated[int, Field(ge=1, le=21)]
+_Place = Annotated[str, Field(pattern=r"^[A-Z]{2,3}$")]  # a country, or EU / EEA
 
-class ConsentParams(Params):
+
+class _AgeTable(dict[str, int]):
+    """An age table that hashes by its items, computed once: the key of the cache below."""
+
+    __slots__ = ("_hash",)
+
+    def __hash__(self) -> int:  # type: ignore[override]  # never changed once loaded
+        try:
+            return self._hash
+        except AttributeError:
+            self._hash: int = hash(frozenset(self.items()))
+            return self._hash
+
+
+class AgeParams(Params):
+    """The age from which a customer's own consent counts, where they live.
+
+    A consent given younger does not count (LOPDGDD Art 7: 14 in Spain; GDPR Art 8(1): 16,
+    or the member state's lower age). An unknown age (no birth date on record) is not held
+    against the consent, and only a record on consent is judged: a contract or legitimate
+    interests need no age of consent.
+    """
+
+    min_age: _Age | None = None
+    # The age by place (GDPR Art 8(1): "EEA" = 16 and each state's lower age). A place
+    # takes its country's entry, else its group's ("EU", "EEA"); a customer of several
+    # places is held to the highest of their ages; ``min_age`` where the table names none.
+    min_age_in: dict[_Place, _Age] = Field(default_factory=dict)
+
+    @field_validator("min_age_in")
+    @classmethod
+    def _places_exist(cls, ages: dict[str, int]) -> dict[str, int]:
+        unknown = sorted(code for code in ages if not is_valid_code(code, allow_groups=True))
+        if unknown:
+            raise ValueError(f"not ISO 3166-1 alpha-2 codes nor EU / EEA: {', '.join(unknown)}")
+        return _AgeTable(ages)
+
+    def min_age_for(self, places: frozenset[str]) -> int | None:
+        if not self.min_age_in:
+            return self.min_age
+        table = cast(_AgeTable, self.min_age_in)  # as the validator made it
+        return _min_age_for(table, self.min_age, places)
+
+
+# Customers' places repeat (a few sets serve every check), and expanding them is not free.
+@lru_cache(maxsize=4096)
+def _min_age_for(table: _AgeTable, default: int | None, places: frozenset[str]) -> int | None:
+    ages = [age for code in places if (age := _age_in(table, code)) is not None]
+    return max(ages, default=default)
+
+
+def _age_in(table: Mapping[str, int], code: str) -> int | None:
+    covering = expand((code,))
+    own = [table[place] for place in covering - GROUPS if place in table]
+    if own:
+        return max(own)
+    for group in (EU, EEA):  # the narrower group first
+        if group in covering and group in table:
+            return table[group]
+    return None
+
+
+class ConsentParams(AgeParams):
     purpose: PurposeField
     channel_opt_in: bool = False
     # Only a signed written agreement counts (E-SIGN signatures included): the TCPA's prior
@@ -27,9 +94,6 @@ class ConsentParams(Params):
     # The rule binds only autodialed, prerecorded or artificial-voice contacts, 47 CFR
     # 64.1200(a)(2); a contact the caller says is manual is not judged by it.
     only_automated: bool = False
-    # A consent given younger than this does not count (LOPDGDD Art 7: 14 in Spain). An
-    # unknown age (no birth date on record) is not held against the consent.
-    min_age: Annotated[int, Field(ge=1, le=21)] | None = None
     # Consent, or else this relationship, which counts only while the customer has not
     # opted out of the purpose or the channel (the soft opt-in; CASL implied consent).
     or_relationship: RelationshipParams | None = None
@@ -68,7 +132,7 @@ def consent(facts: Facts, params: ConsentParams, rule: RuleIdentity) -> Reason |
 
 
 def _consent_gaps(facts: Facts, params: ConsentParams) -> list[str]:
-    gaps = [consent_gap(facts, params.purpose, params.min_age, any_basis=params.any_basis)]
+    gaps = [consent_gap(facts, params.purpose, params, any_basis=params.any_basis)]
     if params.written and gaps[0] is None:
         gaps.append(written_gap(facts, params.purpose))
     if params.channel_opt_in:
@@ -167,10 +231,11 @@ def no_opt_out_lapses_at(facts: Facts, params: NoOptOutParams) -> datetime | Non
 
 
 def consent_gap(
-    facts: Facts, purpose: Purpose, min_age: int | None = None, *, any_basis: bool = False
+    facts: Facts, purpose: Purpose, ages: AgeParams | None = None, *, any_basis: bool = False
 ) -> str | None:
     """Why there is no usable consent for the purpose at send time, or None if there is.
-    With ``any_basis``, a granted record on any lawful basis is usable."""
+    With ``any_basis``, a granted record on any lawful basis is usable; with ``ages``, a
+    consent given under the customer's age of consent is not."""
     record = facts.consents.get(purpose)
     if record is None:
         return f"no consent recorded for {purpose}"
@@ -184,7 +249,7 @@ def consent_gap(
     if record.captured_at > facts.send_at:
         # Prior consent: a grant recorded after the send time did not exist at it.
         return f"consent for {purpose} only given on {day(record.captured_at)}, after send time"
-    return _basis_gap(record, purpose, any_basis) or _age_gap(record, purpose, min_age)
+    return _basis_gap(record, purpose, any_basis) or _age_gap(facts, record, purpose, ages)
 
 
 def _basis_gap(record: ConsentFact, purpose: Purpose, any_basis: bool) -> str | None:
@@ -194,10 +259,15 @@ def _basis_gap(record: ConsentFact, purpose: Purpose, any_basis: bool) -> str | 
     return f"the record for {purpose} rests on {record.legal_basis}, not on consent"
 
 
-def _age_gap(record: ConsentFact, purpose: Purpose, min_age: int | None) -> str | None:
-    """A consent given under the rule's minimum age is no consent (LOPDGDD Art 7)."""
+def _age_gap(
+    facts: Facts, record: ConsentFact, purpose: Purpose, ages: AgeParams | None
+) -> str | None:
+    """A consent given under the customer's age of consent is no consent."""
     age = record.age_at_capture
-    if min_age is None or age is None or age >= min_age:
+    if ages is None or age is None or not record.is_consent:
+        return None
+    min_age = ages.min_age_for(facts.jurisdictions)
+    if min_age is None or age >= min_age:
         return None
     return f"consent for {purpose} was given at age {age}, younger than {min_age}"
 

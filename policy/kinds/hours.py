@@ -49,9 +49,6 @@ class LocalHoursParams(Params):
                 )
         return self
 
-    def __hash__(self) -> int:  # frozen, so hashable like every kind's params: not the dict
-        return hash((self.start, self.end, tuple(sorted(self.on_days.items()))))
-
     def window(self, day: date) -> tuple[time, time]:
         """The hours on this local day."""
         return self.on_days.get(WEEKDAYS[day.weekday()], (self.start, self.end))

@@ -21,8 +21,8 @@ from typing import Annotated
 from pydantic import Field, Strict, model_validator
 
 from policy.facts import Facts
-from policy.kinds.base import Params, PeriodField, RuleIdentity, deny
-from policy.kinds.consents import consent_gap
+from policy.kinds.base import PeriodField, RuleIdentity, deny
+from policy.kinds.consents import AgeParams, consent_gap
 from policy.periods import Period
 from policy.reasons import Reason
 from policy.vocabulary import Channel
@@ -48,8 +48,9 @@ _Exceptions = Annotated[tuple[Annotated[ListException, Strict(False)], ...], Str
 _ListNames = Annotated[tuple[_ListName, ...], Strict(False)]
 
 
-class NotListedParams(Params):
-    """The contact's identifier is not on ``list``, unless an exception applies."""
+class NotListedParams(AgeParams):
+    """The contact's identifier is not on ``list``, unless an exception applies. A consent
+    exempts only if given at the age of consent (``min_age``), where the rule sets one."""
 
     list: _ListName
     # How old the loaded copy may be on the day of the contact (P31D: 64.1200(c)(2)(i)(D)).
@@ -132,7 +133,7 @@ def stale_from(source_date: date, max_age: Period) -> datetime:
 def _exempt(facts: Facts, params: NotListedParams, exception: ListException) -> bool:
     if exception is ListException.ESTABLISHED_BUSINESS_RELATIONSHIP:
         return _relationship(facts, params)
-    if consent_gap(facts, facts.purpose) is not None:
+    if consent_gap(facts, facts.purpose, params) is not None:
         return False
     if exception is ListException.WRITTEN_CONSENT:
         return facts.consents[facts.purpose].written

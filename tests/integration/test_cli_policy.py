@@ -33,7 +33,7 @@ def test_list_shows_each_rule_with_its_citation() -> None:
     result = runner.invoke(app, ["policy", "list", "--dir", str(POLICIES)])
     assert result.exit_code == 0
     assert "glba.initial_notice.opt_out_window" in result.output
-    assert "Directive 2002/58/EC Art 13(1)" in result.output
+    assert "Directive 2002/58/EC Art 13(1); GDPR (EU) 2016/679 Art 8(1)" in result.output
     assert "glba.toml:" in result.output
 
 

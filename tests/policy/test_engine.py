@@ -73,7 +73,7 @@ def test_eu_email_marketing_without_consent_is_denied_by_eprivacy(policy: Policy
     (reason,) = policy.evaluate(make_facts(jurisdictions=FRANCE, channel_status=OPTED_IN))
     assert reason.rule == EPRIVACY
     assert reason.regime == "ePrivacy"
-    assert reason.citation == "Directive 2002/58/EC Art 13(1)"
+    assert reason.citation == "Directive 2002/58/EC Art 13(1); GDPR (EU) 2016/679 Art 8(1)"
     assert "No consent recorded for marketing" in reason.message
 
 
@@ -302,7 +302,8 @@ def test_a_failing_requirement_denies_with_policy_error(
     )
     (reason,) = engine.evaluate(facts)
     assert reason.rule == POLICY_ERROR
-    assert (reason.regime, reason.citation) == ("ePrivacy", "Directive 2002/58/EC Art 13(1)")
+    citation = "Directive 2002/58/EC Art 13(1); GDPR (EU) 2016/679 Art 8(1)"
+    assert (reason.regime, reason.citation) == ("ePrivacy", citation)
     assert EPRIVACY in reason.message
     assert explained(engine, facts, EPRIVACY).reason == reason
 

@@ -59,7 +59,7 @@ def test_a_marketing_call_without_consent_is_denied_where_the_choice_is_not_enco
 ) -> None:
     (reason,) = policy.evaluate(call(jurisdictions={place}))
     assert (reason.rule, reason.regime) == (CALLS, "ePrivacy")
-    assert reason.citation == "Directive 2002/58/EC Art 13(3)"
+    assert reason.citation == "Directive 2002/58/EC Art 13(3); GDPR (EU) 2016/679 Art 8(1)"
     assert "No consent recorded for marketing" in reason.message
 
 
@@ -138,7 +138,7 @@ def test_a_data_use_with_nothing_on_record_is_denied(
 ) -> None:
     (reason,) = policy.evaluate(data_use(purpose))
     assert (reason.rule, reason.regime) == (basis(purpose), "GDPR")
-    assert reason.citation == "GDPR (EU) 2016/679 Art 6(1)"
+    assert reason.citation == "GDPR (EU) 2016/679 Art 6(1), 8(1)"
     assert f"No consent recorded for {purpose}" in reason.message
 
 

@@ -3,7 +3,7 @@ annual-notice kind: what loads, and what a bad value is refused with."""
 
 import pytest
 
-from policy.kinds.consents import ConsentParams, NoOptOutParams
+from policy.kinds.consents import AgeParams, ConsentParams, NoOptOutParams
 from policy.kinds.notices import NoticeWithinParams
 from policy.kinds.relationships import EVER
 from policy.packs import PolicyLoadError, read_pack
@@ -95,3 +95,24 @@ def test_notice_within_reads_calendar_months() -> None:
     params = params_of("notice_within", 'notice_kinds = ["glba_annual"]\nperiod = "P12M"')
     assert isinstance(params, NoticeWithinParams)
     assert params.period == Period(months=12)
+
+
+def test_ages_by_place_load_countries_and_groups() -> None:
+    params = params_of("consent", 'purpose = "marketing"\nmin_age_in = { EEA = 16, FR = 15 }')
+    assert isinstance(params, AgeParams)
+    assert params.min_age_for(frozenset({"FR"})) == 15
+    assert params.min_age_for(frozenset({"DE"})) == 16
+    assert params.min_age_for(frozenset({"US"})) is None
+
+
+@pytest.mark.parametrize("place", ["XX", "fr", "FRA", "ES-MD"])
+def test_an_age_for_an_unknown_place_is_refused(place: str) -> None:
+    found = problems("consent", f'purpose = "marketing"\nmin_age_in = {{ "{place}" = 14 }}')
+    assert "rules[0].params.min_age_in" in found
+
+
+def test_a_list_rule_takes_an_age_for_its_consent_exception() -> None:
+    source = 'list = "lista_robinson"\nexceptions = ["consent"]\nmin_age = 14'
+    params = params_of("not_listed", source)
+    assert isinstance(params, AgeParams)
+    assert params.min_age == 14
