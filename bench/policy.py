@@ -264,6 +264,8 @@ CONDITIONS: dict[str, str] = {
     },
     "crtc.internal_dncl": _scope("CA", _PHONE_ONLY, _MARKETING, 20080930)
     + f" and {_ON_INTERNAL_DNC}",
+    "crtc.adad.express_consent": _scope("CA", _PHONE_ONLY, _MARKETING, 20080930)
+    + f" and r.sub.automated and not ({_USABLE})",
     "casl.s11.unsubscribe": _scope("CA", _E_MESSAGES, _MARKETING, 20140701)
     + f" and ({_REFUSED} or {_OPTED_OUT})",
     "fcra.affiliate_marketing.opt_out": _scope(

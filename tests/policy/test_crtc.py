@@ -1,5 +1,6 @@
 """Canada's telemarketing rules (crtc.toml): calling hours that differ on weekends, the
-National Do Not Call List with its exemptions, and the internal do-not-call list.
+National Do Not Call List with its exemptions, the internal do-not-call list, and the
+consent automated calls need (the ADAD Rules).
 
 Each edge one second before, at and after; weekends and DST changes in the called party's
 zone. 2026-12-04 is a Friday.
@@ -253,3 +254,41 @@ def test_a_pack_with_a_bad_weekend_window_names_the_rule() -> None:
     (problem,) = raised.value.problems
     assert problem.startswith("x.toml:5: rules[0].params")
     assert problem.endswith("start must be before end (windows across midnight are not law here)")
+
+
+# Automatic Dialing-Announcing Devices: prior express consent, no relationship instead
+
+ADAD = "crtc.adad.express_consent"
+RECENT_BUYER = Relationship(last_purchase_at=datetime(2026, 11, 1, tzinfo=UTC))
+
+
+def test_an_automated_call_to_a_recent_buyer_without_consent_is_denied(
+    policy: PolicyEngine,
+) -> None:
+    # The relationship exempts from the National DNCL, not from the ADAD Rules.
+    facts = call(toronto(DAY, 12), automated=True, relationship=RECENT_BUYER)
+    (reason,) = policy.evaluate(facts)
+    assert reason.rule == ADAD
+    assert "No consent recorded for marketing" in reason.message
+    assert policy.evaluate(call(toronto(DAY, 12), relationship=RECENT_BUYER)) == ()
+
+
+def test_an_automated_call_with_express_consent_is_allowed(policy: PolicyEngine) -> None:
+    consent = {Purpose.MARKETING: granted()}
+    assert policy.evaluate(call(toronto(DAY, 12), automated=True, consents=consent)) == ()
+
+
+def test_a_record_of_legitimate_interests_is_no_consent_to_automated_calls(
+    policy: PolicyEngine,
+) -> None:
+    record = replace(granted(), legal_basis="legitimate_interests")
+    facts = call(toronto(DAY, 12), automated=True, consents={Purpose.MARKETING: record})
+    assert rule_ids(policy, facts) == [ADAD]
+
+
+def test_the_adad_rule_applies_from_30_september_2008(policy: PolicyEngine) -> None:
+    first = local_midnight(date(2008, 9, 30), TORONTO) + timedelta(hours=12)
+    facts = call(first, automated=True, relationship=Relationship(last_purchase_at=first))
+    assert rule_ids(policy, facts) == [ADAD]
+    before = call(first - timedelta(days=1), automated=True)
+    assert ADAD not in rule_ids(policy, before)
