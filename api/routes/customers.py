@@ -22,7 +22,13 @@ from consent.changes import (
     record_notice,
     set_preference,
 )
-from consent.customers import CustomerProfile, ProfileView, read_profile, upsert_customer
+from consent.customers import (
+    CustomerProfile,
+    ProfileView,
+    erase_customer,
+    read_profile,
+    upsert_customer,
+)
 from consent.preferences import ChannelPreference, Limit, QuietHours, preference_to_json
 from consent.revocations import revocation_history
 from consent.state import relationship_to_json
@@ -82,6 +88,18 @@ def get_customer(
         # STOP replies and do-not-call requests, oldest received first.
         "revocations": [r.document() for r in revocations],
     }
+
+
+@router.delete("/{customer_id}", response_model=Recorded)
+def delete_customer(customer_id: CustomerPath, caller: CurrentCaller, svc: ServicesDep) -> Recorded:
+    """Erase the customer (GDPR Art 17): their data key is destroyed, so their contact details
+    and birth date, here and sealed in the audit log, can no longer be read; contact points,
+    preferences and the words of their revocations go. The record stays as a tombstone: every
+    later check for them is denied (`gate.customer_erased`) and the id cannot be re-created.
+    Their consent receipts and the audit log stay, as proof of what was done (Art 17(3)(e))."""
+    with transaction(svc.engine) as conn:
+        seq = erase_customer(conn, customer_id, actor_of(caller), utc_now())
+    return Recorded(audit_entry_id=seq)
 
 
 @router.put("/{customer_id}/preferences/{channel}", response_model=Recorded)

@@ -1,0 +1,128 @@
+"""`DELETE /v1/customers/{id}`: the right to erasure (GDPR Art 17) over the API, on both
+stores. The data key goes, so nothing of the customer's contact details can be read again,
+in their row or in the audit log; every later check is denied; the id stays taken."""
+
+import uuid
+from datetime import UTC, datetime
+
+import pytest
+from fastapi.testclient import TestClient
+from sqlalchemy import Engine, func, select
+
+from audit.schema import audit_entries
+from consent.keys import Role, create_key
+from consent.store.database import transaction
+from consent.store.schema import contact_points, customers
+from tests.conftest import bearer
+
+EMAIL = "erase.me@example.com"
+
+
+@pytest.fixture
+def crm(api_keys: dict[str, str]) -> dict[str, str]:
+    return bearer(api_keys["crm_service"])
+
+
+@pytest.fixture
+def admin(api_keys: dict[str, str]) -> dict[str, str]:
+    return bearer(api_keys["admin"])
+
+
+@pytest.fixture
+def reachable(client: TestClient, crm: dict[str, str]) -> str:
+    """A US customer with an e-mail address, to whom marketing e-mail is allowed."""
+    customer_id = f"E-{uuid.uuid4().hex[:10]}"
+    body = {
+        "jurisdictions": ["US-NY"],
+        "time_zone": "America/New_York",
+        "birth_date": "1980-05-17",
+        "contact_points": {"email": [EMAIL]},
+    }
+    assert client.put(f"/v1/customers/{customer_id}", json=body, headers=crm).status_code == 201
+    assert check(client, crm, customer_id)["decision"] == "allow"
+    return customer_id
+
+
+def check(client: TestClient, crm: dict[str, str], customer_id: str) -> dict:
+    body = {"customer_id": customer_id, "channel": "email", "purpose": "marketing",
+            "source": "campaign", "dry_run": True}  # fmt: skip
+    headers = {**crm, "Idempotency-Key": uuid.uuid4().hex}
+    response = client.post("/v1/checks", json=body, headers=headers)
+    assert response.status_code == 200, response.text
+    return response.json()
+
+
+def test_an_erased_customer_is_denied_and_gone(
+    client: TestClient, crm: dict[str, str], admin: dict[str, str], reachable: str
+) -> None:
+    erased = client.delete(f"/v1/customers/{reachable}", headers=admin)
+    assert erased.status_code == 200, erased.text
+    assert erased.json()["audit_entry_id"] > 0
+    denied = check(client, crm, reachable)
+    assert denied["decision"] == "deny"
+    assert [reason["rule"] for reason in denied["reasons"]] == ["gate.customer_erased"]
+    profile = client.get(f"/v1/customers/{reachable}", headers=crm)
+    assert profile.status_code == 410
+    assert profile.json()["type"] == "urn:consent-gate:problem:customer-erased"
+
+
+def test_erasure_destroys_the_key_and_the_contact_points(
+    client: TestClient, admin: dict[str, str], reachable: str, engine: Engine
+) -> None:
+    assert client.delete(f"/v1/customers/{reachable}", headers=admin).status_code == 200
+    with engine.connect() as conn:
+        row = conn.execute(
+            select(customers.c.pk, customers.c.wrapped_key, customers.c.pii, customers.c.erased_at)
+            .where(customers.c.external_id == reachable)
+        ).one()  # fmt: skip
+        points = conn.execute(
+            select(func.count()).where(contact_points.c.customer_pk == row.pk)
+        ).scalar_one()
+        entry = conn.execute(
+            select(audit_entries.c.actor_role, audit_entries.c.action)
+            .where(audit_entries.c.subject == f"customer:{reachable}")
+            .order_by(audit_entries.c.seq.desc())
+            .limit(1)
+        ).one()  # fmt: skip
+    assert (row.wrapped_key, row.pii, points) == (None, None, 0)
+    assert row.erased_at is not None
+    assert entry.actor_role == "admin"
+    assert entry.action == "customer.erased"
+
+
+def test_an_erased_id_cannot_be_erased_again_nor_re_created(
+    client: TestClient, crm: dict[str, str], admin: dict[str, str], reachable: str
+) -> None:
+    assert client.delete(f"/v1/customers/{reachable}", headers=admin).status_code == 200
+    again = client.delete(f"/v1/customers/{reachable}", headers=admin)
+    assert again.status_code == 410
+    assert again.json()["type"] == "urn:consent-gate:problem:customer-erased"
+    body = {"jurisdictions": ["US-NY"], "contact_points": {"email": [EMAIL]}}
+    recreated = client.put(f"/v1/customers/{reachable}", json=body, headers=crm)
+    assert recreated.status_code == 410
+
+
+def test_erasing_an_unknown_customer_is_404(client: TestClient, admin: dict[str, str]) -> None:
+    response = client.delete(f"/v1/customers/nobody-{uuid.uuid4().hex[:8]}", headers=admin)
+    assert response.status_code == 404
+    assert response.json()["type"] == "urn:consent-gate:problem:customer-not-found"
+
+
+def test_a_customer_may_erase_their_own_record_only(
+    client: TestClient, crm: dict[str, str], reachable: str, engine: Engine
+) -> None:
+    with transaction(engine) as conn:
+        key = create_key(conn, "portal", Role.CUSTOMER, datetime.now(UTC), customer_id=reachable)
+    others = f"E-{uuid.uuid4().hex[:10]}"
+    assert client.delete(f"/v1/customers/{others}", headers=bearer(key)).status_code == 403
+    assert client.delete(f"/v1/customers/{reachable}", headers=bearer(key)).status_code == 200
+    assert check(client, crm, reachable)["decision"] == "deny"
+
+
+@pytest.mark.parametrize("role", ["crm_service", "compliance_officer"])
+def test_other_roles_may_not_erase(
+    client: TestClient, api_keys: dict[str, str], crm: dict[str, str], reachable: str, role: str
+) -> None:
+    response = client.delete(f"/v1/customers/{reachable}", headers=bearer(api_keys[role]))
+    assert response.status_code == 403
+    assert check(client, crm, reachable)["decision"] == "allow"
