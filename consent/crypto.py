@@ -44,13 +44,16 @@ class DataKey:
 class KeyRing:
     """Holds the keys derived from the master key; never logs or exposes them."""
 
-    __slots__ = ("_lookup_key", "_wrap_key")
+    __slots__ = ("_lookup_key", "_request_key", "_wrap_key")
 
     def __init__(self, master_key: bytes) -> None:
         if len(master_key) < 32:
             raise ValueError("the master key must be at least 32 bytes")
         self._wrap_key = _derive(master_key, b"consent-gate/v1/wrap")
         self._lookup_key = _derive(master_key, b"consent-gate/v1/lookup")
+        self._request_key = hmac.new(
+            _derive(master_key, b"consent-gate/v1/request"), digestmod=hashlib.sha256
+        )
 
     def __repr__(self) -> str:
         return "KeyRing(<redacted>)"
@@ -62,6 +65,12 @@ class KeyRing:
 
     def unwrap(self, wrapped: bytes) -> DataKey:
         return DataKey(aes_key_unwrap(self._wrap_key, wrapped))
+
+    def request_seal(self, value: str) -> str:
+        """A keyed digest (HMAC-SHA256, hex) of a value a stored request hash must not reveal."""
+        mac = self._request_key.copy()  # keyed once: a copy skips hashing the key each time
+        mac.update(value.encode())
+        return mac.hexdigest()
 
     def lookup_hash(self, kind: str, normalised: str) -> bytes:
         """HMAC-SHA256 of a normalised identifier, domain-separated by its kind."""

@@ -6,6 +6,7 @@ other, and the answer leaves only after the commit: a decision the caller sees i
 """
 
 import hashlib
+from collections.abc import Callable
 from concurrent.futures import Future
 from dataclasses import dataclass
 from datetime import datetime, timedelta
@@ -81,15 +82,24 @@ class CheckCommand:
     exception: LegalException | None = None
     data_categories: frozenset[DataCategory] = frozenset()
 
-    def request_hash(self) -> str:
-        """What "the same request" means for an idempotency key: the body as sent."""
+    def request_hash(self, seal: Callable[[str], str] | None = None) -> str:
+        """What "the same request" means for an idempotency key: the body as sent.
+
+        The hash is stored with the check, beside every other field of the body; with the
+        destination in clear it would give the destination away to a search of phone numbers
+        or known e-mail addresses. So it enters as ``seal(destination)``, a keyed digest.
+        Without ``seal``: the hash as recorded before, which a retry may still have to match.
+        """
+        destination = self.destination
+        if seal is not None and destination is not None:
+            destination = seal(destination)
         body: dict[str, object] = {
             "customer_id": self.customer_id,
             "channel": self.channel,
             "purpose": self.purpose,
             "source": self.source,
             "campaign_id": self.campaign_id,
-            "destination": self.destination,
+            "destination": destination,
             "send_at": instant(self.send_at),
             "dry_run": self.dry_run,
         }
@@ -161,13 +171,13 @@ class Gate:
 
     def _steps(self, command: CheckCommand, actor: Actor, now: datetime) -> CheckSteps:
         """The check as a sequence of store requests; the runners perform them (sans-IO)."""
-        request_hash = command.request_hash()
+        request_hash = command.request_hash(self._keyring.request_seal)
         begun: tuple[CustomerState | None, PriorCheck | None] = yield Begin(
             command.customer_id, actor.name, command.idempotency_key
         )
         state, prior = begun
         if prior is not None:
-            return _replay(prior, request_hash)
+            return _replay(prior, request_hash, command)
         send_at = _not_before(command.send_at, now)
         reasons: tuple[Reason, ...] = ()
         earliest = valid_until = None
@@ -283,8 +293,9 @@ def _not_before(send_at: datetime | None, now: datetime) -> datetime:
     return send_at if send_at is not None and send_at > now else now
 
 
-def _replay(prior: PriorCheck, request_hash: str) -> CheckResult:
-    if prior.request_hash != request_hash:
+def _replay(prior: PriorCheck, request_hash: str, command: CheckCommand) -> CheckResult:
+    # A check recorded before destinations were sealed holds the plain hash.
+    if prior.request_hash != request_hash and prior.request_hash != command.request_hash():
         raise IdempotencyConflictError(
             "this Idempotency-Key was already used for a different request"
         )
