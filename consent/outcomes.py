@@ -70,6 +70,11 @@ def recorded_check(engine: Engine, check_id: str) -> dict[str, Any]:
         stored = check_rows.by_id(conn, check_id)
     if stored is None:
         raise CheckNotFoundError(f"no check {check_id}")
+    return check_document(stored)
+
+
+def check_document(stored: check_rows.StoredCheck) -> dict[str, Any]:
+    """A stored check as ``GET /v1/checks/{id}`` shows it."""
     outcome = _recorded_outcome(stored) if stored.outcome else None
     return {**json.loads(stored.response), "audit_entry_id": stored.audit_seq, "outcome": outcome}
 
@@ -82,7 +87,8 @@ def _early(outcome: str, at: datetime | None, stored: check_rows.StoredCheck) ->
 def _recorded_outcome(stored: check_rows.StoredCheck) -> dict[str, Any]:
     outcome = stored.outcome or ""
     early = _early(outcome, stored.outcome_at, stored)
-    return _outcome_document(stored.id, outcome, stored.outcome_at, stored.outcome_late, early)
+    document = _outcome_document(stored.id, outcome, stored.outcome_at, stored.outcome_late, early)
+    return {**document, "audit_entry_id": stored.outcome_audit_seq}
 
 
 def _outcome_document(

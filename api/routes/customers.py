@@ -29,6 +29,7 @@ from consent.customers import (
     read_profile,
     upsert_customer,
 )
+from consent.exports import export_customer
 from consent.preferences import ChannelPreference, Limit, QuietHours, preference_to_json
 from consent.revocations import revocation_history
 from consent.state import relationship_to_json
@@ -87,6 +88,26 @@ def get_customer(
         **_profile_document(view),
         # STOP replies and do-not-call requests, oldest received first.
         "revocations": [r.document() for r in revocations],
+    }
+
+
+@router.get("/{customer_id}/export")
+def export_customer_data(
+    customer_id: CustomerPath, caller: CurrentCaller, svc: ServicesDep
+) -> dict[str, Any]:
+    """Everything held about the customer, in one document (GDPR Art 15 and 20): the
+    profile as `GET /v1/customers/{id}` shows it, and every check decided for them, each as
+    `GET /v1/checks/{id}` shows it, by send time. The export is audited
+    (`customer.exported`); `audit_entry_id` is its entry."""
+    now = utc_now()
+    with transaction(svc.engine) as conn:
+        export = export_customer(conn, svc.keyring, customer_id, actor_of(caller), now)
+    return {
+        **_profile_document(export.profile),
+        "revocations": [r.document() for r in export.revocations],
+        "checks": export.checks,
+        "exported_at": instant(now),
+        "audit_entry_id": export.audit_entry_id,
     }
 
 

@@ -30,6 +30,7 @@ class StoredCheck:
     outcome_at: datetime | None
     outcome_late: bool | None
     audit_seq: int
+    outcome_audit_seq: int | None
 
 
 _STORED = (
@@ -46,6 +47,7 @@ _STORED = (
     checks.c.outcome_at,
     checks.c.outcome_late,
     checks.c.audit_seq,
+    checks.c.outcome_audit_seq,
 )
 
 
@@ -63,6 +65,16 @@ def by_id(conn: Connection, check_id: str) -> StoredCheck | None:
         return None
     row = conn.execute(select(*_STORED).where(checks.c.id == check_id)).one_or_none()
     return _stored(row) if row is not None else None
+
+
+def of_customer(conn: Connection, customer_pk: int) -> list[StoredCheck]:
+    """Every check recorded for the customer, by send time."""
+    rows = conn.execute(
+        select(*_STORED)
+        .where(checks.c.customer_pk == customer_pk)
+        .order_by(checks.c.send_at, checks.c.id)
+    )
+    return [_stored(row) for row in rows]
 
 
 def record_outcome(

@@ -110,6 +110,14 @@ def test_full_gate_flow_over_the_api(client: TestClient, crm: dict[str, str]) ->
     assert outcome.json()["late"] is False
     recorded = client.get(f"/v1/checks/{allowed['check_id']}", headers=crm).json()
     assert recorded["outcome"]["outcome"] == "cancelled"
+    # The outcome's own audit entry, as first answered, when read back and when reported again.
+    entry = outcome.json()["audit_entry_id"]
+    assert entry > recorded["audit_entry_id"]
+    assert recorded["outcome"]["audit_entry_id"] == entry
+    again = client.post(
+        f"/v1/checks/{allowed['check_id']}/outcome", json={"outcome": "cancelled"}, headers=crm
+    )
+    assert again.json() == outcome.json()
     assert check(client, crm, customer_id=customer_id)["decision"] == "allow"
 
 

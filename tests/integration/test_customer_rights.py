@@ -1,6 +1,9 @@
-"""`DELETE /v1/customers/{id}`: the right to erasure (GDPR Art 17) over the API, on both
-stores. The data key goes, so nothing of the customer's contact details can be read again,
-in their row or in the audit log; every later check is denied; the id stays taken."""
+"""A customer's rights over the API, on both stores.
+
+`DELETE /v1/customers/{id}`, erasure (GDPR Art 17): the data key goes, so nothing of the
+customer's contact details can be read again, in their row or in the audit log; every later
+check is denied; the id stays taken. `GET /v1/customers/{id}/export`, access and
+portability (Art 15, 20): the profile and every check decided for them, audited."""
 
 import uuid
 from datetime import UTC, datetime
@@ -126,3 +129,68 @@ def test_other_roles_may_not_erase(
     response = client.delete(f"/v1/customers/{reachable}", headers=bearer(api_keys[role]))
     assert response.status_code == 403
     assert check(client, crm, reachable)["decision"] == "allow"
+
+
+# --- the export: GET /v1/customers/{id}/export ----------------------------------------------
+
+
+def test_the_export_holds_the_profile_and_every_check_with_its_outcome(
+    client: TestClient, crm: dict[str, str], api_keys: dict[str, str], reachable: str
+) -> None:
+    body = {"customer_id": reachable, "channel": "email", "purpose": "marketing",
+            "source": "campaign"}  # fmt: skip
+    sent = client.post("/v1/checks", json=body, headers={**crm, "Idempotency-Key": "x1"}).json()
+    outcome = {"outcome": "sent"}
+    path = f"/v1/checks/{sent['check_id']}/outcome"
+    assert client.post(path, json=outcome, headers=crm).status_code == 200
+    officer = bearer(api_keys["compliance_officer"])
+    response = client.get(f"/v1/customers/{reachable}/export", headers=officer)
+    assert response.status_code == 200, response.text
+    export = response.json()
+    assert export["contact_points"] == {"email": [EMAIL]}
+    assert export["birth_date"] == "1980-05-17"
+    # The fixture's dry run, then the check sent: each as GET /v1/checks/{id} shows it.
+    assert [check["dry_run"] for check in export["checks"]] == [True, False]
+    recorded = client.get(f"/v1/checks/{sent['check_id']}", headers=crm).json()
+    assert export["checks"][1] == recorded
+    assert export["checks"][1]["outcome"]["outcome"] == "sent"
+    assert export["audit_entry_id"] > recorded["audit_entry_id"]  # logged after the check
+
+
+def test_the_export_is_audited_with_who_took_it(
+    client: TestClient, api_keys: dict[str, str], reachable: str, engine: Engine
+) -> None:
+    officer = bearer(api_keys["compliance_officer"])
+    export = client.get(f"/v1/customers/{reachable}/export", headers=officer).json()
+    with engine.connect() as conn:
+        entry = conn.execute(
+            select(audit_entries.c.action, audit_entries.c.actor_role)
+            .where(audit_entries.c.seq == export["audit_entry_id"])
+        ).one()  # fmt: skip
+    assert (entry.action, entry.actor_role) == ("customer.exported", "compliance_officer")
+
+
+def test_a_customer_may_export_their_own_record_only(
+    client: TestClient, reachable: str, engine: Engine
+) -> None:
+    with transaction(engine) as conn:
+        key = create_key(conn, "portal", Role.CUSTOMER, datetime.now(UTC), customer_id=reachable)
+    mine = client.get(f"/v1/customers/{reachable}/export", headers=bearer(key))
+    assert mine.status_code == 200
+    other = client.get(f"/v1/customers/E-{uuid.uuid4().hex[:10]}/export", headers=bearer(key))
+    assert other.status_code == 403
+
+
+def test_a_crm_service_may_not_export(
+    client: TestClient, crm: dict[str, str], reachable: str
+) -> None:
+    assert client.get(f"/v1/customers/{reachable}/export", headers=crm).status_code == 403
+
+
+def test_an_erased_customer_has_nothing_to_export(
+    client: TestClient, admin: dict[str, str], reachable: str
+) -> None:
+    assert client.delete(f"/v1/customers/{reachable}", headers=admin).status_code == 200
+    response = client.get(f"/v1/customers/{reachable}/export", headers=admin)
+    assert response.status_code == 410
+    assert response.json()["type"] == "urn:consent-gate:problem:customer-erased"
