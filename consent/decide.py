@@ -432,6 +432,17 @@ def facts_for(
     )
 
 
+def refusals_standing(state: CustomerState, req: ContactRequest) -> tuple[Reason, ...]:
+    """The customer's own choices that stand against this contact now: an opt-out or an
+    inbound-only direction (the channel's or ``any``'s), a withdrawal or an objection, a
+    STOP. Asked of a contact allowed earlier when it is reported sent."""
+    return tuple(
+        reason
+        for check in (_channel_choice, _purpose_choice, _revoked)
+        for reason in check(state, req, ())
+    )
+
+
 def reasons_against(
     state: CustomerState, req: ContactRequest, history: Sequence[Reservation], engine: PolicyEngine
 ) -> tuple[Reason, ...]:

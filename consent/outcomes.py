@@ -12,16 +12,17 @@ import json
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Engine
+from sqlalchemy import Connection, Engine
 
 from audit.entry import Actor, AuditEntry
 from audit.log import append
 from consent.answers import instant
+from consent.decide import ContactRequest, refusals_standing
 from consent.errors import CheckNotFoundError, OutcomeConflictError
 from consent.store import checks as check_rows
-from consent.store.customers import lock_customer
+from consent.store.customers import load_state, lock_customer
 from consent.store.database import read_transaction, transaction
-from policy.vocabulary import Decision
+from policy.vocabulary import Channel, Decision, Purpose, Source
 
 RELEASING = ("failed", "cancelled")
 
@@ -48,18 +49,28 @@ def record_outcome(
             )
         late = outcome == "sent" and stored.valid_until is not None and now > stored.valid_until
         release = outcome in RELEASING
-        document = _outcome_document(check_id, outcome, now, late, _early(outcome, now, stored))
-        customer_id = json.loads(stored.response)["customer_id"]
+        response = json.loads(stored.response)
+        refusals = _refusals(conn, response, now) if outcome == "sent" else []
+        document = _outcome_document(
+            check_id, outcome, now, late, _early(outcome, now, stored), bool(refusals)
+        )
         entry = AuditEntry.new(
             at=now,
             actor=actor,
             action="check.outcome",
-            subject=f"customer:{customer_id}",
-            payload={**document, "slot_released": release},
+            subject=f"customer:{response['customer_id']}",
+            payload={**document, "slot_released": release, "refusals": refusals},
         )
         seq = append(conn, entry)
         check_rows.record_outcome(
-            conn, check_id, outcome, now, late=late, release=release, audit_seq=seq
+            conn,
+            check_id,
+            outcome,
+            now,
+            late=late,
+            refused=bool(refusals),
+            release=release,
+            audit_seq=seq,
         )
     return {**document, "audit_entry_id": seq}
 
@@ -87,12 +98,37 @@ def _early(outcome: str, at: datetime | None, stored: check_rows.StoredCheck) ->
 def _recorded_outcome(stored: check_rows.StoredCheck) -> dict[str, Any]:
     outcome = stored.outcome or ""
     early = _early(outcome, stored.outcome_at, stored)
-    document = _outcome_document(stored.id, outcome, stored.outcome_at, stored.outcome_late, early)
+    document = _outcome_document(
+        stored.id, outcome, stored.outcome_at, stored.outcome_late, early, stored.outcome_refused
+    )
     return {**document, "audit_entry_id": stored.outcome_audit_seq}
 
 
+def _refusals(conn: Connection, response: dict[str, Any], now: datetime) -> list[str]:
+    """The rules of the customer's own choices that stand against a contact reported sent
+    now: they withdrew, objected, opted out or said STOP after it was allowed, or were
+    erased. A data use (no channel) is not judged: its exception is not kept with it."""
+    if response["channel"] is None:
+        return []
+    state = load_state(conn, response["customer_id"], lock=False)
+    if state is None or state.erased:
+        return ["gate.customer_erased"]
+    request = ContactRequest(
+        channel=Channel(response["channel"]),
+        purpose=Purpose(response["purpose"]),
+        source=Source(response["source"]),
+        send_at=now,
+    )
+    return [reason.rule for reason in refusals_standing(state, request)]
+
+
 def _outcome_document(
-    check_id: str, outcome: str, at: datetime | None, late: bool | None, early: bool
+    check_id: str,
+    outcome: str,
+    at: datetime | None,
+    late: bool | None,
+    early: bool,
+    after_refusal: bool | None,
 ) -> dict[str, Any]:
     return {
         "check_id": check_id,
@@ -100,4 +136,5 @@ def _outcome_document(
         "recorded_at": instant(at),
         "late": bool(late),
         "early": early,
+        "after_refusal": bool(after_refusal),
     }

@@ -143,6 +143,12 @@ class OutcomeOut(BaseModel):
         description="sent before the send_at the decision was for, so at a time the rules "
         "were not judged at",
     )
+    after_refusal: bool = Field(
+        default=False,
+        description="sent when the customer had, since the decision, withdrawn or objected "
+        "to the purpose, opted out of the channel (or of every channel), asked to be "
+        "contacted only inbound, said STOP, or been erased, as known when it was reported",
+    )
     audit_entry_id: int | None = None
 
 

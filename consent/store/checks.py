@@ -31,6 +31,7 @@ class StoredCheck:
     outcome_late: bool | None
     audit_seq: int
     outcome_audit_seq: int | None
+    outcome_refused: bool | None
 
 
 _STORED = (
@@ -48,6 +49,7 @@ _STORED = (
     checks.c.outcome_late,
     checks.c.audit_seq,
     checks.c.outcome_audit_seq,
+    checks.c.outcome_refused,
 )
 
 
@@ -84,6 +86,7 @@ def record_outcome(
     at: datetime,
     *,
     late: bool,
+    refused: bool,
     release: bool,
     audit_seq: int,
 ) -> None:
@@ -91,6 +94,7 @@ def record_outcome(
         "outcome": outcome,
         "outcome_at": at,
         "outcome_late": late,
+        "outcome_refused": refused,
         "outcome_audit_seq": audit_seq,
     }
     if release:

@@ -136,6 +136,8 @@ checks = Table(
     Column("outcome_at", UTCDateTime, nullable=True),
     Column("outcome_late", Boolean, nullable=True),
     Column("outcome_audit_seq", SequenceNumber, nullable=True),
+    # A sent outcome reported when the customer's own choices stood against the contact.
+    Column("outcome_refused", Boolean, nullable=True),
     UniqueConstraint("caller", "idempotency_key"),
     # The gate's reservation read, answered from the index alone (migration 0003).
     Index(
