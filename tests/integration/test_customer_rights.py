@@ -46,6 +46,12 @@ def reachable(client: TestClient, crm: dict[str, str]) -> str:
     return customer_id
 
 
+def portal_key(engine: Engine, customer_id: str) -> str:
+    """A customer key bound to ``customer_id``, as a self-service portal holds."""
+    with transaction(engine) as conn:
+        return create_key(conn, "portal", Role.CUSTOMER, datetime.now(UTC), customer_id=customer_id)
+
+
 def check(client: TestClient, crm: dict[str, str], customer_id: str) -> dict:
     body = {"customer_id": customer_id, "channel": "email", "purpose": "marketing",
             "source": "campaign", "dry_run": True}  # fmt: skip
@@ -114,8 +120,7 @@ def test_erasing_an_unknown_customer_is_404(client: TestClient, admin: dict[str,
 def test_a_customer_may_erase_their_own_record_only(
     client: TestClient, crm: dict[str, str], reachable: str, engine: Engine
 ) -> None:
-    with transaction(engine) as conn:
-        key = create_key(conn, "portal", Role.CUSTOMER, datetime.now(UTC), customer_id=reachable)
+    key = portal_key(engine, reachable)
     others = f"E-{uuid.uuid4().hex[:10]}"
     assert client.delete(f"/v1/customers/{others}", headers=bearer(key)).status_code == 403
     assert client.delete(f"/v1/customers/{reachable}", headers=bearer(key)).status_code == 200
@@ -173,8 +178,7 @@ def test_the_export_is_audited_with_who_took_it(
 def test_a_customer_may_export_their_own_record_only(
     client: TestClient, reachable: str, engine: Engine
 ) -> None:
-    with transaction(engine) as conn:
-        key = create_key(conn, "portal", Role.CUSTOMER, datetime.now(UTC), customer_id=reachable)
+    key = portal_key(engine, reachable)
     mine = client.get(f"/v1/customers/{reachable}/export", headers=bearer(key))
     assert mine.status_code == 200
     other = client.get(f"/v1/customers/E-{uuid.uuid4().hex[:10]}/export", headers=bearer(key))
