@@ -75,6 +75,8 @@ def _min_age_for(table: _AgeTable, default: int | None, places: frozenset[str]) 
 
 
 def _age_in(table: Mapping[str, int], code: str) -> int | None:
+    if not is_valid_code(code, allow_groups=True):
+        return None  # no place: the engine reports it (policy.unknown_jurisdiction)
     covering = expand((code,))
     own = [table[place] for place in covering - GROUPS if place in table]
     if own:

@@ -87,6 +87,14 @@ def test_a_place_outside_the_eea_does_not_raise_the_age(policy: PolicyEngine) ->
     assert E_MARKETING not in rule_ids(policy, email({"BE", "US-CA"}, 13))
 
 
+def test_a_code_that_names_no_place_does_not_hide_the_age(policy: PolicyEngine) -> None:
+    # The unknown code denies on its own; the age is still judged, without a policy error.
+    assert rule_ids(policy, email({"DE", "ZZ"}, 15)) == {
+        "policy.unknown_jurisdiction",
+        E_MARKETING,
+    }
+
+
 def test_an_outermost_region_takes_its_states_age(policy: PolicyEngine) -> None:
     # Guadeloupe is France in the EU: 15, not the EEA's 16.
     assert E_MARKETING not in rule_ids(policy, email("GP", 15))
