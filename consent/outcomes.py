@@ -17,7 +17,7 @@ from sqlalchemy import Connection, Engine
 from audit.entry import Actor, AuditEntry
 from audit.log import append
 from consent.answers import instant
-from consent.decide import ContactRequest, refusals_standing
+from consent.decide import ContactRequest, erased_customer, refusals_standing
 from consent.errors import CheckNotFoundError, OutcomeConflictError
 from consent.store import checks as check_rows
 from consent.store.customers import load_state, lock_customer
@@ -112,7 +112,7 @@ def _refusals(conn: Connection, response: dict[str, Any], now: datetime) -> list
         return []
     state = load_state(conn, response["customer_id"], lock=False)
     if state is None or state.erased:
-        return ["gate.customer_erased"]
+        return [erased_customer().rule]
     request = ContactRequest(
         channel=Channel(response["channel"]),
         purpose=Purpose(response["purpose"]),

@@ -74,6 +74,8 @@ def clear_of(*names: str, source_date: date = date(2000, 1, 1)) -> dict[str, Lis
 
 
 OPTED_IN = PreferenceStatus.OPTED_IN
+# The data uses a check names without a channel.
+DATA_USES = (Purpose.PROFILING, Purpose.SHARE_AFFILIATES, Purpose.SHARE_THIRD_PARTIES)
 
 
 @dataclass(frozen=True)

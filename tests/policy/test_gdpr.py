@@ -15,6 +15,7 @@ from policy.facts import ConsentFact, Facts, Relationship
 from policy.jurisdictions import EEA_EFTA_STATES, EU_MEMBER_STATES
 from policy.vocabulary import Channel, ConsentStatus, LegalException, Purpose
 from tests.policy.factories import (
+    DATA_USES,
     OPTED_IN,
     SEND_AT,
     bought,
@@ -28,7 +29,6 @@ from tests.policy.factories import (
 CALLS = "eprivacy.art13_3.marketing_calls"
 LGTEL = "lgtel.art66_1_b.marketing_calls"
 SECOND = timedelta(seconds=1)
-DATA_USES = (Purpose.PROFILING, Purpose.SHARE_AFFILIATES, Purpose.SHARE_THIRD_PARTIES)
 
 
 def rule_ids(policy: PolicyEngine, facts: Facts) -> list[str]:

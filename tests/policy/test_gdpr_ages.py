@@ -13,6 +13,7 @@ from policy.jurisdictions import EEA_EFTA_STATES, EU_MEMBER_STATES
 from policy.kinds.consents import AgeParams
 from policy.vocabulary import Channel, ConsentStatus, Purpose
 from tests.policy.factories import (
+    DATA_USES,
     OPTED_IN,
     SEND_AT,
     bought,
@@ -25,7 +26,6 @@ CALLS = "eprivacy.art13_3.marketing_calls"
 AUTOMATED = "eprivacy.art13_1.automated_calls"
 ROBINSON = "lopdgdd.art23.lista_robinson"
 ROBINSON_POST = "lopdgdd.art23.lista_robinson_post"
-DATA_USES = (Purpose.PROFILING, Purpose.SHARE_AFFILIATES, Purpose.SHARE_THIRD_PARTIES)
 
 # Each state's age under Art 8(1), from the national acts (gdpr.toml's header cites them).
 AGE_OF_CONSENT = {

@@ -10,6 +10,7 @@ from policy.engine import PolicyEngine
 from policy.facts import ConsentFact, Facts
 from policy.vocabulary import Channel, ConsentStatus, LegalException, Purpose
 from tests.policy.factories import (
+    DATA_USES,
     OPTED_IN,
     SEND_AT,
     granted,
@@ -20,7 +21,6 @@ from tests.policy.factories import (
 )
 
 SECOND = timedelta(seconds=1)
-DATA_USES = (Purpose.PROFILING, Purpose.SHARE_AFFILIATES, Purpose.SHARE_THIRD_PARTIES)
 
 
 def consent_rule(purpose: Purpose) -> str:
