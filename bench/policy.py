@@ -2,7 +2,7 @@
 as a pycasbin ABAC model, in the same run (run by hand: python -m bench.policy).
 
 Both judge the same random facts: customers in the EU, Spain, the US (New York, Texas,
-Florida, Maryland, Oklahoma) and Canada; every channel and purpose; consents granted,
+Florida, Maryland, Oklahoma, Mississippi) and Canada; every channel and purpose; consents granted,
 withdrawn or objected, written or not, expired, given later, at known and unknown ages, on
 consent or on another legal basis; purchases and inquiries at every recency; GLBA and FCRA
 notices; Lista Robinson and do-not-call copies listed, clear, missing or stale; STOP
@@ -16,8 +16,8 @@ has its own), each an ``eval()`` of a condition on the request's attributes; one
 per line, since the gate reports every rule that denies. casbin compares flat values only,
 so ``subject_of`` precomputes in Python only what it cannot do itself: the expanded
 jurisdiction codes (EU, EEA), times as epoch seconds, the seconds since local midnight in
-each zone the customer may be in (over all of them, and over those where it is a weekday
-or a weekend day), whole calendar months since the last purchase, inquiry
+each zone the customer may be in (over all of them, and over those where it is a weekday,
+a weekend day, a Sunday or not a Sunday), whole calendar months since the last purchase, inquiry
 and annual-notice delivery (calendar months clamp to the month's end), the first notice
 delivery at or before send time, a list copy's age in days and its state, the latest
 phone/SMS revocation, and the busiest rolling 24 hours of phone/SMS contacts for the
@@ -182,12 +182,17 @@ def _not_listed(scope: str, exempt: str, list_state: str, stale: str = "") -> di
     return found
 
 
-def _outside_weekly_hours(weekdays: tuple[float, float], weekends: tuple[float, float]) -> str:
-    """Outside the day's hours in some zone (weekday or weekend hours by its local day), in
-    hours since midnight; no zone known fails closed."""
+def _outside_weekly_hours(**hours: tuple[float, float] | None) -> str:
+    """Outside the day's hours in some zone, in hours since midnight, each keyword a group
+    of days (``weekday``, ``weekend``, ``sunday``, ``not_sunday``: the zones whose local day
+    is in it) and its window, or None for no calls on those days; no zone known fails
+    closed."""
     inside = " and ".join(
-        f"r.sub.{day}_earliest >= {opens * 3600} and r.sub.{day}_latest < {closes * 3600}"
-        for day, (opens, closes) in (("weekday", weekdays), ("weekend", weekends))
+        f"r.sub.{days}_latest < 0"
+        if window is None
+        else f"r.sub.{days}_earliest >= {window[0] * 3600} and r.sub.{days}_latest < "
+        f"{window[1] * 3600}"
+        for days, window in hours.items()
     )
     return f"(r.sub.local_earliest < 0 or not ({inside}))"
 
@@ -252,7 +257,7 @@ CONDITIONS: dict[str, str] = {
     + _consent_missing(_USABLE, _bought_or_asked(24, 6)),
     "crtc.calling_hours": _scope("CA", _PHONE_ONLY, _MARKETING, 20080930)
     + " and "
-    + _outside_weekly_hours((9, 21.5), (10, 18)),
+    + _outside_weekly_hours(weekday=(9, 21.5), weekend=(10, 18)),
     **{
         f"crtc.national_dncl{suffix}": condition
         for suffix, condition in _not_listed(
@@ -361,6 +366,12 @@ CONDITIONS: dict[str, str] = {
     "us_md.calling_hours": _scope("US-MD", _PHONE, _MARKETING, 20240101)
     + " and "
     + _outside_hours(8, 20),
+    "us_tx.calling_hours": _scope("US-TX", _PHONE, _MARKETING, 20090401)
+    + " and "
+    + _outside_weekly_hours(not_sunday=(9, 21), sunday=(12, 21)),
+    "us_ms.calling_hours": _scope("US-MS", _PHONE, _MARKETING, 20030701)
+    + " and "
+    + _outside_weekly_hours(not_sunday=(8, 20), sunday=None),
     "us_fl.calls_per_24h": _scope("US-FL", _PHONE, _MARKETING, 20210701)
     + " and r.sub.calls_24h >= 3",
     "us_ok.calls_per_24h": _scope("US-OK", _PHONE, _MARKETING, 20221101)
@@ -429,6 +440,10 @@ class Subject:
     weekday_latest: float
     weekend_earliest: float
     weekend_latest: float
+    sunday_earliest: float  # and over the zones where it is a Sunday, and where it is not
+    sunday_latest: float
+    not_sunday_earliest: float
+    not_sunday_latest: float
     ca_dncl: str  # Canada's National DNCL copy, as national_dnc
     ca_dncl_age: int
 
@@ -440,8 +455,10 @@ def subject_of(facts: Facts) -> Subject:
     earliest, latest = _local_seconds(send_at, facts.time_zones)
     national = facts.lists.get("national_dnc")
     canadian = facts.lists.get("ca_national_dncl")
-    weekday = _local_seconds_on(send_at, facts.time_zones, weekend=False)
-    weekend = _local_seconds_on(send_at, facts.time_zones, weekend=True)
+    weekday = _local_seconds_on(send_at, facts.time_zones, _MONDAY_TO_FRIDAY)
+    weekend = _local_seconds_on(send_at, facts.time_zones, _SATURDAY_AND_SUNDAY)
+    sunday = _local_seconds_on(send_at, facts.time_zones, _SUNDAY)
+    not_sunday = _local_seconds_on(send_at, facts.time_zones, _MONDAY_TO_SATURDAY)
     return Subject(
         places=expand(facts.jurisdictions),
         channel=str(facts.channel or ""),
@@ -488,6 +505,10 @@ def subject_of(facts: Facts) -> Subject:
         weekday_latest=weekday[1],
         weekend_earliest=weekend[0],
         weekend_latest=weekend[1],
+        sunday_earliest=sunday[0],
+        sunday_latest=sunday[1],
+        not_sunday_earliest=not_sunday[0],
+        not_sunday_latest=not_sunday[1],
         ca_dncl=_list_state(canadian),
         ca_dncl_age=_copy_age(canadian, send_at),
     )
@@ -592,13 +613,19 @@ def _local_seconds(send_at: datetime, zones: Sequence[str]) -> tuple[float, floa
     return min(seconds), max(seconds)
 
 
+_MONDAY_TO_FRIDAY = frozenset(range(5))  # date.weekday() numbers
+_SATURDAY_AND_SUNDAY = frozenset({5, 6})
+_SUNDAY = frozenset({6})
+_MONDAY_TO_SATURDAY = frozenset(range(6))
+
+
 def _local_seconds_on(
-    send_at: datetime, zones: Sequence[str], weekend: bool
+    send_at: datetime, zones: Sequence[str], days: frozenset[int]
 ) -> tuple[float, float]:
-    """Earliest and latest seconds since local midnight over the zones where the local day
-    is (not) a Saturday or Sunday; 86400 and -1 when there is no such zone."""
+    """Earliest and latest seconds since local midnight over the zones whose local day is
+    one of ``days``; 86400 and -1 when there is no such zone."""
     locals_ = [send_at.astimezone(ZoneInfo(zone)) for zone in zones]
-    picked = [local for local in locals_ if (local.weekday() >= 5) == weekend]
+    picked = [local for local in locals_ if local.weekday() in days]
     if not picked:
         return 86_400.0, -1.0
     seconds = [
@@ -617,7 +644,7 @@ def _copy_age(copy: ListFact | None, send_at: datetime) -> int:
 _PLACES: tuple[tuple[str, ...], ...] = (
     ("FR",), ("DE",), ("ES",), ("ES",), ("ES",), ("ES",), ("US-NY",), ("US-TX",), ("US-FL",),
     ("US-FL",), ("US-MD",), ("US-MD",), ("US-OK",), ("US-OK",), ("CA",), ("CA",),
-    ("US-FL", "US-NY"), ("BE",), ("BE", "DE"),
+    ("US-FL", "US-NY"), ("BE",), ("BE", "DE"), ("US-MS",),
 )  # fmt: skip
 _ZONES = {
     "FR": ("Europe/Paris",),
@@ -629,6 +656,7 @@ _ZONES = {
     "US-FL": ("America/New_York", "America/Chicago"),
     "US-MD": ("America/New_York",),
     "US-OK": ("America/Chicago",),
+    "US-MS": ("America/Chicago",),
     "CA": ("America/Toronto", "America/Vancouver", "America/Halifax"),
 }
 _PURPOSES = (

@@ -28,13 +28,15 @@ class Weekday(StrEnum):
 
 WEEKDAYS = tuple(Weekday)
 _OPENS, _CLOSES = 0, 1  # the two edges of a day's window, as ``window`` returns them
-_Window = Annotated[tuple[LocalTime, LocalTime], Strict(False)]
-_OnDays = Annotated[dict[Annotated[Weekday, Strict(False)], _Window], Strict(False)]
+_Hours = Annotated[tuple[LocalTime, LocalTime], Strict(False)]
+_Closed = Annotated[tuple[()], Strict(False)]  # ``[]`` in a pack: no calls that day
+_OnDays = Annotated[dict[Annotated[Weekday, Strict(False)], _Hours | _Closed], Strict(False)]
 
 
 class LocalHoursParams(Params):
     """Contacts only from ``start`` up to (not including) ``end``, local time; on a day that
-    ``on_days`` names, within that day's window instead (the CRTC's weekend hours)."""
+    ``on_days`` names, within that day's window instead (the CRTC's weekend hours), or not
+    at all where its window is empty (Mississippi's Sundays)."""
 
     start: LocalTime
     end: LocalTime
@@ -42,16 +44,18 @@ class LocalHoursParams(Params):
 
     @model_validator(mode="after")
     def _start_before_end(self) -> "LocalHoursParams":
-        for start, end in ((self.start, self.end), *self.on_days.values()):
-            if not start < end:
+        for window in ((self.start, self.end), *self.on_days.values()):
+            if window and not window[_OPENS] < window[_CLOSES]:
                 raise ValueError(
                     "start must be before end (windows across midnight are not law here)"
                 )
+        if sum(1 for window in self.on_days.values() if not window) == len(WEEKDAYS):
+            raise ValueError("every day is closed: the rule would never allow a contact")
         return self
 
-    def window(self, day: date) -> tuple[time, time]:
-        """The hours on this local day."""
-        return self.on_days.get(WEEKDAYS[day.weekday()], (self.start, self.end))
+    def window(self, day: date) -> tuple[time, time] | None:
+        """The hours on this local day; None on a day without any."""
+        return self.on_days.get(WEEKDAYS[day.weekday()], (self.start, self.end)) or None
 
 
 def local_hours(facts: Facts, params: LocalHoursParams, rule: RuleIdentity) -> Reason | None:
@@ -63,22 +67,26 @@ def local_hours(facts: Facts, params: LocalHoursParams, rule: RuleIdentity) -> R
     """
     if not facts.time_zones:
         return deny(rule, ["the customer's local time is unknown (no time zone, no phone area)"])
-    outside: list[tuple[str, datetime, time, time]] = []
+    outside: list[tuple[str, datetime, tuple[time, time] | None]] = []
     for zone in facts.time_zones:
         local = facts.send_at.astimezone(ZoneInfo(zone))
-        start, end = params.window(local.date())
-        if not start <= local.time() < end:
-            outside.append((zone, local, start, end))
+        hours = params.window(local.date())
+        if hours is None or not hours[_OPENS] <= local.time() < hours[_CLOSES]:
+            outside.append((zone, local, hours))
     if not outside:
         return None
-    opens = max(_next_opening(local, params) for _, local, _, _ in outside)
-    zone, local, start, end = outside[0]
+    opens = max(_next_opening(local, params) for _, local, _ in outside)
+    zone, local, hours = outside[0]
     now = f"{local:%H:%M}"
     if params.on_days:  # the hours depend on the day: say which (not the locale's name)
         now = f"{WEEKDAYS[local.weekday()].capitalize()} {now}"
-    hours = f"{start:%H:%M}-{end:%H:%M}"
-    gap = f"it is {now} in {zone}, outside {hours}; allowed from {instant(opens)}"
+    where = "no hours that day" if hours is None else f"outside {_span(hours)}"
+    gap = f"it is {now} in {zone}, {where}; allowed from {instant(opens)}"
     return deny(rule, [gap], earliest_allowed_at=opens)
+
+
+def _span(hours: tuple[time, time]) -> str:
+    return f"{hours[_OPENS]:%H:%M}-{hours[_CLOSES]:%H:%M}"
 
 
 def _next_opening(local: datetime, params: LocalHoursParams) -> datetime:
@@ -89,11 +97,14 @@ def _next_opening(local: datetime, params: LocalHoursParams) -> datetime:
 
 def _next_edge(local: datetime, params: LocalHoursParams, edge: int) -> tuple[date, time]:
     """The day and time of the next opening or closing at or after ``local``: today's if
-    it is still ahead, else the next day's, which ``on_days`` may set apart."""
+    it is still ahead, else the next day's with hours (``on_days`` may set days apart or
+    close them; the params hold at least one open day)."""
     day = local.date()
-    if local.time() >= params.window(day)[edge]:
+    hours = params.window(day)
+    while hours is None or (day == local.date() and local.time() >= hours[edge]):
         day += timedelta(days=1)
-    return day, params.window(day)[edge]
+        hours = params.window(day)
+    return day, hours[edge]
 
 
 def local_hours_close(facts: Facts, params: LocalHoursParams) -> datetime | None:

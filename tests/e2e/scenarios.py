@@ -1,9 +1,10 @@
 """The scenario table: one customer, what they told us, one check, and the answer the law gives.
 
 Every pack is covered (GDPR/ePrivacy, Spain, GLBA, FCRA, TCPA, US states, CAN-SPAM, CASL)
-and the customer's own choices. Times are relative to ``BASE``, a few days ahead at 17:00
-UTC: late morning in Dallas, midday in New York, evening in Madrid, so that calling hours
-allow a contact unless a scenario moves the clock on purpose. Consents are recorded "now",
+and the customer's own choices. Times are relative to ``BASE``, a weekday a few days ahead
+at 17:00 UTC: late morning in Dallas, midday in New York, evening in Madrid, so that calling
+hours allow a contact unless a scenario moves the clock on purpose (a weekend day has hours
+of its own: Texas opens at noon on Sundays, Canada at 10 on weekends). Consents are recorded "now",
 before every send time.
 """
 
@@ -13,7 +14,10 @@ from typing import Any
 from zoneinfo import ZoneInfo
 
 NOW = datetime.now(UTC)
-BASE = datetime.combine((NOW + timedelta(days=3)).date(), time(17), tzinfo=UTC)
+_AHEAD = (NOW + timedelta(days=3)).date()
+_WEEKDAY = _AHEAD + timedelta(days=7 - _AHEAD.weekday() if _AHEAD.weekday() >= 5 else 0)
+BASE = datetime.combine(_WEEKDAY, time(17), tzinfo=UTC)
+TO_SUNDAY = 6 - BASE.weekday()  # days from BASE to the Sunday of its week
 
 Call = tuple[str, str, dict[str, Any]]  # method, path under /v1/customers/{id}, body
 
@@ -190,6 +194,14 @@ SCENARIOS: tuple[Scenario, ...] = (
     Scenario("oklahoma: call at 8:30 pm", person("US-OK", phone="+1 405 555 0101"),
              at(local("America/Chicago", 20, 30)), "deny", ("us_ok.calling_hours",),
              setup=(WRITTEN,)),
+    Scenario("texas: call at 11 am on a Sunday", texan(41),
+             at(local("America/Chicago", 11, days=TO_SUNDAY)), "deny", ("us_tx.calling_hours",),
+             setup=(WRITTEN,), earliest_allowed=True),
+    Scenario("texas: call at noon on a Sunday", texan(42),
+             at(local("America/Chicago", 12, days=TO_SUNDAY)), "allow", setup=(WRITTEN,)),
+    Scenario("mississippi: call on a Sunday afternoon", person("US-MS", phone="+1 601 555 0101"),
+             at(local("America/Chicago", 15, days=TO_SUNDAY)), "deny", ("us_ms.calling_hours",),
+             setup=(WRITTEN,), earliest_allowed=True),
     # --- CAN-SPAM -----------------------------------------------------------------------
     Scenario("can-spam: email marketing needs no prior consent", texan(19), EMAIL, "allow"),
     Scenario("can-spam: email after unsubscribe", texan(20), EMAIL, "deny",
