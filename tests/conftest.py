@@ -297,3 +297,14 @@ def client(app: FastAPI) -> Iterator[TestClient]:
 
 def bearer(key: str) -> dict[str, str]:
     return {"Authorization": f"Bearer {key}"}
+
+
+@pytest.fixture
+def crm(api_keys: dict[str, str]) -> dict[str, str]:
+    """The headers of a CRM service calling the gate."""
+    return bearer(api_keys["crm_service"])
+
+
+@pytest.fixture
+def admin(api_keys: dict[str, str]) -> dict[str, str]:
+    return bearer(api_keys["admin"])

@@ -11,11 +11,6 @@ from tests.conftest import bearer
 PROBLEM = "application/problem+json"
 
 
-@pytest.fixture
-def crm(api_keys: dict[str, str]) -> dict[str, str]:
-    return bearer(api_keys["crm_service"])
-
-
 def new_customer(client: TestClient, crm: dict[str, str], **body: object) -> str:
     customer_id = f"C-{uuid.uuid4().hex[:10]}"
     payload = {

@@ -12,17 +12,10 @@ import pytest
 from fastapi.testclient import TestClient
 from freezegun import freeze_time
 
-from tests.conftest import bearer
-
 ONE_SECOND = timedelta(seconds=1)
 # Saturday 2026-11-28; Madrid is UTC+1 in November.
 SATURDAY_0900_MADRID = datetime(2026, 11, 28, 8, 0, tzinfo=UTC)
 SATURDAY_1400_MADRID = datetime(2026, 11, 28, 13, 0, tzinfo=UTC)
-
-
-@pytest.fixture
-def crm(api_keys: dict[str, str]) -> dict[str, str]:
-    return bearer(api_keys["crm_service"])
 
 
 def opted_in_customer(client: TestClient, crm: dict[str, str], preference: dict[str, Any]) -> str:

@@ -14,16 +14,10 @@ from sqlalchemy import Engine, select
 
 from audit.schema import audit_entries
 from consent.store.database import transaction
-from tests.conftest import bearer
 
 # Noon in Dallas: inside the TCPA's calling hours.
 SEND_AT = "2026-12-01T18:00:00Z"
 WRITTEN_RULE = "tcpa.written_consent"
-
-
-@pytest.fixture
-def crm(api_keys: dict[str, str]) -> dict[str, str]:
-    return bearer(api_keys["crm_service"])
 
 
 def put_customer(client: TestClient, crm: dict[str, str], customer_id: str, **body: Any) -> None:

@@ -22,16 +22,6 @@ EMAIL = "erase.me@example.com"
 
 
 @pytest.fixture
-def crm(api_keys: dict[str, str]) -> dict[str, str]:
-    return bearer(api_keys["crm_service"])
-
-
-@pytest.fixture
-def admin(api_keys: dict[str, str]) -> dict[str, str]:
-    return bearer(api_keys["admin"])
-
-
-@pytest.fixture
 def reachable(client: TestClient, crm: dict[str, str]) -> str:
     """A US customer with an e-mail address, to whom marketing e-mail is allowed."""
     customer_id = f"E-{uuid.uuid4().hex[:10]}"

@@ -16,16 +16,10 @@ from audit.schema import audit_entries
 from consent.gate import CheckCommand
 from consent.store.database import transaction
 from policy.vocabulary import Purpose, Source
-from tests.conftest import bearer
 
 PROBLEM = "application/problem+json"
 WINDOW = "glba.initial_notice.opt_out_window"
 ACCOUNT_NUMBERS = "glba.account_numbers"
-
-
-@pytest.fixture
-def crm(api_keys: dict[str, str]) -> dict[str, str]:
-    return bearer(api_keys["crm_service"])
 
 
 def new_yorker(client: TestClient, crm: dict[str, str], notice_days_ago: int | None) -> str:

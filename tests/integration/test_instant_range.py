@@ -13,7 +13,6 @@ import pytest
 from fastapi.testclient import TestClient
 
 from policy.instants import EARLIEST, END
-from tests.conftest import bearer
 
 MICROSECOND = timedelta(microseconds=1)
 FIRST = EARLIEST
@@ -35,16 +34,6 @@ _CUSTOMERS = {
 _CHANNELS = ["email", "sms", "phone", "post", "push", None]
 _PURPOSES = ["marketing", "service", "profiling", "share_affiliates", "share_third_parties"]
 _SOURCES = ["campaign", "telemarketing", "event_trigger", "transactional", "data_use"]
-
-
-@pytest.fixture
-def admin(api_keys: dict[str, str]) -> dict[str, str]:
-    return bearer(api_keys["admin"])
-
-
-@pytest.fixture
-def crm(api_keys: dict[str, str]) -> dict[str, str]:
-    return bearer(api_keys["crm_service"])
 
 
 def _new_customer(client: TestClient, admin: dict[str, str], profile: dict[str, Any]) -> str:

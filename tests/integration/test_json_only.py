@@ -12,15 +12,8 @@ import orjson
 import pytest
 from fastapi.testclient import TestClient
 
-from tests.conftest import bearer
-
 CUSTOMER = {"jurisdictions": ["ES"], "contact_points": {"email": ["json@example.com"]}}
 CHECK = {"customer_id": "C-json", "channel": "email", "purpose": "marketing", "source": "campaign"}
-
-
-@pytest.fixture
-def admin(api_keys: dict[str, str]) -> dict[str, str]:
-    return bearer(api_keys["admin"])
 
 
 @pytest.fixture

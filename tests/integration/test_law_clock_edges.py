@@ -10,19 +10,13 @@ import uuid
 from datetime import UTC, date, datetime, timedelta
 from typing import Any
 
-import pytest
 from fastapi.testclient import TestClient
 from freezegun import freeze_time
 
 from consent.suppression import LISTA_ROBINSON, NATIONAL_DNC
-from tests.conftest import SuppressionLists, bearer
+from tests.conftest import SuppressionLists
 
 SECOND = timedelta(seconds=1)
-
-
-@pytest.fixture
-def crm(api_keys: dict[str, str]) -> dict[str, str]:
-    return bearer(api_keys["crm_service"])
 
 
 def customer(client: TestClient, crm: dict[str, str], profile: dict[str, Any],

@@ -14,11 +14,6 @@ from tests.conftest import bearer
 
 
 @pytest.fixture
-def crm(api_keys: dict[str, str]) -> dict[str, str]:
-    return bearer(api_keys["crm_service"])
-
-
-@pytest.fixture
 def customer(client: TestClient, crm: dict[str, str]) -> str:
     """A US customer with an e-mail address: marketing e-mail is allowed (CAN-SPAM)."""
     customer_id = f"R-{uuid.uuid4().hex[:10]}"

@@ -12,8 +12,6 @@ import pytest
 from fastapi.testclient import TestClient
 from freezegun import freeze_time
 
-from tests.conftest import bearer
-
 NOW = datetime(2026, 12, 7, 12, 0, tzinfo=UTC)
 MICROSECOND = timedelta(microseconds=1)
 # The first calendar day anywhere: at NOW it is already 8 December in Kiribati (UTC+14).
@@ -23,11 +21,6 @@ DAY_AFTER = "2026-12-09"
 
 def _z(at: datetime) -> str:
     return at.isoformat().replace("+00:00", "Z")
-
-
-@pytest.fixture
-def crm(api_keys: dict[str, str]) -> dict[str, str]:
-    return bearer(api_keys["crm_service"])
 
 
 def _customer(client: TestClient, crm: dict[str, str], **extra: Any) -> tuple[int, Any]:

@@ -8,18 +8,11 @@ from typing import Any
 import pytest
 from fastapi.testclient import TestClient
 
-from tests.conftest import bearer
-
 QUIET = {
     "days": ["mon", "tue", "wed", "thu", "fri", "sat", "sun"],
     "start": "22:00",
     "end": "08:00",
 }
-
-
-@pytest.fixture
-def crm(api_keys: dict[str, str]) -> dict[str, str]:
-    return bearer(api_keys["crm_service"])
 
 
 def _customer(client: TestClient, crm: dict[str, str], jurisdiction: str) -> str:

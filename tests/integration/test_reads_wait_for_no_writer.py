@@ -9,18 +9,10 @@ import uuid
 from collections.abc import Iterator
 from contextlib import AbstractContextManager, contextmanager
 
-import pytest
 from fastapi.testclient import TestClient
 from sqlalchemy import Engine, text
 
-from tests.conftest import bearer
-
 ANSWERED_WITHIN = 5.0  # seconds; a read behind the writer's lock waited its 30 s busy timeout
-
-
-@pytest.fixture
-def crm(api_keys: dict[str, str]) -> dict[str, str]:
-    return bearer(api_keys["crm_service"])
 
 
 @contextmanager

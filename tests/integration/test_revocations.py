@@ -29,11 +29,6 @@ SECOND = timedelta(seconds=1)
 STOP_AT = datetime(2026, 11, 26, 15, 0, tzinfo=UTC)
 
 
-@pytest.fixture
-def crm(api_keys: dict[str, str]) -> dict[str, str]:
-    return bearer(api_keys["crm_service"])
-
-
 def new_customer(client: TestClient, crm: dict[str, str], **profile: Any) -> str:
     customer_id = f"C-{uuid.uuid4().hex[:10]}"
     body = {

@@ -43,11 +43,6 @@ LISTED = "+12125550100"
 NOT_LISTED = "+12125550101"
 
 
-@pytest.fixture
-def admin(api_keys: dict[str, str]) -> dict[str, str]:
-    return bearer(api_keys["admin"])
-
-
 def a_list() -> str:
     return f"test_{uuid.uuid4().hex[:12]}"
 
