@@ -16,6 +16,7 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.requests import ClientDisconnect
 
 from consent import errors as domain
+from consent.json_keys import repeated_keys
 
 PROBLEM_JSON = "application/problem+json"
 M = TypeVar("M", bound=BaseModel)
@@ -102,12 +103,27 @@ class ApiProblem(Exception):
 
 
 def parse_body(model: type[M], raw: bytes) -> M:
-    """Validate a JSON body as FastAPI would, with the same 400 / 422 problems on failure."""
+    """Validate a flat JSON body (no objects within) as FastAPI would, with the same 400 /
+    422 problems on failure, and a 422 for a key given twice."""
     try:
-        return model.model_validate_json(raw)
+        body = model.model_validate_json(raw)
     except ValidationError as exc:
         errors = [{**error, "loc": ("body", *error["loc"])} for error in exc.errors()]
         raise RequestValidationError(errors) from exc
+    refuse_repeated_keys(raw, distinct=len(body.model_fields_set))
+    return body
+
+
+def refuse_repeated_keys(raw: bytes, distinct: int | None = None) -> None:
+    """A 422 naming each key that an object in the body gives more than once."""
+    repeated = repeated_keys(raw, distinct)
+    if repeated:
+        raise RequestValidationError(
+            [
+                {"loc": ("body", *path), "msg": "is given more than once", "type": "duplicate_key"}
+                for path in repeated
+            ]
+        )
 
 
 def _field(loc: tuple[Any, ...]) -> str:

@@ -35,6 +35,7 @@ from audit.log import append
 from consent.contacts import contact_kind_for_channel, normalise
 from consent.crypto import KeyRing
 from consent.errors import InvalidContactPointError
+from consent.json_keys import repeated_keys
 from consent.state import CustomerState
 from consent.store import suppression as rows
 from consent.store.database import read_transaction, transaction
@@ -265,6 +266,8 @@ def _ndjson_line(line: str) -> _Parsed:
         document = orjson.loads(line)  # json.loads recursed into a deeply nested line: a 500
     except ValueError:  # orjson's JSONDecodeError, its depth limit included
         return _BadLine("not a JSON object")
+    if isinstance(document, dict) and (twice := repeated_keys(line, distinct=len(document))):
+        return _BadLine(f"field {twice[0][0]!r} given more than once")
     return _ndjson_record(document)
 
 

@@ -3,11 +3,19 @@
 from typing import Any
 
 import orjson
-from fastapi import APIRouter, Request
+from fastapi import APIRouter, Depends, Request
 from fastapi.responses import Response
 from fastapi.routing import APIRoute
 
-from api.deps import CurrentCaller, Services, ServicesDep, actor_of, caller_of, utc_now
+from api.deps import (
+    CurrentCaller,
+    Services,
+    ServicesDep,
+    actor_of,
+    caller_of,
+    no_repeated_keys,
+    utc_now,
+)
 from api.errors import ApiProblem, parse_body
 from api.media_type import refuse_unless_json
 from api.schemas.checks import CheckIn, CheckOut, OutcomeIn, OutcomeOut, RecordedCheckOut
@@ -94,7 +102,9 @@ def check_route() -> APIRoute:
     )
 
 
-@router.post("/{check_id}/outcome", response_model=OutcomeOut)
+@router.post(
+    "/{check_id}/outcome", response_model=OutcomeOut, dependencies=[Depends(no_repeated_keys)]
+)
 def post_outcome(
     check_id: str, body: OutcomeIn, caller: CurrentCaller, svc: ServicesDep
 ) -> dict[str, Any]:

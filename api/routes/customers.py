@@ -2,9 +2,9 @@
 
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Path, Response, status
+from fastapi import APIRouter, Depends, Path, Response, status
 
-from api.deps import CurrentCaller, ServicesDep, actor_of, utc_now
+from api.deps import CurrentCaller, ServicesDep, actor_of, no_repeated_keys, utc_now
 from api.past import reject_future
 from api.schemas.customers import (
     ConsentIn,
@@ -38,7 +38,9 @@ from policy.facts import Relationship
 from policy.periods import Period
 from policy.vocabulary import PreferenceChannel
 
-router = APIRouter(prefix="/v1/customers", tags=["customers"])
+router = APIRouter(
+    prefix="/v1/customers", tags=["customers"], dependencies=[Depends(no_repeated_keys)]
+)
 CustomerPath = Annotated[CustomerId, Path()]
 
 

@@ -1,15 +1,17 @@
 """A customer's STOP reply or do-not-call request, honoured from the moment it is recorded."""
 
-from fastapi import APIRouter, status
+from fastapi import APIRouter, Depends, status
 
-from api.deps import CurrentCaller, ServicesDep, actor_of, utc_now
+from api.deps import CurrentCaller, ServicesDep, actor_of, no_repeated_keys, utc_now
 from api.past import reject_future
 from api.routes.customers import CustomerPath
 from api.schemas.customers import RevocationIn, RevocationOut
 from consent.revocations import RevocationRequest, record_revocation
 from consent.store.database import transaction
 
-router = APIRouter(prefix="/v1/customers", tags=["customers"])
+router = APIRouter(
+    prefix="/v1/customers", tags=["customers"], dependencies=[Depends(no_repeated_keys)]
+)
 
 
 @router.post(
