@@ -112,8 +112,11 @@ def _usable_basis(purpose: str, consent_only: bool = False) -> str:
         f"r.sub.{purpose} == 'granted' and r.sub.{purpose}_from <= r.sub.now "
         f"and r.sub.now < r.sub.{purpose}_until"
     )
-    if consent_only:
-        return f"{usable} and r.sub.{purpose}_basis in ('', 'consent')"
+    if consent_only:  # ... and in Quebec given at 14 or older (CQLR c P-39.1 s. 4.1, 14)
+        return (
+            f"{usable} and r.sub.{purpose}_basis in ('', 'consent') "
+            f"and not (r.sub.in_quebec and 0 <= r.sub.{purpose}_age < 14)"
+        )
     # Any basis, but a consent given under the age of consent where they live is none.
     return (
         f"{usable} and not (r.sub.{purpose}_basis in ('', 'consent') "
@@ -405,6 +408,7 @@ class Subject:
     consent_basis: str  # the record's legal_basis, "" if it names none (read as consent)
     # GDPR Art 8(1): the highest age of consent among the customer's EEA places, or _NONE.
     consent_age_here: int
+    in_quebec: bool
     # Each data use's record: its status, or "none"; captured_at and expires_at as above.
     profiling: str
     profiling_from: float
@@ -480,6 +484,7 @@ def subject_of(facts: Facts) -> Subject:
         else marketing.age_at_capture,
         consent_basis=(marketing.legal_basis or "") if marketing is not None else "",
         consent_age_here=_age_of_consent(facts.jurisdictions),
+        in_quebec="CA-QC" in facts.jurisdictions,
         **_record("profiling", facts.consents.get(Purpose.PROFILING)),
         **_record("affiliates", facts.consents.get(Purpose.SHARE_AFFILIATES)),
         **_record("third_parties", facts.consents.get(Purpose.SHARE_THIRD_PARTIES)),
@@ -644,7 +649,7 @@ def _copy_age(copy: ListFact | None, send_at: datetime) -> int:
 _PLACES: tuple[tuple[str, ...], ...] = (
     ("FR",), ("DE",), ("ES",), ("ES",), ("ES",), ("ES",), ("US-NY",), ("US-TX",), ("US-FL",),
     ("US-FL",), ("US-MD",), ("US-MD",), ("US-OK",), ("US-OK",), ("CA",), ("CA",),
-    ("US-FL", "US-NY"), ("BE",), ("BE", "DE"), ("US-MS",),
+    ("US-FL", "US-NY"), ("BE",), ("BE", "DE"), ("US-MS",), ("CA-QC",),
 )  # fmt: skip
 _ZONES = {
     "FR": ("Europe/Paris",),
@@ -658,6 +663,7 @@ _ZONES = {
     "US-OK": ("America/Chicago",),
     "US-MS": ("America/Chicago",),
     "CA": ("America/Toronto", "America/Vancouver", "America/Halifax"),
+    "CA-QC": ("America/Toronto",),
 }
 _PURPOSES = (
     (Purpose.MARKETING, 55),

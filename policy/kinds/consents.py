@@ -21,7 +21,7 @@ from policy.reasons import Reason
 from policy.vocabulary import ConsentStatus, PreferenceStatus, Purpose
 
 _Age = Annotated[int, Field(ge=1, le=21)]
-_Place = Annotated[str, Field(pattern=r"^[A-Z]{2,3}$")]  # a country, or EU / EEA
+_Place = Annotated[str, Field(pattern=r"^[A-Z]{2}(-[A-Z0-9]{1,3})?$|^EEA$")]  # or EU
 
 
 class _AgeTable(dict[str, int]):
@@ -47,9 +47,10 @@ class AgeParams(Params):
     """
 
     min_age: _Age | None = None
-    # The age by place (GDPR Art 8(1): "EEA" = 16 and each state's lower age). A place
-    # takes its country's entry, else its group's ("EU", "EEA"); a customer of several
-    # places is held to the highest of their ages; ``min_age`` where the table names none.
+    # The age by place (GDPR Art 8(1): "EEA" = 16 and each state's lower age; Quebec's 14
+    # as "CA-QC"). A place takes its own entry, else its country's, else its group's ("EU",
+    # "EEA"); a customer of several places is held to the highest of their ages;
+    # ``min_age`` where the table names none.
     min_age_in: dict[_Place, _Age] = Field(default_factory=dict)
 
     @field_validator("min_age_in")
@@ -57,7 +58,7 @@ class AgeParams(Params):
     def _places_exist(cls, ages: dict[str, int]) -> dict[str, int]:
         unknown = sorted(code for code in ages if not is_valid_code(code, allow_groups=True))
         if unknown:
-            raise ValueError(f"not ISO 3166-1 alpha-2 codes nor EU / EEA: {', '.join(unknown)}")
+            raise ValueError(f"not ISO 3166 codes nor EU / EEA: {', '.join(unknown)}")
         return _AgeTable(ages)
 
     def min_age_for(self, places: frozenset[str]) -> int | None:
@@ -75,8 +76,12 @@ def _min_age_for(table: _AgeTable, default: int | None, places: frozenset[str]) 
 
 
 def _age_in(table: Mapping[str, int], code: str) -> int | None:
+    """The most specific entry for a place: its own (a subdivision's), else its country's
+    (the highest, for a territory also part of another), else its narrower group's."""
     if not is_valid_code(code, allow_groups=True):
         return None  # no place: the engine reports it (policy.unknown_jurisdiction)
+    if code in table:
+        return table[code]
     covering = expand((code,))
     own = [table[place] for place in covering - GROUPS if place in table]
     if own:

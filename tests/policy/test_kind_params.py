@@ -97,15 +97,20 @@ def test_notice_within_reads_calendar_months() -> None:
     assert params.period == Period(months=12)
 
 
-def test_ages_by_place_load_countries_and_groups() -> None:
+def test_ages_by_place_load_countries_groups_and_subdivisions() -> None:
     params = params_of("consent", 'purpose = "marketing"\nmin_age_in = { EEA = 16, FR = 15 }')
     assert isinstance(params, AgeParams)
     assert params.min_age_for(frozenset({"FR"})) == 15
     assert params.min_age_for(frozenset({"DE"})) == 16
     assert params.min_age_for(frozenset({"US"})) is None
+    quebec = params_of("consent", 'purpose = "profiling"\nmin_age_in = { CA = 15, CA-QC = 14 }')
+    assert isinstance(quebec, AgeParams)
+    assert quebec.min_age_for(frozenset({"CA-QC"})) == 14  # its own entry before its country's
+    assert quebec.min_age_for(frozenset({"CA-ON"})) == 15
+    assert quebec.min_age_for(frozenset({"CA-QC", "CA-ON"})) == 15  # the highest of the two
 
 
-@pytest.mark.parametrize("place", ["XX", "fr", "FRA", "ES-MD"])
+@pytest.mark.parametrize("place", ["XX", "fr", "FRA", "XX-QC", "ES-", "ES-MADRID"])
 def test_an_age_for_an_unknown_place_is_refused(place: str) -> None:
     found = problems("consent", f'purpose = "marketing"\nmin_age_in = {{ "{place}" = 14 }}')
     assert "rules[0].params.min_age_in" in found
