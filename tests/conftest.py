@@ -31,16 +31,15 @@ from consent.crypto import KeyRing
 from consent.customers import CustomerProfile, upsert_customer
 from consent.gate import Gate, GateSettings
 from consent.keys import Role, create_key
+from consent.list_reading import ListFormat, read_entries
 from consent.preferences import ChannelPreference, Limit
 from consent.store.database import transaction
 from consent.suppression import (
     DEFAULT_REGIONS,
     LISTA_ROBINSON,
     NATIONAL_DNC,
-    ListFormat,
     LoadedList,
     drop_list,
-    read_entries,
     replace_list,
 )
 from policy.engine import PolicyEngine

@@ -20,15 +20,13 @@ from api.schemas.suppression import (
     RejectedLine,
 )
 from consent.errors import NotFoundError
+from consent.list_reading import ListFormat, ReadEntries, read_entries
 from consent.store.database import read_transaction
 from consent.suppression import (
     DEFAULT_REGIONS,
-    ListFormat,
-    ReadEntries,
     drop_list,
     latest_source_date,
     loaded_lists,
-    read_entries,
     replace_list,
 )
 

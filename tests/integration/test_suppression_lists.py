@@ -19,6 +19,7 @@ from sqlalchemy import Engine, select
 from structlog.testing import capture_logs
 
 from audit.schema import audit_entries
+from consent import list_reading
 from consent import suppression as loading
 from consent.crypto import KeyRing
 from consent.customers import CustomerProfile, upsert_customer
@@ -547,7 +548,7 @@ def test_while_a_new_copy_is_written_the_gate_decides_on_the_one_in_force(
     and before the swap, sees the whole old copy, never part of the new one."""
     on_the_registry(suppression, LISTED)
     seen: list[list[str]] = []
-    written_in_chunks = loading._in_hash_order
+    written_in_chunks = list_reading.in_hash_order
 
     def check_between_chunks(spool: Any) -> Iterator[Any]:
         for number, chunk in enumerate(written_in_chunks(spool)):
@@ -556,8 +557,8 @@ def test_while_a_new_copy_is_written_the_gate_decides_on_the_one_in_force(
             yield chunk
         seen.append(rules(gate, call(new_yorker)))  # every chunk in, not yet swapped
 
-    monkeypatch.setattr(loading, "INSERT_CHUNK", 1)
-    monkeypatch.setattr(loading, "_in_hash_order", check_between_chunks)
+    monkeypatch.setattr(list_reading, "INSERT_CHUNK", 1)
+    monkeypatch.setattr(list_reading, "in_hash_order", check_between_chunks)
     on_the_registry(suppression, NOT_LISTED, "+12125550102", "+12125550103")
 
     assert seen == [["tcpa.national_dnc"]] * 3
@@ -622,8 +623,8 @@ def test_sorted_in_runs_an_identifier_given_twice_keeps_its_first_lines_date(
 ) -> None:
     """Entries are written in hash order, sorted a run at a time and merged: the merge must
     keep file order among equal hashes, across runs, as the load did without sorting."""
-    monkeypatch.setattr(loading, "_RUN_RECORDS", 2)  # three runs for five lines
-    monkeypatch.setattr(loading, "INSERT_CHUNK", 2)
+    monkeypatch.setattr(list_reading, "_RUN_RECORDS", 2)  # three runs for five lines
+    monkeypatch.setattr(list_reading, "INSERT_CHUNK", 2)
     lines = [
         {"phone": LISTED, "listed_on": "2026-01-01"},
         {"phone": "+12125550102"},
@@ -632,12 +633,12 @@ def test_sorted_in_runs_an_identifier_given_twice_keeps_its_first_lines_date(
         {"phone": LISTED, "listed_on": "2026-03-03"},  # again, in another run: ignored
     ]
     body = [json.dumps(line).encode() + b"\n" for line in lines]
-    read = loading.read_entries(body, loading.ListFormat.NDJSON, keyring, "US")
+    read = list_reading.read_entries(body, list_reading.ListFormat.NDJSON, keyring, "US")
     name = a_list()
     try:
         loaded = loading.replace_list(
             engine, name, TODAY, read, ACTOR, datetime.now(UTC),
-            list_format=loading.ListFormat.NDJSON, region="US",
+            list_format=list_reading.ListFormat.NDJSON, region="US",
         )  # fmt: skip
     finally:
         read.close()
@@ -659,7 +660,7 @@ def test_loads_of_one_list_at_once_leave_one_whole_copy_and_no_other(
 ) -> None:
     """Four loads race, their chunks interleaved: the last swap wins, and each load deletes
     the copy it replaced, so one whole copy is left, with its own count."""
-    monkeypatch.setattr(loading, "INSERT_CHUNK", 3)
+    monkeypatch.setattr(list_reading, "INSERT_CHUNK", 3)
     monkeypatch.setattr(loading, "DELETE_CHUNK", 3)
     name = a_list()
     suppression.load(name, TODAY, phones=(LISTED,))

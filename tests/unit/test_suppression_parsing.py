@@ -7,8 +7,8 @@ import pytest
 from consent.contacts import normalise_phone
 from consent.crypto import KeyRing
 from consent.errors import InvalidContactPointError
-from consent.suppression import ListFormat, ReadEntries, read_entries
-from consent.suppression import _nanp_e164 as nanp_e164
+from consent.list_reading import ListFormat, ReadEntries, read_entries
+from consent.list_reading import _nanp_e164 as nanp_e164
 
 KEYRING = KeyRing(b"k" * 32)
 
