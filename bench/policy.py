@@ -9,7 +9,9 @@ notices; Lista Robinson and do-not-call copies listed, clear, missing or stale; 
 revocations; recent calls; manual and automated dialling; Reg P exceptions and account
 numbers in disclosures; send times in every era of the packs' effective dates. Four samples
 in five are aimed at one rule, drawn at random (a place, contact and era it covers), so
-that every rule applies often; windows and ages cluster near the laws' limits.
+that every rule applies often; windows and ages cluster near the laws' limits, and a
+sample aimed at calling hours mostly falls within 90 minutes of an opening or closing, on
+a day with hours of its own (a weekend, a Sunday) half the time there is one.
 
 The casbin side is one policy line per denying rule id (``tcpa.national_dnc.copy_stale``
 has its own), each an ``eval()`` of a condition on the request's attributes; one enforcer
@@ -62,6 +64,7 @@ from policy.facts import (
     RevocationFact,
 )
 from policy.jurisdictions import EEA_EFTA_STATES, EU_MEMBER_STATES, expand
+from policy.kinds.hours import WEEKDAYS, LocalHoursParams
 from policy.rules import Rule
 from policy.vocabulary import (
     Channel,
@@ -851,7 +854,30 @@ def _contact(
     channel = rng.choices(channels, weights=_CHANNEL_WEIGHTS[: len(channels)])[0]
     if purpose is not Purpose.MARKETING and (rule is None or not rule.channels):
         channel = None if rng.random() < 0.7 else channel  # mostly a data-use check
-    return rng.choice(places), purpose, channel, _send_time(rng, periods)
+    place = rng.choice(places)
+    send_at = _send_time(rng, periods)
+    if rule is not None and isinstance(rule.params, LocalHoursParams) and rng.random() < 0.7:
+        zone = ZoneInfo(rng.choice([zone for code in place for zone in _ZONES[code]]))
+        days = {WEEKDAYS.index(day) for day in rule.params.on_days}
+        for _ in range(30 if days and rng.random() < 0.5 else 0):  # a day of its own hours
+            if send_at.astimezone(zone).weekday() in days:
+                break
+            send_at = _send_time(rng, periods)
+        send_at = _near_the_hours(rng, send_at, rule.params, zone)
+    return place, purpose, channel, send_at
+
+
+def _near_the_hours(
+    rng: random.Random, send_at: datetime, hours: LocalHoursParams, zone: ZoneInfo
+) -> datetime:
+    """Within 90 minutes of an opening or closing of that day's hours in ``zone``: the
+    edges at which a window an hour or a day off is caught."""
+    day = send_at.astimezone(zone).date()
+    window = hours.window(day)
+    if window is None:  # a day without hours: any time of it is an edge
+        return send_at
+    edge = datetime.combine(day, rng.choice(window), tzinfo=zone)
+    return (edge + timedelta(minutes=rng.uniform(-90, 90))).astimezone(UTC)
 
 
 def sample_facts(
