@@ -6,6 +6,7 @@ express written consent ((f)(9): a signed written agreement, E-SIGN signatures i
 
 import json
 import uuid
+from datetime import UTC, datetime
 from typing import Any
 
 import pytest
@@ -13,10 +14,12 @@ from fastapi.testclient import TestClient
 from sqlalchemy import Engine, select
 
 from audit.schema import audit_entries
+from bench.gate import noon_in_dallas_ahead
 from consent.store.database import transaction
 
-# Noon in Dallas: inside the TCPA's calling hours.
-SEND_AT = "2026-12-01T18:00:00Z"
+# Noon in Dallas on a weekday ahead, inside the TCPA's and Texas's calling hours whenever the
+# suite runs (a send_at already past would be decided as now, at the run's time of day).
+SEND_AT = noon_in_dallas_ahead(datetime.now(UTC))
 WRITTEN_RULE = "tcpa.written_consent"
 
 

@@ -3,6 +3,7 @@ in every zone of their country, not in UTC (which let a customer in Berlin be em
 22:30 their time, inside quiet hours from 22:00)."""
 
 import uuid
+from datetime import UTC, datetime
 from typing import Any
 
 import pytest
@@ -13,6 +14,12 @@ QUIET = {
     "start": "22:00",
     "end": "08:00",
 }
+
+
+# A winter evening ahead (Berlin on UTC+1), whenever the suite runs: a send_at already past
+# is decided as now, which would put the check at the run's own time of day.
+_YEAR = datetime.now(UTC).year + 1
+DAY, NEXT_DAY = f"{_YEAR}-12-07", f"{_YEAR}-12-08"
 
 
 def _customer(client: TestClient, crm: dict[str, str], jurisdiction: str) -> str:
@@ -48,11 +55,11 @@ def _quiet(answer: Any) -> list[Any]:
 @pytest.mark.parametrize(
     ("send_at", "quiet"),
     [
-        ("2026-12-07T20:59:59Z", False),  # 21:59:59 in Berlin (UTC+1)
-        ("2026-12-07T21:00:00Z", True),  # 22:00 in Berlin: quiet from here
-        ("2026-12-07T21:30:00Z", True),  # 21:30 UTC: outside 22:00-08:00 there
-        ("2026-12-08T06:59:59Z", True),  # 07:59:59 in Berlin
-        ("2026-12-08T07:00:00Z", False),  # 08:00 in Berlin; 07:00 UTC would still be quiet
+        (f"{DAY}T20:59:59Z", False),  # 21:59:59 in Berlin (UTC+1)
+        (f"{DAY}T21:00:00Z", True),  # 22:00 in Berlin: quiet from here
+        (f"{DAY}T21:30:00Z", True),  # 21:30 UTC: outside 22:00-08:00 there
+        (f"{NEXT_DAY}T06:59:59Z", True),  # 07:59:59 in Berlin
+        (f"{NEXT_DAY}T07:00:00Z", False),  # 08:00 in Berlin; 07:00 UTC would still be quiet
     ],
 )
 def test_quiet_hours_are_kept_in_the_countrys_zone(
@@ -68,6 +75,6 @@ def test_where_the_country_spans_zones_they_are_kept_in_every_one(
     """Spain: the Canaries are an hour behind Madrid, so 07:30 UTC (08:30 in Madrid) is
     still 07:30 there, and the contact waits for 08:00 in the Canaries."""
     customer_id = _customer(client, crm, "ES")
-    reasons = _quiet(_check(client, crm, customer_id, "2026-12-08T07:30:00Z"))
+    reasons = _quiet(_check(client, crm, customer_id, f"{NEXT_DAY}T07:30:00Z"))
     assert len(reasons) == 1
-    assert reasons[0]["earliest_allowed_at"] == "2026-12-08T08:00:00Z"
+    assert reasons[0]["earliest_allowed_at"] == f"{NEXT_DAY}T08:00:00Z"
