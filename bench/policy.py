@@ -53,6 +53,7 @@ from pathlib import Path
 from zoneinfo import ZoneInfo
 
 import casbin
+import holidays
 
 from policy.engine import PolicyEngine
 from policy.facts import (
@@ -188,11 +189,12 @@ def _not_listed(scope: str, exempt: str, list_state: str, stale: str = "") -> di
     return found
 
 
-def _outside_weekly_hours(**hours: tuple[float, float] | None) -> str:
+def _outside_weekly_hours(holidays_of: str = "", **hours: tuple[float, float] | None) -> str:
     """Outside the day's hours in some zone, in hours since midnight, each keyword a group
-    of days (``weekday``, ``weekend``, ``sunday``, ``not_sunday``: the zones whose local day
-    is in it) and its window, or None for no calls on those days; no zone known fails
-    closed."""
+    of days (``weekday``, ``weekend``, ``saturday``, ``sunday``, ``not_sunday``: the zones
+    whose local day is in it) and its window, or None for no calls on those days; or on a
+    legal holiday of ``holidays_of`` in some zone; no zone known fails closed."""
+    closed = f" or '{holidays_of}' in r.sub.holidays" if holidays_of else ""
     inside = " and ".join(
         f"r.sub.{days}_latest < 0"
         if window is None
@@ -200,7 +202,7 @@ def _outside_weekly_hours(**hours: tuple[float, float] | None) -> str:
         f"{window[1] * 3600}"
         for days, window in hours.items()
     )
-    return f"(r.sub.local_earliest < 0 or not ({inside}))"
+    return f"(r.sub.local_earliest < 0{closed} or not ({inside}))"
 
 
 def _outside_hours(opens: int, closes: int) -> str:
@@ -378,6 +380,24 @@ CONDITIONS: dict[str, str] = {
     "us_ms.calling_hours": _scope("US-MS", _PHONE, _MARKETING, 20030701)
     + " and "
     + _outside_weekly_hours(not_sunday=(8, 20), sunday=None),
+    "us_ut.calling_hours": _scope("US-UT", _PHONE, _MARKETING, 20040503)
+    + " and "
+    + _outside_weekly_hours("US-UT", not_sunday=(8, 21), sunday=None),
+    "us_ri.calling_hours": _scope("US-RI", _PHONE, _MARKETING, 19990101)
+    + " and "
+    + _outside_weekly_hours("US-RI", weekday=(9, 18), saturday=(10, 17), sunday=None),
+    "us_la.calling_hours": _scope("US-LA", _PHONE, _MARKETING, 19910101)
+    + " and "
+    + _outside_weekly_hours("US-LA", not_sunday=(8, 20), sunday=None),
+    "us_wa.calling_hours": _scope("US-WA", _PHONE, _MARKETING, 20220609)
+    + " and "
+    + _outside_hours(8, 20),
+    "us_ma.calling_hours": _scope("US-MA", _PHONE, _MARKETING, 20030101)
+    + " and "
+    + _outside_hours(8, 20),
+    "us_ct.calling_hours": _scope("US-CT", _PHONE, _MARKETING, 20231001)
+    + " and "
+    + _outside_hours(9, 20),
     "us_fl.calls_per_24h": _scope("US-FL", _PHONE, _MARKETING, 20210701)
     + " and r.sub.calls_24h >= 3",
     "us_ok.calls_per_24h": _scope("US-OK", _PHONE, _MARKETING, 20221101)
@@ -447,10 +467,13 @@ class Subject:
     weekday_latest: float
     weekend_earliest: float
     weekend_latest: float
+    saturday_earliest: float  # over the zones where it is a Saturday
+    saturday_latest: float
     sunday_earliest: float  # and over the zones where it is a Sunday, and where it is not
     sunday_latest: float
     not_sunday_earliest: float
     not_sunday_latest: float
+    holidays: tuple[str, ...]  # the codes of _HOLIDAYS whose legal holiday it is in some zone
     ca_dncl: str  # Canada's National DNCL copy, as national_dnc
     ca_dncl_age: int
 
@@ -464,6 +487,7 @@ def subject_of(facts: Facts) -> Subject:
     canadian = facts.lists.get("ca_national_dncl")
     weekday = _local_seconds_on(send_at, facts.time_zones, _MONDAY_TO_FRIDAY)
     weekend = _local_seconds_on(send_at, facts.time_zones, _SATURDAY_AND_SUNDAY)
+    saturday = _local_seconds_on(send_at, facts.time_zones, _SATURDAY)
     sunday = _local_seconds_on(send_at, facts.time_zones, _SUNDAY)
     not_sunday = _local_seconds_on(send_at, facts.time_zones, _MONDAY_TO_SATURDAY)
     return Subject(
@@ -513,10 +537,13 @@ def subject_of(facts: Facts) -> Subject:
         weekday_latest=weekday[1],
         weekend_earliest=weekend[0],
         weekend_latest=weekend[1],
+        saturday_earliest=saturday[0],
+        saturday_latest=saturday[1],
         sunday_earliest=sunday[0],
         sunday_latest=sunday[1],
         not_sunday_earliest=not_sunday[0],
         not_sunday_latest=not_sunday[1],
+        holidays=_holidays_in(send_at, facts.time_zones),
         ca_dncl=_list_state(canadian),
         ca_dncl_age=_copy_age(canadian, send_at),
     )
@@ -623,8 +650,27 @@ def _local_seconds(send_at: datetime, zones: Sequence[str]) -> tuple[float, floa
 
 _MONDAY_TO_FRIDAY = frozenset(range(5))  # date.weekday() numbers
 _SATURDAY_AND_SUNDAY = frozenset({5, 6})
+_SATURDAY = frozenset({5})
 _SUNDAY = frozenset({6})
 _MONDAY_TO_SATURDAY = frozenset(range(6))
+
+
+# The state calendars the hours rules close, each with the yearly dates the package lacks
+# (La. R.S. 1:55(A)(1): 8 January, 30 August, 1 November).
+_HOLIDAYS: dict[str, tuple[holidays.HolidayBase, frozenset[tuple[int, int]]]] = {
+    "US-UT": (holidays.country_holidays("US", subdiv="UT"), frozenset()),
+    "US-RI": (holidays.country_holidays("US", subdiv="RI"), frozenset()),
+    "US-LA": (holidays.country_holidays("US", subdiv="LA"), frozenset({(1, 8), (8, 30), (11, 1)})),
+}
+
+
+def _holidays_in(send_at: datetime, zones: Sequence[str]) -> tuple[str, ...]:
+    days = {send_at.astimezone(ZoneInfo(zone)).date() for zone in zones}
+    return tuple(
+        code
+        for code, (calendar, fixed) in _HOLIDAYS.items()
+        if any(day in calendar or (day.month, day.day) in fixed for day in days)
+    )
 
 
 def _local_seconds_on(
@@ -652,7 +698,8 @@ def _copy_age(copy: ListFact | None, send_at: datetime) -> int:
 _PLACES: tuple[tuple[str, ...], ...] = (
     ("FR",), ("DE",), ("ES",), ("ES",), ("ES",), ("ES",), ("US-NY",), ("US-TX",), ("US-FL",),
     ("US-FL",), ("US-MD",), ("US-MD",), ("US-OK",), ("US-OK",), ("CA",), ("CA",),
-    ("US-FL", "US-NY"), ("BE",), ("BE", "DE"), ("US-MS",), ("CA-QC",),
+    ("US-FL", "US-NY"), ("BE",), ("BE", "DE"), ("US-MS",), ("CA-QC",), ("US-UT",),
+    ("US-RI",), ("US-LA",), ("US-WA",), ("US-MA",), ("US-CT",),
 )  # fmt: skip
 _ZONES = {
     "FR": ("Europe/Paris",),
@@ -665,6 +712,12 @@ _ZONES = {
     "US-MD": ("America/New_York",),
     "US-OK": ("America/Chicago",),
     "US-MS": ("America/Chicago",),
+    "US-UT": ("America/Denver",),
+    "US-RI": ("America/New_York",),
+    "US-LA": ("America/Chicago",),
+    "US-WA": ("America/Los_Angeles",),
+    "US-MA": ("America/New_York",),
+    "US-CT": ("America/New_York",),
     "CA": ("America/Toronto", "America/Vancouver", "America/Halifax"),
     "CA-QC": ("America/Toronto",),
 }
@@ -863,8 +916,30 @@ def _contact(
             if send_at.astimezone(zone).weekday() in days:
                 break
             send_at = _send_time(rng, periods)
+        # The mirror's calendars, not the pack's: a holiday the pack drops is still aimed at.
+        calendars = [code for code in rule.jurisdictions if code in _HOLIDAYS]
+        if calendars and rng.random() < 0.5:
+            send_at = _by_a_holiday(rng, send_at, calendars[0], periods)
         send_at = _near_the_hours(rng, send_at, rule.params, zone)
     return place, purpose, channel, send_at
+
+
+def _by_a_holiday(
+    rng: random.Random, send_at: datetime, code: str, periods: Sequence[tuple[date, date]]
+) -> datetime:
+    """The same time on one of the state's holidays that year or the day either side (the
+    edges of a calendar a day off), unless that leaves the eras sampled."""
+    calendar, fixed = _HOLIDAYS[code]
+    year = send_at.year
+    if fixed and rng.random() < 0.5:  # the few the pack adds, as often as the many
+        days = [date(year, month, day) for month, day in fixed]
+    else:
+        calendar.get(date(year, 1, 1))  # the package fills a year when first asked
+        days = [day for day in calendar if day.year == year]
+    beside = timedelta(days=rng.choice([-1, 0, 0, 1]))
+    moved = send_at + (rng.choice(days) - send_at.date()) + beside
+    inside = any(first <= moved.date() <= last for first, last in periods)
+    return moved if inside else send_at
 
 
 def _near_the_hours(
@@ -874,8 +949,13 @@ def _near_the_hours(
     edges at which a window an hour or a day off is caught."""
     day = send_at.astimezone(zone).date()
     window = hours.window(day)
-    if window is None:  # a day without hours: any time of it is an edge
-        return send_at
+    if window is None:
+        usual = hours.on_days.get(WEEKDAYS[day.weekday()], (hours.start, hours.end))
+        if not usual or rng.random() < 0.2:  # a day without hours: any time is an edge
+            return send_at
+        # A holiday: the hours the day would have had, where only the holiday denies.
+        opens, closes = (datetime.combine(day, edge, tzinfo=zone) for edge in usual)
+        return (opens + (closes - opens) * rng.random()).astimezone(UTC)
     edge = datetime.combine(day, rng.choice(window), tzinfo=zone)
     return (edge + timedelta(minutes=rng.uniform(-90, 90))).astimezone(UTC)
 

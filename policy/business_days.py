@@ -14,20 +14,39 @@ import holidays
 _SATURDAY = 5
 
 
-@lru_cache(maxsize=256)
-def _calendar(code: str) -> holidays.HolidayBase | None:
-    """The holiday calendar of an ISO 3166 code; None where the package has none."""
+@lru_cache(maxsize=1024)
+def _year(code: str, year: int) -> dict[date, str] | None:
+    """One year of the holiday calendar of an ISO 3166 code, built whole and kept as a
+    plain dict: the package fills a calendar's years lazily on lookup, and a lookup racing
+    that fill in another thread could miss a holiday. None where the package has none."""
     country, _, subdivision = code.partition("-")
     try:
-        return holidays.country_holidays(country, subdiv=subdivision or None)
+        calendar = holidays.country_holidays(country, subdiv=subdivision or None, years=year)
     except NotImplementedError:  # the package raises it for unknown countries and subdivisions
         # A subdivision it does not know still has its country's days.
-        return _calendar(country) if subdivision else None
+        return _year(country, year) if subdivision else None
+    return dict(calendar)
+
+
+def has_own_calendar(code: str) -> bool:
+    """Whether the package knows this exact country or subdivision (not its country's
+    days only): a rule closed on a state's holidays must have that state's calendar."""
+    country, _, subdivision = code.partition("-")
+    try:
+        holidays.country_holidays(country, subdiv=subdivision or None)
+    except NotImplementedError:
+        return False
+    return True
+
+
+def holiday_name(day: date, code: str) -> str | None:
+    """The public holiday ``day`` is where ``code`` is (observed days included), if any."""
+    calendar = _year(code, day.year)
+    return None if calendar is None else calendar.get(day)
 
 
 def is_business_day(day: date, code: str) -> bool:
-    calendar = _calendar(code)
-    return day.weekday() < _SATURDAY and (calendar is None or day not in calendar)
+    return day.weekday() < _SATURDAY and holiday_name(day, code) is None
 
 
 def add_business_days(start: date, days: int, code: str) -> date:

@@ -8,6 +8,7 @@ from zoneinfo import ZoneInfo
 
 from pydantic import Field, Strict, model_validator
 
+from policy.business_days import has_own_calendar, holiday_name
 from policy.facts import Facts
 from policy.kinds.base import LocalTime, Params, RuleIdentity, deny, instant
 from policy.local_days import local_instant
@@ -31,16 +32,23 @@ _OPENS, _CLOSES = 0, 1  # the two edges of a day's window, as ``window`` returns
 _Hours = Annotated[tuple[LocalTime, LocalTime], Strict(False)]
 _Closed = Annotated[tuple[()], Strict(False)]  # ``[]`` in a pack: no calls that day
 _OnDays = Annotated[dict[Annotated[Weekday, Strict(False)], _Hours | _Closed], Strict(False)]
+# "MM-DD" of a yearly date the state's calendar in ``holidays`` lacks, and its name.
+_MonthDay = Annotated[str, Field(pattern=r"^(0[1-9]|1[0-2])-(0[1-9]|[12][0-9]|3[01])$")]
 
 
 class LocalHoursParams(Params):
     """Contacts only from ``start`` up to (not including) ``end``, local time; on a day that
     ``on_days`` names, within that day's window instead (the CRTC's weekend hours), or not
-    at all where its window is empty (Mississippi's Sundays)."""
+    at all where its window is empty (Mississippi's Sundays); and none on a legal holiday
+    of ``closed_on_holidays_of`` (an ISO 3166 code; its calendar in the ``holidays``
+    package, observed days included) nor on a yearly date ``also_closed_on`` names (a
+    state's holiday that calendar lacks)."""
 
     start: LocalTime
     end: LocalTime
     on_days: _OnDays = Field(default_factory=dict)
+    closed_on_holidays_of: str | None = None
+    also_closed_on: dict[_MonthDay, str] = Field(default_factory=dict)
 
     @model_validator(mode="after")
     def _start_before_end(self) -> "LocalHoursParams":
@@ -51,10 +59,27 @@ class LocalHoursParams(Params):
                 )
         if sum(1 for window in self.on_days.values() if not window) == len(WEEKDAYS):
             raise ValueError("every day is closed: the rule would never allow a contact")
+        code = self.closed_on_holidays_of
+        if code is not None and not has_own_calendar(code):
+            # Its country's days alone would open the state's own holidays: fail at load.
+            raise ValueError(f"no holiday calendar for {code!r}")
+        if self.also_closed_on and code is None:
+            raise ValueError("also_closed_on adds to closed_on_holidays_of, which is missing")
+        for month_day in self.also_closed_on:  # the pattern lets 02-31 through
+            date.fromisoformat(f"2000-{month_day}")
         return self
+
+    def holiday(self, day: date) -> str | None:
+        """The legal holiday that closes this local day, if any."""
+        if self.closed_on_holidays_of is None:  # the usual case: one test per check
+            return None
+        named = self.also_closed_on.get(f"{day.month:02}-{day.day:02}")
+        return named or holiday_name(day, self.closed_on_holidays_of)
 
     def window(self, day: date) -> tuple[time, time] | None:
         """The hours on this local day; None on a day without any."""
+        if self.holiday(day) is not None:
+            return None
         return self.on_days.get(WEEKDAYS[day.weekday()], (self.start, self.end)) or None
 
 
@@ -78,11 +103,20 @@ def local_hours(facts: Facts, params: LocalHoursParams, rule: RuleIdentity) -> R
     opens = max(_next_opening(local, params) for _, local, _ in outside)
     zone, local, hours = outside[0]
     now = f"{local:%H:%M}"
-    if params.on_days:  # the hours depend on the day: say which (not the locale's name)
+    if params.on_days or params.closed_on_holidays_of:  # the hours depend on the day
         now = f"{WEEKDAYS[local.weekday()].capitalize()} {now}"
-    where = "no hours that day" if hours is None else f"outside {_span(hours)}"
+    where = _closed_or_outside(params, local.date(), hours)
     gap = f"it is {now} in {zone}, {where}; allowed from {instant(opens)}"
     return deny(rule, [gap], earliest_allowed_at=opens)
+
+
+def _closed_or_outside(params: LocalHoursParams, day: date, hours: tuple[time, time] | None) -> str:
+    if hours is not None:
+        return f"outside {_span(hours)}"
+    holiday = params.holiday(day)
+    if holiday is None:
+        return "no hours that day"
+    return f"{holiday}, a legal holiday in {params.closed_on_holidays_of}: no hours that day"
 
 
 def _span(hours: tuple[time, time]) -> str:

@@ -9,7 +9,7 @@ before every send time.
 """
 
 from dataclasses import dataclass, field
-from datetime import UTC, datetime, time, timedelta
+from datetime import UTC, date, datetime, time, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
 
@@ -44,6 +44,12 @@ def local(zone: str, hour: int, minute: int = 0, days: int = 0) -> str:
     """BASE's calendar day (plus ``days``) at a wall-clock time in ``zone``, as UTC."""
     day = BASE.date() + timedelta(days=days)
     return _iso(datetime.combine(day, time(hour, minute), tzinfo=ZoneInfo(zone)))
+
+
+def next_yearly(month: int, day: int, hour: int, zone: str) -> str:
+    """The next ``month``-``day`` after BASE (a fixed-date holiday) at ``hour`` in ``zone``."""
+    year = BASE.year if (month, day) > (BASE.month, BASE.day) else BASE.year + 1
+    return _iso(datetime.combine(date(year, month, day), time(hour), tzinfo=ZoneInfo(zone)))
 
 
 def _iso(at: datetime) -> str:
@@ -201,6 +207,18 @@ SCENARIOS: tuple[Scenario, ...] = (
              at(local("America/Chicago", 12, days=TO_SUNDAY)), "allow", setup=(WRITTEN,)),
     Scenario("mississippi: call on a Sunday afternoon", person("US-MS", phone="+1 601 555 0101"),
              at(local("America/Chicago", 15, days=TO_SUNDAY)), "deny", ("us_ms.calling_hours",),
+             setup=(WRITTEN,), earliest_allowed=True),
+    Scenario("utah: call at noon on Pioneer Day", person("US-UT", phone="+1 801 555 0101"),
+             at(next_yearly(7, 24, 12, "America/Denver")), "deny", ("us_ut.calling_hours",),
+             setup=(WRITTEN,), earliest_allowed=True),
+    Scenario("rhode island: call at 9:30 on a Saturday", person("US-RI", phone="+1 401 555 0101"),
+             at(local("America/New_York", 9, 30, days=TO_SUNDAY - 1)), "deny",
+             ("us_ri.calling_hours",), setup=(WRITTEN,), earliest_allowed=True),
+    Scenario("louisiana: call at noon on a Sunday", person("US-LA", phone="+1 504 555 0101"),
+             at(local("America/Chicago", 12, days=TO_SUNDAY)), "deny", ("us_la.calling_hours",),
+             setup=(WRITTEN,), earliest_allowed=True),
+    Scenario("washington: call at 8:30 pm", person("US-WA", phone="+1 206 555 0101"),
+             at(local("America/Los_Angeles", 20, 30)), "deny", ("us_wa.calling_hours",),
              setup=(WRITTEN,), earliest_allowed=True),
     # --- CAN-SPAM -----------------------------------------------------------------------
     Scenario("can-spam: email marketing needs no prior consent", texan(19), EMAIL, "allow"),
