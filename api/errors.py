@@ -45,6 +45,7 @@ DOMAIN_PROBLEMS: dict[type[domain.ConsentError], ProblemSpec] = {
         409, "Idempotency key reused with another request"
     ),
     domain.OutcomeConflictError: ProblemSpec(409, "Outcome conflict"),
+    domain.ListReservedError: ProblemSpec(409, "List kept by the gate"),
     domain.StoreUnavailableError: ProblemSpec(503, "Store unavailable"),
     domain.SchemaAheadError: ProblemSpec(503, "Database schema ahead of this release"),
 }

@@ -23,6 +23,7 @@ from consent.state import CustomerState, relationship_to_json
 from consent.store import customers as rows
 from consent.store.revocations import forget_words
 from consent.store.schema import consents
+from consent.suppression import remember_erased
 from policy.facts import ConsentFact, Relationship
 from policy.vocabulary import Purpose
 
@@ -230,8 +231,11 @@ def read_profile(conn: Connection, keyring: KeyRing, external_id: str) -> Profil
 
 
 def erase_customer(conn: Connection, external_id: str, actor: Actor, now: datetime) -> int:
-    """GDPR Art 17: destroy the data key; the log keeps the entries, now unreadable."""
+    """GDPR Art 17: destroy the data key; the log keeps the entries, now unreadable. The
+    contact points' keyed hashes stay on ``erased_customers``, so that no other record
+    of theirs is marketed to without a new consent."""
     state = require_customer(conn, external_id, lock=True)
+    kept = remember_erased(conn, state.contact_hashes, actor, now)
     rows.erase(conn, state.pk, now)
     forget_words(conn, state.pk)  # what they said may name them
     rows.save_state(
@@ -239,5 +243,11 @@ def erase_customer(conn: Connection, external_id: str, actor: Actor, now: dateti
     )
     return append(
         conn,
-        customer_entry(external_id, "customer.erased", {"customer_id": external_id}, actor, now),
+        customer_entry(
+            external_id,
+            "customer.erased",
+            {"customer_id": external_id, "contact_points_kept_as_hashes": kept},
+            actor,
+            now,
+        ),
     )

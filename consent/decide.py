@@ -7,7 +7,7 @@ decided here is what the customer chose and what the gate itself guarantees.
 
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field, replace
-from datetime import datetime
+from datetime import date, datetime
 from typing import NamedTuple
 
 from consent.contacts import contact_kind_for_channel
@@ -15,8 +15,9 @@ from consent.frequency import exceeds, next_free_slot
 from consent.preferences import ChannelPreference, QuietHours, governing_channel
 from consent.quiet_hours import next_quiet_start, quiet_until
 from consent.state import CustomerState
+from consent.suppression import ERASED_CUSTOMERS
 from policy.engine import PolicyEngine
-from policy.facts import Facts, ListFact
+from policy.facts import ConsentFact, Facts, ListFact
 from policy.fast_init import fast_init
 from policy.kinds.revocations import standing_revocations
 from policy.reasons import Reason
@@ -48,7 +49,7 @@ class ContactRequest:
     # Autodialed, prerecorded or artificial voice, unless the caller says it is manual.
     automated: bool = True
     # Every loaded suppression list and whether this contact is on it; read by the gate
-    # only when a rule consults lists (see Gate._reads_lists).
+    # only when a rule consults lists, and for marketing (see Gate._reads_lists).
     lists: Mapping[str, ListFact] = field(default_factory=dict)
     # The named exception the caller invokes and what the disclosure includes, as it says.
     exception: LegalException | None = None
@@ -287,6 +288,41 @@ def _revoked(state: CustomerState, req: ContactRequest, _: Sequence[Reservation]
     ]
 
 
+def _erased_contact(
+    state: CustomerState, req: ContactRequest, _: Sequence[Reservation]
+) -> list[Reason]:
+    """An address or number of an erased customer (``erased_customers``) is not marketed
+    to, under any record, until a consent given on or after the day of the erasure: the
+    refusal the erasure expressed outlives the record it erased."""
+    kept = req.lists.get(ERASED_CUSTOMERS)
+    if req.purpose is not Purpose.MARKETING or kept is None or not kept.listed:
+        return []
+    consent = state.consents.get(Purpose.MARKETING)
+    if kept.listed_on is not None and _consented_since(consent, kept.listed_on, req.send_at):
+        return []
+    since = f" on {kept.listed_on}" if kept.listed_on is not None else ""
+    return [
+        Reason(
+            rule="customer.erased_contact",
+            regime=CUSTOMER,
+            citation=f"Erasure of a customer with this contact point recorded{since}",
+            message="This address or number belonged to a customer whose data was erased at "
+            "their request; it is not marketed to without a consent given since.",
+        )
+    ]
+
+
+def _consented_since(consent: ConsentFact | None, day: date, at: datetime) -> bool:
+    return (
+        consent is not None
+        and consent.status is ConsentStatus.GRANTED
+        and consent.is_consent
+        and day <= consent.captured_at.date()
+        and consent.captured_at <= at
+        and consent.in_force(at)
+    )
+
+
 def _frequency(
     state: CustomerState, req: ContactRequest, history: Sequence[Reservation]
 ) -> list[Reason]:
@@ -398,6 +434,7 @@ _CHECKS: tuple[_Check, ...] = (
     _channel_choice,
     _purpose_choice,
     _revoked,
+    _erased_contact,
     _frequency,
     _quiet_hours,
     _duplicate,

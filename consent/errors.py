@@ -29,6 +29,12 @@ class InvalidContactPointError(ConsentError):
     code = "invalid-contact-point"
 
 
+class ListReservedError(ConsentError):
+    """A list the gate keeps itself: no copy may replace it, no one may remove it."""
+
+    code = "list-reserved"
+
+
 class IdempotencyConflictError(ConsentError):
     """The same Idempotency-Key was used before with a different request body."""
 

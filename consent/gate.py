@@ -362,15 +362,17 @@ def _async_runner_for(
 
 
 def _list_scopes(policy: PolicyEngine) -> frozenset[tuple[Channel | None, Purpose]]:
-    """The (channel, purpose) pairs that some rule on suppression lists governs."""
+    """The (channel, purpose) pairs that some rule on suppression lists governs, and every
+    marketing contact: an erased customer's contact points are kept on a list."""
     every_channel: tuple[Channel | None, ...] = (*Channel, None)
-    return frozenset(
+    by_rules = frozenset(
         (channel, purpose)
         for rule in policy.rules
         if rule.requires is RequirementKind.NOT_LISTED
         for channel in rule.channels or every_channel
         for purpose in rule.purposes
     )
+    return by_rules | {(channel, Purpose.MARKETING) for channel in Channel}
 
 
 def _invalid_destination(detail: str) -> Reason:

@@ -18,7 +18,7 @@ answer says which were rejected and why.
 
 import secrets
 import time
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from typing import Any
@@ -30,11 +30,12 @@ from audit.entry import Actor, AuditEntry
 from audit.log import append
 from consent import list_reading
 from consent.contacts import contact_kind_for_channel
+from consent.errors import ListReservedError
 from consent.list_reading import ListFormat, ReadEntries
 from consent.state import CustomerState
 from consent.store import suppression as rows
 from consent.store.database import read_transaction, transaction
-from consent.store.suppression import ListCopy
+from consent.store.suppression import ListCopy, ListEntry
 from policy.facts import ListFact
 from policy.kinds.lists import NotListedParams, stale_from
 from policy.periods import Period
@@ -45,6 +46,9 @@ NATIONAL_DNC = "national_dnc"
 INTERNAL_DNC = "internal_dnc"
 LISTA_ROBINSON = "lista_robinson"
 CA_NATIONAL_DNCL = "ca_national_dncl"
+# The contact points of erased customers, as keyed hashes: kept by the gate, never loaded.
+ERASED_CUSTOMERS = "erased_customers"
+RESERVED_LISTS = frozenset({ERASED_CUSTOMERS})
 
 # Where a number without +country code is read: the registry's own country.
 DEFAULT_REGIONS = {NATIONAL_DNC: "US", LISTA_ROBINSON: "ES", CA_NATIONAL_DNCL: "CA"}
@@ -110,6 +114,7 @@ def replace_list(
     failed closed meanwhile). Two loads of one list at once: the later swap wins, and each
     deletes the copy it replaced.
     """
+    refuse_reserved(name)
     copy_id = new_copy_id()
     _delete_stale_copies(engine, name, copy_id)
     try:
@@ -141,6 +146,7 @@ def replace_list(
 
 def drop_list(engine: Engine, name: str, actor: Actor, now: datetime) -> int | None:
     """Remove a list and audit it, then delete its entries; None if there was no such list."""
+    refuse_reserved(name)
     with transaction(engine) as conn:
         copy_id = rows.remove(conn, name)
         if copy_id is None:
@@ -150,6 +156,35 @@ def drop_list(engine: Engine, name: str, actor: Actor, now: datetime) -> int | N
         )
     _delete_copy(engine, name, copy_id)
     return seq
+
+
+def refuse_reserved(name: str) -> None:
+    if name in RESERVED_LISTS:
+        raise ListReservedError(
+            f"the {name} list is kept by the gate itself: it cannot be loaded or removed"
+        )
+
+
+def remember_erased(
+    conn: Connection, contact_hashes: Mapping[str, frozenset[bytes]], actor: Actor, now: datetime
+) -> int:
+    """Keep an erased customer's contact points on ``erased_customers``, as the keyed hashes
+    they already had, in the erasure's transaction; the number kept.
+
+    Erasure ends the customer's record, not their wish not to be marketed to: the same
+    address re-created under another id, or held by a duplicate record, was contactable
+    again. GDPR Art 17(3)(b) and 21(3) let the controller keep what it needs to honour the
+    objection, and a keyed hash names no one without the key. A consent given on or after
+    the day of the erasure (``consent.decide``) is the person's word again.
+    """
+    entries = [
+        ListEntry(kind, lookup_hash, now.date())
+        for kind, hashes in sorted(contact_hashes.items())
+        for lookup_hash in sorted(hashes)
+    ]
+    if entries:
+        rows.add_to_kept_list(conn, ERASED_CUSTOMERS, entries, new_copy_id(), now, actor.name)
+    return len(entries)
 
 
 def _delete_copy(engine: Engine, name: str, copy_id: int) -> None:

@@ -27,6 +27,7 @@ from consent.suppression import (
     drop_list,
     latest_source_date,
     loaded_lists,
+    refuse_reserved,
     replace_list,
 )
 
@@ -80,7 +81,9 @@ def put_list(
     response: Response,
     region: Annotated[Region | None, Query(description=_REGION_DOC)] = None,
 ) -> Any:
-    """Replace the list with this copy. Lines that cannot be read are listed, not loaded."""
+    """Replace the list with this copy. Lines that cannot be read are listed, not loaded.
+    `erased_customers` is kept by the gate itself (409 `list-reserved`)."""
+    refuse_reserved(list_name)  # before the body is read: it may be millions of lines
     list_format = _format(request)
     now = utc_now()
     if source_date > latest_source_date(now):

@@ -126,6 +126,48 @@ def _created(conn: Connection, name: str, values: dict[str, Any]) -> bool:
     return conn.execute(statement).first() is not None
 
 
+def add_to_kept_list(
+    conn: Connection, name: str, entries: Sequence[ListEntry], new_copy: int, at: datetime, by: str
+) -> None:
+    """Add entries to a list the gate keeps itself (no copy is ever loaded), in the caller's
+    transaction. An identifier already on it takes the new entry's date: the latest reason
+    to keep it is the one a later consent must follow. The list's row is created first and
+    then locked, so that two first additions at once share one copy (PostgreSQL waits for
+    the other's insert) and no addition is written to a copy that is not the list's."""
+    values = {
+        "source_date": at.date(),
+        "entry_count": 0,
+        "content_hash": hashlib.sha256().hexdigest(),
+        "loaded_at": at,
+        "loaded_by": by,
+        "copy_id": new_copy,
+    }
+    _created(conn, name, values)
+    copy_id = current_copy_id(conn, name, lock=True)
+    if copy_id is None:  # removed between the two statements: only by hand, in the database
+        raise StoreUnavailableError(f"list {name} was removed while entries were added")
+    conn.execute(
+        delete(suppression_entries).where(
+            suppression_entries.c.list_name == name,
+            suppression_entries.c.copy_id == copy_id,
+            suppression_entries.c.lookup_hash.in_([entry.lookup_hash for entry in entries]),
+        )
+    )
+    add_entries(conn, name, copy_id, entries)
+    count, content_hash = count_and_hash(conn, name, copy_id)
+    conn.execute(
+        update(suppression_lists)
+        .where(suppression_lists.c.name == name)
+        .values(
+            source_date=at.date(),
+            entry_count=count,
+            content_hash=content_hash,
+            loaded_at=at,
+            loaded_by=by,
+        )
+    )
+
+
 def remove(conn: Connection, name: str) -> int | None:
     """Drop the list's row: the id of its copy, whose entries are left to ``delete_some``;
     None if there was no such list."""

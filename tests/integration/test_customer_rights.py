@@ -18,18 +18,22 @@ from consent.store.database import transaction
 from consent.store.schema import contact_points, customers
 from tests.conftest import bearer
 
-EMAIL = "erase.me@example.com"
+
+@pytest.fixture
+def email() -> str:
+    """An address of the test's own: an erased customer's stays on ``erased_customers``."""
+    return f"erase.me.{uuid.uuid4().hex[:10]}@example.com"
 
 
 @pytest.fixture
-def reachable(client: TestClient, crm: dict[str, str]) -> str:
+def reachable(client: TestClient, crm: dict[str, str], email: str) -> str:
     """A US customer with an e-mail address, to whom marketing e-mail is allowed."""
     customer_id = f"E-{uuid.uuid4().hex[:10]}"
     body = {
         "jurisdictions": ["US-NY"],
         "time_zone": "America/New_York",
         "birth_date": "1980-05-17",
-        "contact_points": {"email": [EMAIL]},
+        "contact_points": {"email": [email]},
     }
     assert client.put(f"/v1/customers/{customer_id}", json=body, headers=crm).status_code == 201
     assert check(client, crm, customer_id)["decision"] == "allow"
@@ -90,13 +94,13 @@ def test_erasure_destroys_the_key_and_the_contact_points(
 
 
 def test_an_erased_id_cannot_be_erased_again_nor_re_created(
-    client: TestClient, crm: dict[str, str], admin: dict[str, str], reachable: str
+    client: TestClient, crm: dict[str, str], admin: dict[str, str], reachable: str, email: str
 ) -> None:
     assert client.delete(f"/v1/customers/{reachable}", headers=admin).status_code == 200
     again = client.delete(f"/v1/customers/{reachable}", headers=admin)
     assert again.status_code == 410
     assert again.json()["type"] == "urn:consent-gate:problem:customer-erased"
-    body = {"jurisdictions": ["US-NY"], "contact_points": {"email": [EMAIL]}}
+    body = {"jurisdictions": ["US-NY"], "contact_points": {"email": [email]}}
     recreated = client.put(f"/v1/customers/{reachable}", json=body, headers=crm)
     assert recreated.status_code == 410
 
@@ -130,7 +134,7 @@ def test_other_roles_may_not_erase(
 
 
 def test_the_export_holds_the_profile_and_every_check_with_its_outcome(
-    client: TestClient, crm: dict[str, str], api_keys: dict[str, str], reachable: str
+    client: TestClient, crm: dict[str, str], api_keys: dict[str, str], reachable: str, email: str
 ) -> None:
     body = {"customer_id": reachable, "channel": "email", "purpose": "marketing",
             "source": "campaign"}  # fmt: skip
@@ -142,7 +146,7 @@ def test_the_export_holds_the_profile_and_every_check_with_its_outcome(
     response = client.get(f"/v1/customers/{reachable}/export", headers=officer)
     assert response.status_code == 200, response.text
     export = response.json()
-    assert export["contact_points"] == {"email": [EMAIL]}
+    assert export["contact_points"] == {"email": [email]}
     assert export["birth_date"] == "1980-05-17"
     # The fixture's dry run, then the check sent: each as GET /v1/checks/{id} shows it.
     assert [check["dry_run"] for check in export["checks"]] == [True, False]

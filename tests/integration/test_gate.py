@@ -91,10 +91,12 @@ def test_unknown_customer_is_denied(gate: Gate) -> None:
     assert rules(gate, command("nobody-" + uuid.uuid4().hex)) == ["gate.customer_unknown"]
 
 
-def test_erased_customer_is_denied(gate: Gate, eu_customer: str, engine: Engine) -> None:
+def test_erased_customer_is_denied(gate: Gate, customers: CustomerFactory, engine: Engine) -> None:
+    # Contact points of its own: an erased customer's stay on ``erased_customers``.
+    erased = customers.create(("ES",), email=f"{uuid.uuid4().hex[:10]}@example.com", phone=None)
     with transaction(engine) as conn:
-        erase_customer(conn, eu_customer, ACTOR, NOW)
-    assert rules(gate, command(eu_customer)) == ["gate.customer_erased"]
+        erase_customer(conn, erased, ACTOR, NOW)
+    assert rules(gate, command(erased)) == ["gate.customer_erased"]
 
 
 def test_eu_email_marketing_without_consent_is_denied_under_eprivacy(

@@ -18,7 +18,7 @@ def customer(client: TestClient, crm: dict[str, str]) -> str:
     """A US customer with an e-mail address: marketing e-mail is allowed (CAN-SPAM)."""
     customer_id = f"R-{uuid.uuid4().hex[:10]}"
     body = {"jurisdictions": ["US-NY"], "time_zone": "America/New_York",
-            "contact_points": {"email": ["rita@example.com"]}}  # fmt: skip
+            "contact_points": {"email": [f"rita.{customer_id}@example.com"]}}  # fmt: skip
     assert client.put(f"/v1/customers/{customer_id}", json=body, headers=crm).status_code == 201
     return customer_id
 

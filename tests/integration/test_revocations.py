@@ -311,8 +311,11 @@ def test_the_revocation_row_points_at_its_audit_entry(
 
 
 def test_erasure_forgets_what_the_customer_wrote(
-    client: TestClient, crm: dict[str, str], texted: str, engine: Engine
+    client: TestClient, crm: dict[str, str], engine: Engine
 ) -> None:
+    # Contact points of its own: an erased customer's stay on ``erased_customers``.
+    points = {"email": [f"{uuid.uuid4().hex[:10]}@example.com"]}
+    texted = new_customer(client, crm, contact_points=points)
     revoke(client, crm, texted, words="STOP this is Maria")
     with transaction(engine) as conn:
         erase_customer(conn, texted, ACTOR, datetime.now(UTC))
