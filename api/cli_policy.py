@@ -11,6 +11,7 @@ from api.settings import Settings
 from consent.errors import NotFoundError, StoreUnavailableError
 from consent.explain import explain_contact
 from consent.store.database import make_engine
+from policy.calendars import calendar_versions
 from policy.engine import PolicyEngine
 from policy.instants import InstantOutOfRangeError, supported
 from policy.packs import PolicyLoadError
@@ -38,6 +39,8 @@ def check(directory: PoliciesDir = None) -> None:
     engine = _load(directory)
     regimes = sorted({rule.regime for rule in engine.rules})
     typer.echo(f"{len(engine.rules)} rules ({', '.join(regimes)}), version {engine.version}")
+    calendars = ", ".join(f"{name} {version}" for name, version in calendar_versions().items())
+    typer.echo(f"calendars (in the version): {calendars}")
 
 
 @policy_app.command("list")

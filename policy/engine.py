@@ -9,7 +9,7 @@ recorded with every decision: changing any byte of any pack is a new version.
 import hashlib
 from bisect import bisect_right
 from collections import defaultdict
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import date, datetime
 from functools import lru_cache
@@ -18,6 +18,7 @@ from typing import Any, NamedTuple, Self
 
 import structlog
 
+from policy.calendars import calendar_versions
 from policy.facts import Facts
 from policy.jurisdictions import expand, is_valid_code
 from policy.kinds.base import RuleIdentity
@@ -107,7 +108,7 @@ class PolicyEngine:
         problems.extend(_duplicate_pack_names(packs))
         if problems:
             raise PolicyLoadError(problems)
-        version = policy_version((path.name, data) for path, data in files)
+        version = policy_version(((path.name, data) for path, data in files), calendar_versions())
         return cls((rule for pack in packs for rule in pack.rules), version=version)
 
     def evaluate(self, facts: Facts) -> tuple[Reason, ...]:
@@ -233,10 +234,15 @@ def _read(path: Path) -> bytes:
         raise PolicyLoadError([f"{path}: cannot be read: {error.strerror}"]) from None
 
 
-def policy_version(files: Iterable[tuple[str, bytes]]) -> str:
-    """``sha256:`` over each file's name and bytes, in name order, each length-prefixed."""
+def policy_version(
+    files: Iterable[tuple[str, bytes]], calendars: Mapping[str, str] | None = None
+) -> str:
+    """``sha256:`` over each file's name and bytes, in name order, each length-prefixed,
+    then each calendar package's name and version (``policy.calendars``): a new holiday or
+    DST rule changes decisions as a pack edit does."""
     digest = hashlib.sha256()
-    for name, data in sorted(files):
+    named = [(f"calendar:{name}", version.encode()) for name, version in (calendars or {}).items()]
+    for name, data in [*sorted(files), *sorted(named)]:
         encoded = name.encode("utf-8")
         for part in (encoded, data):
             digest.update(len(part).to_bytes(8, "big"))

@@ -20,6 +20,7 @@ def test_check_names_the_rules_and_the_version() -> None:
     assert f"{len(PolicyEngine.load(POLICIES).rules)} rules (" in result.output
     assert "TCPA" in result.output
     assert "version sha256:" in result.output
+    assert "calendars (in the version): tzdata " in result.output
 
 
 def test_check_of_a_broken_pack_fails_naming_the_file(tmp_path: Path) -> None:

@@ -108,10 +108,15 @@ def test_an_allow_ends_at_that_days_closing(policy: PolicyEngine) -> None:
     assert policy.holds_until(call(toronto(saturday, 12)), horizon) == toronto(saturday, 18)
 
 
+# October: British Columbia's clocks stay at UTC-7 from November 2026 (tzdata 2026), so a
+# later date would test the zones' new gap, not the rule.
+OCTOBER_FRIDAY = date(2026, 10, 16)
+
+
 def test_every_zone_the_customer_may_be_in_must_be_open(policy: PolicyEngine) -> None:
-    saturday = FRIDAY + timedelta(days=1)
+    saturday = OCTOBER_FRIDAY + timedelta(days=1)
     both = {"time_zones": (TORONTO, VANCOUVER)}
-    vancouver_opens = datetime(2026, 12, 5, 10, tzinfo=ZoneInfo(VANCOUVER))
+    vancouver_opens = datetime(2026, 10, 17, 10, tzinfo=ZoneInfo(VANCOUVER))
     assert earliest(policy, call(toronto(saturday, 12), **both)) == vancouver_opens
     assert policy.evaluate(call(vancouver_opens, **both)) == ()
     assert rule_ids(policy, call(toronto(saturday, 18) - SECOND, **both)) == []
@@ -120,9 +125,10 @@ def test_every_zone_the_customer_may_be_in_must_be_open(policy: PolicyEngine) ->
 
 def test_a_friday_evening_in_vancouver_is_a_saturday_in_halifax(policy: PolicyEngine) -> None:
     # 20:30 on Friday in Vancouver is 00:30 on Saturday in Halifax: each zone by its own day.
-    at = datetime(2026, 12, 4, 20, 30, tzinfo=ZoneInfo(VANCOUVER))
+    at = datetime(2026, 10, 16, 20, 30, tzinfo=ZoneInfo(VANCOUVER))
+    assert at.astimezone(ZoneInfo("America/Halifax")).weekday() == 5
     facts = call(at, time_zones=(VANCOUVER, "America/Halifax"))
-    halifax_opens = datetime(2026, 12, 5, 10, tzinfo=ZoneInfo("America/Halifax"))
+    halifax_opens = datetime(2026, 10, 17, 10, tzinfo=ZoneInfo("America/Halifax"))
     assert earliest(policy, facts) == halifax_opens
 
 
