@@ -65,6 +65,7 @@ from policy.facts import (
     RevocationFact,
 )
 from policy.jurisdictions import EEA_EFTA_STATES, EU_MEMBER_STATES, expand
+from policy.kinds.history import MaxContactsParams
 from policy.kinds.hours import WEEKDAYS, LocalHoursParams
 from policy.rules import Rule
 from policy.vocabulary import (
@@ -189,17 +190,27 @@ def _not_listed(scope: str, exempt: str, list_state: str, stale: str = "") -> di
     return found
 
 
-def _outside_weekly_hours(holidays_of: str = "", **hours: tuple[float, float] | None) -> str:
+def _outside_weekly_hours(
+    holidays_of: str = "",
+    breaks: tuple[tuple[float, float], ...] = (),
+    **hours: tuple[float, float] | None,
+) -> str:
     """Outside the day's hours in some zone, in hours since midnight, each keyword a group
     of days (``weekday``, ``weekend``, ``saturday``, ``sunday``, ``not_sunday``: the zones
     whose local day is in it) and its window, or None for no calls on those days; or on a
-    legal holiday of ``holidays_of`` in some zone; no zone known fails closed."""
+    legal holiday of ``holidays_of`` in some zone, or within one of the ``breaks`` (exact
+    for a customer of one zone, as every French one here is); no zone known fails closed."""
     closed = f" or '{holidays_of}' in r.sub.holidays" if holidays_of else ""
     inside = " and ".join(
         f"r.sub.{days}_latest < 0"
         if window is None
         else f"r.sub.{days}_earliest >= {window[0] * 3600} and r.sub.{days}_latest < "
         f"{window[1] * 3600}"
+        + "".join(
+            f" and not (r.sub.{days}_latest >= {start * 3600} and r.sub.{days}_earliest < "
+            f"{end * 3600})"
+            for start, end in breaks
+        )
         for days, window in hours.items()
     )
     return f"(r.sub.local_earliest < 0{closed} or not ({inside}))"
@@ -398,6 +409,11 @@ CONDITIONS: dict[str, str] = {
     "us_ct.calling_hours": _scope("US-CT", _PHONE, _MARKETING, 20231001)
     + " and "
     + _outside_hours(9, 20),
+    "fr.d223_9.calling_hours": _scope("FR", _PHONE_ONLY, _MARKETING, 20230301)
+    + " and "
+    + _outside_weekly_hours("FR", ((13, 14),), weekday=(10, 20), weekend=None),
+    "fr.d223_9.calls_per_30_days": _scope("FR", _PHONE_ONLY, _MARKETING, 20230301)
+    + " and r.sub.calls_30d >= 4",
     "us_fl.calls_per_24h": _scope("US-FL", _PHONE, _MARKETING, 20210701)
     + " and r.sub.calls_24h >= 3",
     "us_ok.calls_per_24h": _scope("US-OK", _PHONE, _MARKETING, 20221101)
@@ -459,6 +475,7 @@ class Subject:
     internal_dnc: str
     revoked_at: float  # latest phone/SMS revocation recorded, or _NONE
     calls_24h: int  # phone/SMS contacts for the purpose in the busiest 24 h around send_at
+    calls_30d: int  # phone calls for the purpose in the busiest 30 days around send_at
     local_earliest: float  # earliest seconds since local midnight over the customer's zones
     local_latest: float  # latest; -1 and 86400 when no zone is known (fail closed)
     # The same over the zones where it is a weekday, and over those where it is a weekend
@@ -530,7 +547,8 @@ def subject_of(facts: Facts) -> Subject:
             (r.recorded_at.timestamp() for r in facts.revocations if r.channel in _PHONE),
             default=_NONE,
         ),
-        calls_24h=_busiest_day(facts),
+        calls_24h=_busiest(facts, timedelta(hours=24), _PHONE),
+        calls_30d=_busiest(facts, timedelta(days=30), _PHONE_ONLY),
         local_earliest=earliest,
         local_latest=latest,
         weekday_earliest=weekday[0],
@@ -620,15 +638,14 @@ def _last_delivery(facts: Facts, kinds: Iterable[str]) -> datetime | None:
     return max(_deliveries(facts, kinds), default=None)
 
 
-def _busiest_day(facts: Facts) -> int:
-    """The most phone/SMS contacts for the purpose in one window [a, a + 24 h) holding
-    send_at: the busiest starts at send_at or at a contact in the 24 h before it."""
-    day = timedelta(hours=24)
+def _busiest(facts: Facts, day: timedelta, channels: tuple[str, ...]) -> int:
+    """The most contacts by ``channels`` for the purpose in one window [a, a + ``day``)
+    holding send_at: the busiest starts at send_at or at a contact in the ``day`` before."""
     at = facts.send_at
     times = sorted(
         c.send_at
         for c in facts.recent_contacts
-        if c.channel in _PHONE and c.purpose is facts.purpose
+        if c.channel in channels and c.purpose is facts.purpose
     )
     starts = [x for x in times if at - day < x <= at] + [at]
     return max(bisect_left(times, a + day) - bisect_left(times, a) for a in starts)
@@ -661,6 +678,7 @@ _HOLIDAYS: dict[str, tuple[holidays.HolidayBase, frozenset[tuple[int, int]]]] = 
     "US-UT": (holidays.country_holidays("US", subdiv="UT"), frozenset()),
     "US-RI": (holidays.country_holidays("US", subdiv="RI"), frozenset()),
     "US-LA": (holidays.country_holidays("US", subdiv="LA"), frozenset({(1, 8), (8, 30), (11, 1)})),
+    "FR": (holidays.country_holidays("FR"), frozenset()),
 }
 
 
@@ -862,18 +880,32 @@ def _revocations(
     return tuple(found)
 
 
-def _recent_contacts(rng: random.Random, send_at: datetime, calls: bool) -> tuple[PastContact, ...]:
+def _recent_contacts(
+    rng: random.Random, send_at: datetime, calls: bool, monthly: bool
+) -> tuple[PastContact, ...]:
+    """Earlier contacts within a day either side (the 24-hour caps), or, when a 30-day cap
+    is aimed at or a third of the time, within a month, mostly calls."""
     count = rng.choices(range(7), weights=[2, 1, 2, 3, 3, 2, 2])[0] if calls else rng.randint(0, 2)
+    spread = 24 * 33 if monthly or rng.random() < 1 / 3 else 27
+    channels = [Channel.PHONE, Channel.SMS, Channel.PHONE, Channel.SMS, Channel.EMAIL, None]
+    if monthly:
+        count, channels = rng.randint(2, 8), [Channel.PHONE] * 12 + channels
     return tuple(
         PastContact(
-            rng.choice(
-                [Channel.PHONE, Channel.SMS, Channel.PHONE, Channel.SMS, Channel.EMAIL, None]
-            ),
+            rng.choice(channels),
             rng.choice([Purpose.MARKETING] * 5 + [Purpose.SERVICE]),
-            send_at + timedelta(hours=rng.uniform(-27, 27)),
+            send_at + timedelta(hours=rng.uniform(-spread, spread)),
         )
         for _ in range(count)
     )
+
+
+def _monthly_cap(rule: Rule | None) -> bool:
+    """Whether the rule caps contacts over more than a day (France's 30 days)."""
+    if rule is None or not isinstance(rule.params, MaxContactsParams):
+        return False
+    start = datetime(2026, 1, 1, tzinfo=UTC)
+    return rule.params.period.add_to(start) - start > timedelta(days=1)
 
 
 def _exception(rng: random.Random, rule: Rule | None, purpose: Purpose) -> LegalException | None:
@@ -956,7 +988,8 @@ def _near_the_hours(
         # A holiday: the hours the day would have had, where only the holiday denies.
         opens, closes = (datetime.combine(day, edge, tzinfo=zone) for edge in usual)
         return (opens + (closes - opens) * rng.random()).astimezone(UTC)
-    edge = datetime.combine(day, rng.choice(window), tzinfo=zone)
+    edges = [*window, *(edge for gap in hours.breaks for edge in gap)]
+    edge = datetime.combine(day, rng.choice(edges), tzinfo=zone)
     return (edge + timedelta(minutes=rng.uniform(-90, 90))).astimezone(UTC)
 
 
@@ -994,7 +1027,9 @@ def sample_facts(
         automated=rng.random() < 0.5,
         lists=_lists(rng, send_at),
         revocations=_revocations(rng, send_at, consents.get(Purpose.MARKETING)),
-        recent_contacts=_recent_contacts(rng, send_at, channel in _PHONE),
+        recent_contacts=_recent_contacts(
+            rng, send_at, channel in _PHONE, monthly=_monthly_cap(aimed)
+        ),
         exception=_exception(rng, aimed, purpose),
         data_categories=_data_categories(rng, purpose),
     )
