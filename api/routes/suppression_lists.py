@@ -147,7 +147,8 @@ def get_lists(caller: CurrentCaller, svc: ServicesDep) -> list[ListOut]:
 
 @router.delete("/{list_name}", response_model=ListRemoved)
 def delete_list(list_name: ListPath, caller: CurrentCaller, svc: ServicesDep) -> ListRemoved:
-    """Remove a list. Rules that need it then deny as they do when it was never loaded."""
+    """Remove a list. Rules that need it then deny as they do when it was never loaded.
+    `erased_customers` is kept by the gate itself (409 `list-reserved`)."""
     seq = drop_list(svc.engine, list_name, actor_of(caller), utc_now())
     if seq is None:
         raise NotFoundError(f"no suppression list named {list_name}")

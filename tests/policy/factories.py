@@ -6,7 +6,9 @@ from pathlib import Path
 from typing import Any
 from zoneinfo import ZoneInfo
 
+from policy.engine import PolicyEngine
 from policy.facts import ConsentFact, Facts, ListFact, Relationship
+from policy.reasons import Reason
 from policy.vocabulary import Channel, ConsentStatus, PreferenceStatus, Purpose, Source
 
 SEND_AT = datetime(2024, 6, 3, 12, 0, tzinfo=UTC)
@@ -90,3 +92,14 @@ class StandInRule:
 
 RULE = StandInRule()
 POLICIES = Path(__file__).resolve().parents[2] / "policies"
+
+
+def rule_ids(policy: PolicyEngine, facts: Facts) -> list[str]:
+    """The rules that deny these facts, in the engine's order."""
+    return [reason.rule for reason in policy.evaluate(facts)]
+
+
+def reason_of(policy: PolicyEngine, facts: Facts, rule: str) -> Reason:
+    """The one reason ``rule`` gives against these facts."""
+    (reason,) = [reason for reason in policy.evaluate(facts) if reason.rule == rule]
+    return reason

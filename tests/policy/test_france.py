@@ -13,9 +13,8 @@ import pytest
 from policy.engine import PolicyEngine
 from policy.facts import Facts, PastContact
 from policy.kinds.hours import LocalHoursParams
-from policy.reasons import Reason
 from policy.vocabulary import Channel, Purpose
-from tests.policy.factories import granted, make_facts
+from tests.policy.factories import granted, make_facts, reason_of
 
 HOURS = "fr.d223_9.calling_hours"
 CALLS = "fr.d223_9.calls_per_30_days"
@@ -46,11 +45,6 @@ def call(at: datetime, **facts: object) -> Facts:
 
 def french(policy: PolicyEngine, facts: Facts) -> list[str]:
     return [reason.rule for reason in policy.evaluate(facts) if reason.rule.startswith("fr.")]
-
-
-def reason_of(policy: PolicyEngine, facts: Facts, rule: str) -> Reason:
-    (reason,) = [reason for reason in policy.evaluate(facts) if reason.rule == rule]
-    return reason
 
 
 def test_the_morning_and_afternoon_windows(policy: PolicyEngine) -> None:

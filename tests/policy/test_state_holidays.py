@@ -18,9 +18,8 @@ from pydantic import ValidationError
 from policy.engine import PolicyEngine
 from policy.facts import Facts
 from policy.kinds.hours import LocalHoursParams
-from policy.reasons import Reason
 from policy.vocabulary import Channel, Purpose
-from tests.policy.factories import make_facts
+from tests.policy.factories import make_facts, reason_of, rule_ids
 
 UTAH = "us_ut.calling_hours"
 RHODE_ISLAND = "us_ri.calling_hours"
@@ -58,15 +57,6 @@ def call(state: str, at: datetime, **facts: object) -> Facts:
     }
     fields.update(facts)
     return make_facts(**fields)
-
-
-def rule_ids(policy: PolicyEngine, facts: Facts) -> list[str]:
-    return [reason.rule for reason in policy.evaluate(facts)]
-
-
-def reason_of(policy: PolicyEngine, facts: Facts, rule: str) -> Reason:
-    (reason,) = [reason for reason in policy.evaluate(facts) if reason.rule == rule]
-    return reason
 
 
 # Utah: the federal hours, and no call on a Sunday or a legal holiday
