@@ -400,6 +400,9 @@ CONDITIONS: dict[str, str] = {
     "us_la.calling_hours": _scope("US-LA", _PHONE, _MARKETING, 19910101)
     + " and "
     + _outside_weekly_hours("US-LA", not_sunday=(8, 20), sunday=None),
+    "us_al.calling_hours": _scope("US-AL", _PHONE, _MARKETING, 20241127)
+    + " and "
+    + _outside_weekly_hours("US-AL", not_sunday=(8, 20), sunday=None),
     "us_wa.calling_hours": _scope("US-WA", _PHONE, _MARKETING, 20220609)
     + " and "
     + _outside_hours(8, 20),
@@ -678,6 +681,7 @@ _HOLIDAYS: dict[str, tuple[holidays.HolidayBase, frozenset[tuple[int, int]]]] = 
     "US-UT": (holidays.country_holidays("US", subdiv="UT"), frozenset()),
     "US-RI": (holidays.country_holidays("US", subdiv="RI"), frozenset()),
     "US-LA": (holidays.country_holidays("US", subdiv="LA"), frozenset({(1, 8), (8, 30), (11, 1)})),
+    "US-AL": (holidays.country_holidays("US", subdiv="AL"), frozenset()),
     "FR": (holidays.country_holidays("FR"), frozenset()),
 }
 
@@ -717,7 +721,7 @@ _PLACES: tuple[tuple[str, ...], ...] = (
     ("FR",), ("DE",), ("ES",), ("ES",), ("ES",), ("ES",), ("US-NY",), ("US-TX",), ("US-FL",),
     ("US-FL",), ("US-MD",), ("US-MD",), ("US-OK",), ("US-OK",), ("CA",), ("CA",),
     ("US-FL", "US-NY"), ("BE",), ("BE", "DE"), ("US-MS",), ("CA-QC",), ("US-UT",),
-    ("US-RI",), ("US-LA",), ("US-WA",), ("US-MA",), ("US-CT",),
+    ("US-RI",), ("US-LA",), ("US-WA",), ("US-MA",), ("US-CT",), ("US-AL",),
 )  # fmt: skip
 _ZONES = {
     "FR": ("Europe/Paris",),
@@ -736,6 +740,7 @@ _ZONES = {
     "US-WA": ("America/Los_Angeles",),
     "US-MA": ("America/New_York",),
     "US-CT": ("America/New_York",),
+    "US-AL": ("America/Chicago",),
     "CA": ("America/Toronto", "America/Vancouver", "America/Halifax"),
     "CA-QC": ("America/Toronto",),
 }

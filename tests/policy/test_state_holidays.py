@@ -2,7 +2,8 @@
 and never on a Sunday or legal holiday (Utah Code 13-25a-103(3)); Rhode Island 9-18 on
 weekdays, 10-17 on Saturdays, never on a Sunday or a state or federal holiday (R.I. Gen.
 Laws 5-61-3.6, 5-61-2); Louisiana 8-20, Monday to Saturday, never on a state holiday
-(La. R.S. 45:811, 1:55). And the states whose hours are only narrower: Washington and
+(La. R.S. 45:811, 1:55); Alabama 8-20, never on a Sunday or a holiday (Ala. Admin. Code
+r. 770-X-5-.17). And the states whose hours are only narrower: Washington and
 Massachusetts 8-20, Connecticut 9-20.
 
 Each edge one second before and at, in the called party's local time; each holiday from
@@ -24,6 +25,7 @@ from tests.policy.factories import make_facts, reason_of, rule_ids
 UTAH = "us_ut.calling_hours"
 RHODE_ISLAND = "us_ri.calling_hours"
 LOUISIANA = "us_la.calling_hours"
+ALABAMA = "us_al.calling_hours"
 WASHINGTON = "us_wa.calling_hours"
 MASSACHUSETTS = "us_ma.calling_hours"
 CONNECTICUT = "us_ct.calling_hours"
@@ -33,6 +35,7 @@ ZONES = {
     "US-UT": "America/Denver",
     "US-RI": "America/New_York",
     "US-LA": "America/Chicago",
+    "US-AL": "America/Chicago",
     "US-WA": "America/Los_Angeles",
     "US-MA": "America/New_York",
     "US-CT": "America/New_York",
@@ -170,6 +173,27 @@ def test_louisiana_hours_and_sundays(policy: PolicyEngine) -> None:
     assert reason.earliest_allowed_at == local("US-LA", SUNDAY + timedelta(days=1), 8)
 
 
+# Alabama: 8-20, never on a Sunday or one of the state's holidays
+
+
+@pytest.mark.parametrize(
+    ("holiday", "name"),
+    [(date(2027, 4, 26), "Confederate Memorial Day"), (date(2027, 6, 7), "Jefferson Davis")],
+)
+def test_alabama_state_holidays(policy: PolicyEngine, holiday: date, name: str) -> None:
+    reason = reason_of(policy, call("US-AL", local("US-AL", holiday, 12)), ALABAMA)
+    assert f"{name}" in reason.message
+    assert reason.earliest_allowed_at == local("US-AL", holiday + timedelta(days=1), 8)
+
+
+def test_alabama_hours_and_sundays(policy: PolicyEngine) -> None:
+    assert rule_ids(policy, call("US-AL", local("US-AL", SATURDAY, 8))) == []
+    assert rule_ids(policy, call("US-AL", local("US-AL", SATURDAY, 20) - SECOND)) == []
+    assert rule_ids(policy, call("US-AL", local("US-AL", SATURDAY, 20))) == [ALABAMA]
+    reason = reason_of(policy, call("US-AL", local("US-AL", SUNDAY, 12)), ALABAMA)
+    assert reason.earliest_allowed_at == local("US-AL", SUNDAY + timedelta(days=1), 8)
+
+
 # Washington, Massachusetts, Connecticut: narrower hours every day
 
 
@@ -198,9 +222,9 @@ def test_narrower_state_hours(
 # Scope and effective dates
 
 
-@pytest.mark.parametrize("state", ["US-UT", "US-RI", "US-LA"])
+@pytest.mark.parametrize("state", ["US-UT", "US-RI", "US-LA", "US-AL"])
 def test_texts_are_judged_but_not_email_or_service_calls(policy: PolicyEngine, state: str) -> None:
-    rule = {"US-UT": UTAH, "US-RI": RHODE_ISLAND, "US-LA": LOUISIANA}[state]
+    rule = {"US-UT": UTAH, "US-RI": RHODE_ISLAND, "US-LA": LOUISIANA, "US-AL": ALABAMA}[state]
     at = local(state, SUNDAY, 12)
     assert rule in rule_ids(policy, call(state, at, channel=Channel.SMS))
     assert rule_ids(policy, call(state, at, channel=Channel.EMAIL)) == []
@@ -216,6 +240,7 @@ def test_texts_are_judged_but_not_email_or_service_calls(policy: PolicyEngine, s
         ("US-WA", WASHINGTON, date(2022, 6, 8), date(2022, 6, 9), 20),
         ("US-MA", MASSACHUSETTS, date(2002, 12, 31), date(2003, 1, 1), 20),
         ("US-CT", CONNECTICUT, date(2023, 9, 30), date(2023, 10, 1), 8),
+        ("US-AL", ALABAMA, date(2024, 11, 26), date(2024, 11, 27), 20),
     ],
 )
 def test_each_state_rule_applies_from_its_effective_date(
