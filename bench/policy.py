@@ -792,7 +792,9 @@ def _around_months(rng: random.Random, months: Sequence[int]) -> timedelta:
     return _near(rng, rng.choice(months) * 30.44, spread=6)
 
 
-def _consent(rng: random.Random, send_at: datetime, status: ConsentStatus) -> ConsentFact:
+def _consent(
+    rng: random.Random, send_at: datetime, status: ConsentStatus, places: tuple[str, ...]
+) -> ConsentFact:
     captured = send_at - _days(rng, 0.01, 1500)
     if rng.random() < 0.07:  # recorded after the send time: not a prior consent
         captured = send_at + _days(rng, 0.01, 30)
@@ -800,6 +802,9 @@ def _consent(rng: random.Random, send_at: datetime, status: ConsentStatus) -> Co
     if rng.random() < 0.2:  # some expired before the send time, some still running
         expires = send_at + rng.choice([_days(rng, -200, 200), _days(rng, -1, 1)])
     age = rng.choice([None, None, None, 12, 13, 14, 15, 16, 19, 35])
+    here = _age_of_consent(frozenset(places))
+    if here != _NONE and rng.random() < 0.3:  # a year either side of the age where they live
+        age = here + rng.choice([-1, 0])
     basis = rng.choice([None, None, None, "consent", "legitimate_interests", "contract"])
     return ConsentFact(status, captured, expires, rng.random() < 0.5, age, basis)
 
@@ -1007,10 +1012,10 @@ def sample_facts(
     jurisdictions, purpose, channel, send_at = _contact(rng, aimed, periods)
     consents = {}
     if rng.random() < 0.8:
-        consents[Purpose.MARKETING] = _consent(rng, send_at, _status_choice(rng))
+        consents[Purpose.MARKETING] = _consent(rng, send_at, _status_choice(rng), jurisdictions)
     for shared in (Purpose.SHARE_THIRD_PARTIES, Purpose.SHARE_AFFILIATES, Purpose.PROFILING):
         if rng.random() < 0.5:
-            consents[shared] = _consent(rng, send_at, _status_choice(rng))
+            consents[shared] = _consent(rng, send_at, _status_choice(rng), jurisdictions)
     zones = sorted({zone for code in jurisdictions for zone in _ZONES[code]})
     time_zones = (
         () if rng.random() < 0.1 else tuple(rng.sample(zones, min(len(zones), rng.randint(1, 2))))
