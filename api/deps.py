@@ -10,6 +10,7 @@ from sqlalchemy import Engine
 
 from api.auth import KeyCache, authorise, bearer_token
 from api.errors import ApiProblem, refuse_repeated_keys
+from api.media_type import METHODS_WITH_BODY
 from audit.entry import Actor
 from consent.crypto import KeyRing
 from consent.gate import Gate
@@ -63,13 +64,11 @@ async def caller_of(request: Request, svc: Services, authorization: str | None) 
 
 CurrentCaller = Annotated[Caller, Depends(current_caller)]
 
-_WITH_BODY = frozenset({"POST", "PUT", "PATCH"})
-
 
 async def no_repeated_keys(request: Request, _: CurrentCaller) -> None:
     """Refuse a JSON body that gives a key twice (a router's dependency, FastAPI having
     parsed the body; after the caller, so that a 401 or 403 comes first as for any body)."""
-    if request.method in _WITH_BODY:
+    if request.method in METHODS_WITH_BODY:
         refuse_repeated_keys(await request.body())
 
 

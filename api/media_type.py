@@ -12,7 +12,7 @@ from starlette.types import ASGIApp, Receive, Scope, Send
 from api.body_limit import STREAMED_PREFIX
 from api.errors import ApiProblem
 
-_WITH_BODY = frozenset({"POST", "PUT", "PATCH"})
+METHODS_WITH_BODY = frozenset({"POST", "PUT", "PATCH"})
 
 
 class JsonMediaTypeMiddleware:
@@ -25,7 +25,7 @@ class JsonMediaTypeMiddleware:
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if (
             scope["type"] == "http"
-            and scope["method"] in _WITH_BODY
+            and scope["method"] in METHODS_WITH_BODY
             and not scope["path"].startswith(STREAMED_PREFIX)
         ):
             try:
