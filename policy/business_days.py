@@ -14,16 +14,25 @@ import holidays
 _SATURDAY = 5
 
 
+def _own_calendar(code: str, year: int | None = None) -> holidays.HolidayBase | None:
+    """The package's calendar of exactly this country or subdivision (filled for ``year``
+    if given); None where it has none."""
+    country, _, subdivision = code.partition("-")
+    try:
+        return holidays.country_holidays(country, subdiv=subdivision or None, years=year)
+    except NotImplementedError:  # the package raises it for unknown countries and subdivisions
+        return None
+
+
 @lru_cache(maxsize=1024)
 def _year(code: str, year: int) -> dict[date, str] | None:
     """One year of the holiday calendar of an ISO 3166 code, built whole and kept as a
     plain dict: the package fills a calendar's years lazily on lookup, and a lookup racing
     that fill in another thread could miss a holiday. None where the package has none."""
-    country, _, subdivision = code.partition("-")
-    try:
-        calendar = holidays.country_holidays(country, subdiv=subdivision or None, years=year)
-    except NotImplementedError:  # the package raises it for unknown countries and subdivisions
-        # A subdivision it does not know still has its country's days.
+    calendar = _own_calendar(code, year)
+    if calendar is None:
+        # A subdivision the package does not know still has its country's days.
+        country, _, subdivision = code.partition("-")
         return _year(country, year) if subdivision else None
     return dict(calendar)
 
@@ -31,12 +40,7 @@ def _year(code: str, year: int) -> dict[date, str] | None:
 def has_own_calendar(code: str) -> bool:
     """Whether the package knows this exact country or subdivision (not its country's
     days only): a rule closed on a state's holidays must have that state's calendar."""
-    country, _, subdivision = code.partition("-")
-    try:
-        holidays.country_holidays(country, subdiv=subdivision or None)
-    except NotImplementedError:
-        return False
-    return True
+    return _own_calendar(code) is not None
 
 
 def holiday_name(day: date, code: str) -> str | None:
