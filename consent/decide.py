@@ -314,12 +314,7 @@ def _erased_contact(
 
 def _consented_since(consent: ConsentFact | None, day: date, at: datetime) -> bool:
     return (
-        consent is not None
-        and consent.status is ConsentStatus.GRANTED
-        and consent.is_consent
-        and day <= consent.captured_at.date()
-        and consent.captured_at <= at
-        and consent.in_force(at)
+        consent is not None and consent.grants_consent_at(at) and day <= consent.captured_at.date()
     )
 
 

@@ -50,6 +50,16 @@ class ConsentFact:
         """A grant counts only until it expires; withdrawals and objections never expire."""
         return self.expires_at is None or at < self.expires_at
 
+    def grants_consent_at(self, at: datetime) -> bool:
+        """A grant on consent, given by ``at`` and in force then: the customer's word that
+        can supersede an earlier refusal (a STOP, an erasure)."""
+        return (
+            self.status is ConsentStatus.GRANTED
+            and self.is_consent
+            and self.captured_at <= at
+            and self.in_force(at)
+        )
+
 
 @fast_init
 @dataclass(frozen=True, slots=True)

@@ -18,7 +18,7 @@ from pydantic import Strict
 from policy.facts import ConsentFact, Facts, RevocationFact
 from policy.kinds.base import Params, RuleIdentity, day, deny
 from policy.reasons import Reason
-from policy.vocabulary import Channel, ConsentStatus, Purpose
+from policy.vocabulary import Channel, Purpose
 
 # 47 CFR 64.1200(a)(10): the words that revoke consent when sent in reply to a text.
 STANDARD_KEYWORDS = ("STOP", "QUIT", "END", "REVOKE", "OPT OUT", "CANCEL", "UNSUBSCRIBE")
@@ -36,12 +36,11 @@ def standard_keyword(words: str) -> str | None:
 def superseded(revocation: RevocationFact, consent: ConsentFact | None, at: datetime) -> bool:
     """A grant captured after the revocation was recorded, in force at ``at`` and given by
     then, is the customer's later word: it supersedes the revocation for its purpose."""
+    # A record of another basis (grants_consent_at) is no new consent to contact.
     return (
         consent is not None
-        and consent.status is ConsentStatus.GRANTED
-        and consent.is_consent  # a record of another basis is no new consent to contact
-        and revocation.recorded_at < consent.captured_at <= at
-        and consent.in_force(at)
+        and consent.grants_consent_at(at)
+        and revocation.recorded_at < consent.captured_at
     )
 
 
