@@ -103,24 +103,25 @@ def test_a_utah_allow_on_the_eve_of_a_holiday_holds_until_9_pm(policy: PolicyEng
 # Rhode Island: 9-18 on weekdays, 10-17 on Saturdays, never on a Sunday or a holiday
 
 
-def test_rhode_island_weekday_hours(policy: PolicyEngine) -> None:
-    opens, closes = local("US-RI", WEDNESDAY, 9), local("US-RI", WEDNESDAY, 18)
-    assert rule_ids(policy, call("US-RI", opens - SECOND)) == [RHODE_ISLAND]
-    assert rule_ids(policy, call("US-RI", opens)) == []
-    assert rule_ids(policy, call("US-RI", closes - SECOND)) == []
-    assert rule_ids(policy, call("US-RI", closes)) == [RHODE_ISLAND]
+@pytest.mark.parametrize(
+    ("day", "opens", "closes"),
+    [(WEDNESDAY, 9, 18), (SATURDAY, 10, 17)],
+    ids=["weekday", "saturday"],
+)
+def test_rhode_island_hours(policy: PolicyEngine, day: date, opens: int, closes: int) -> None:
+    start, end = local("US-RI", day, opens), local("US-RI", day, closes)
+    assert rule_ids(policy, call("US-RI", start - SECOND)) == [RHODE_ISLAND]
+    assert rule_ids(policy, call("US-RI", start)) == []
+    assert rule_ids(policy, call("US-RI", end - SECOND)) == []
+    assert rule_ids(policy, call("US-RI", end)) == [RHODE_ISLAND]
 
 
-def test_rhode_island_saturday_hours(policy: PolicyEngine) -> None:
-    opens, closes = local("US-RI", SATURDAY, 10), local("US-RI", SATURDAY, 17)
-    assert rule_ids(policy, call("US-RI", opens - SECOND)) == [RHODE_ISLAND]
-    assert rule_ids(policy, call("US-RI", opens)) == []
-    assert rule_ids(policy, call("US-RI", closes - SECOND)) == []
-    assert rule_ids(policy, call("US-RI", closes)) == [RHODE_ISLAND]
+def test_a_friday_evening_call_in_rhode_island_waits_for_saturday_at_10(
+    policy: PolicyEngine,
+) -> None:
     friday_evening = local("US-RI", SATURDAY - timedelta(days=1), 18)
-    assert reason_of(policy, call("US-RI", friday_evening), RHODE_ISLAND).earliest_allowed_at == (
-        opens
-    )
+    reason = reason_of(policy, call("US-RI", friday_evening), RHODE_ISLAND)
+    assert reason.earliest_allowed_at == local("US-RI", SATURDAY, 10)
 
 
 def test_no_call_in_rhode_island_on_a_sunday(policy: PolicyEngine) -> None:
@@ -142,56 +143,39 @@ def test_a_saturday_holiday_closes_rhode_island_too(policy: PolicyEngine) -> Non
     assert rule_ids(policy, call("US-RI", local("US-RI", date(2026, 7, 4), 12))) == [RHODE_ISLAND]
 
 
-# Louisiana: 8-20 Monday to Saturday, never on a Sunday or a state holiday
+# Louisiana and Alabama: 8-20, never on a Sunday or a state holiday
 
 
 @pytest.mark.parametrize(
-    ("holiday", "name"),
+    ("state", "rule", "holiday", "name"),
     [
-        (date(2026, 2, 17), "Mardi Gras"),
-        (date(2026, 4, 3), "Good Friday"),
-        (date(2027, 1, 8), "Battle of New Orleans"),  # a date the package's calendar lacks
-        (date(2027, 11, 1), "All Saints' Day"),
+        ("US-LA", LOUISIANA, date(2026, 2, 17), "Mardi Gras"),
+        ("US-LA", LOUISIANA, date(2026, 4, 3), "Good Friday"),
+        # A date the package's calendar lacks.
+        ("US-LA", LOUISIANA, date(2027, 1, 8), "Battle of New Orleans"),
+        ("US-LA", LOUISIANA, date(2027, 11, 1), "All Saints' Day"),
+        ("US-AL", ALABAMA, date(2027, 4, 26), "Confederate Memorial Day"),
+        ("US-AL", ALABAMA, date(2027, 6, 7), "Jefferson Davis Birthday"),
     ],
 )
-def test_louisiana_state_holidays(policy: PolicyEngine, holiday: date, name: str) -> None:
-    reason = reason_of(policy, call("US-LA", local("US-LA", holiday, 12)), LOUISIANA)
-    assert f"{name}, a legal holiday in US-LA" in reason.message
-    assert reason.earliest_allowed_at == local("US-LA", holiday + timedelta(days=1), 8)
-    assert rule_ids(policy, call("US-LA", local("US-LA", holiday, 0) - SECOND)) == [
-        FEDERAL,
-        LOUISIANA,
-    ]
-    assert rule_ids(policy, call("US-LA", local("US-LA", holiday + timedelta(days=1), 12))) == []
+def test_state_holidays(
+    policy: PolicyEngine, state: str, rule: str, holiday: date, name: str
+) -> None:
+    reason = reason_of(policy, call(state, local(state, holiday, 12)), rule)
+    assert f"{name}, a legal holiday in {state}" in reason.message
+    assert reason.earliest_allowed_at == local(state, holiday + timedelta(days=1), 8)
+    assert rule_ids(policy, call(state, local(state, holiday, 0) - SECOND)) == [FEDERAL, rule]
+    assert rule_ids(policy, call(state, local(state, holiday + timedelta(days=1), 12))) == []
 
 
-def test_louisiana_hours_and_sundays(policy: PolicyEngine) -> None:
-    assert rule_ids(policy, call("US-LA", local("US-LA", SATURDAY, 8))) == []
-    assert rule_ids(policy, call("US-LA", local("US-LA", SATURDAY, 20) - SECOND)) == []
-    assert rule_ids(policy, call("US-LA", local("US-LA", SATURDAY, 20))) == [LOUISIANA]
-    reason = reason_of(policy, call("US-LA", local("US-LA", SATURDAY, 20)), LOUISIANA)
-    assert reason.earliest_allowed_at == local("US-LA", SUNDAY + timedelta(days=1), 8)
-
-
-# Alabama: 8-20, never on a Sunday or one of the state's holidays
-
-
-@pytest.mark.parametrize(
-    ("holiday", "name"),
-    [(date(2027, 4, 26), "Confederate Memorial Day"), (date(2027, 6, 7), "Jefferson Davis")],
-)
-def test_alabama_state_holidays(policy: PolicyEngine, holiday: date, name: str) -> None:
-    reason = reason_of(policy, call("US-AL", local("US-AL", holiday, 12)), ALABAMA)
-    assert f"{name}" in reason.message
-    assert reason.earliest_allowed_at == local("US-AL", holiday + timedelta(days=1), 8)
-
-
-def test_alabama_hours_and_sundays(policy: PolicyEngine) -> None:
-    assert rule_ids(policy, call("US-AL", local("US-AL", SATURDAY, 8))) == []
-    assert rule_ids(policy, call("US-AL", local("US-AL", SATURDAY, 20) - SECOND)) == []
-    assert rule_ids(policy, call("US-AL", local("US-AL", SATURDAY, 20))) == [ALABAMA]
-    reason = reason_of(policy, call("US-AL", local("US-AL", SUNDAY, 12)), ALABAMA)
-    assert reason.earliest_allowed_at == local("US-AL", SUNDAY + timedelta(days=1), 8)
+@pytest.mark.parametrize(("state", "rule"), [("US-LA", LOUISIANA), ("US-AL", ALABAMA)])
+def test_8_to_8_and_never_on_a_sunday(policy: PolicyEngine, state: str, rule: str) -> None:
+    monday_at_8 = local(state, SUNDAY + timedelta(days=1), 8)
+    assert rule_ids(policy, call(state, local(state, SATURDAY, 8))) == []
+    assert rule_ids(policy, call(state, local(state, SATURDAY, 20) - SECOND)) == []
+    assert rule_ids(policy, call(state, local(state, SATURDAY, 20))) == [rule]
+    for at in (local(state, SATURDAY, 20), local(state, SUNDAY, 12)):
+        assert reason_of(policy, call(state, at), rule).earliest_allowed_at == monday_at_8
 
 
 # Washington, Massachusetts, Connecticut: narrower hours every day
