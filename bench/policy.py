@@ -643,7 +643,8 @@ def _last_delivery(facts: Facts, kinds: Iterable[str]) -> datetime | None:
 
 def _busiest(facts: Facts, day: timedelta, channels: tuple[str, ...]) -> int:
     """The most contacts by ``channels`` for the purpose in one window [a, a + ``day``)
-    holding send_at: the busiest starts at send_at or at a contact in the ``day`` before."""
+    holding send_at: the busiest starts at send_at or at a contact in the ``day`` before.
+    Attempts count: a contact reported failed (not ``reserved``) too."""
     at = facts.send_at
     times = sorted(
         c.send_at
@@ -894,7 +895,8 @@ def _recent_contacts(
     rng: random.Random, send_at: datetime, calls: bool, monthly: bool
 ) -> tuple[PastContact, ...]:
     """Earlier contacts within a day either side (the 24-hour caps), or, when a 30-day cap
-    is aimed at or a third of the time, within a month, mostly calls."""
+    is aimed at or a third of the time, within a month, mostly calls; a quarter of them
+    reported failed, which the caps still count."""
     count = rng.choices(range(7), weights=[2, 1, 2, 3, 3, 2, 2])[0] if calls else rng.randint(0, 2)
     spread = 24 * 33 if monthly or rng.random() < 1 / 3 else 27
     channels = [Channel.PHONE, Channel.SMS, Channel.PHONE, Channel.SMS, Channel.EMAIL, None]
@@ -905,6 +907,7 @@ def _recent_contacts(
             rng.choice(channels),
             rng.choice([Purpose.MARKETING] * 5 + [Purpose.SERVICE]),
             send_at + timedelta(hours=rng.uniform(-spread, spread)),
+            reserved=rng.random() >= 1 / 4,
         )
         for _ in range(count)
     )

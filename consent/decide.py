@@ -73,7 +73,8 @@ class ContactRequest:
 
 
 class Reservation(NamedTuple):
-    """A live allowed contact that counts against the customer's limits.
+    """An allowed contact that counts against the customer's limits while ``reserved``, and
+    against the law's caps while it is an attempt: reserved, or reported ``failed``.
 
     A named tuple, not a frozen dataclass: one is built for every live reservation of every
     check, and a frozen dataclass's ``__init__`` (``object.__setattr__`` a field) cost
@@ -85,6 +86,7 @@ class Reservation(NamedTuple):
     campaign_id: str | None
     counts: bool = True  # False for service messages, which no frequency limit counts
     purpose: Purpose = Purpose.MARKETING
+    reserved: bool = True  # False once reported failed: only the law's caps still count it
 
 
 def unknown_customer(customer_id: str) -> Reason:
@@ -333,7 +335,9 @@ def _frequency(
         # goes through EnumType.__getattr__'s slow path (~1k instructions).
         everywhere = channel is PreferenceChannel.ANY
         existing = [
-            r.send_at for r in history if r.counts and (everywhere or r.channel == req.channel)
+            r.send_at
+            for r in history
+            if r.counts and r.reserved and (everywhere or r.channel == req.channel)
         ]
         for limit in pref.limits:
             if exceeds(limit, existing, req.send_at):
@@ -410,7 +414,10 @@ def _duplicate(
 ) -> list[Reason]:
     if req.campaign_id is None:
         return []
-    if not any(r.campaign_id == req.campaign_id and r.channel == req.channel for r in history):
+    if not any(
+        r.campaign_id == req.campaign_id and r.channel == req.channel and r.reserved
+        for r in history
+    ):
         return []
     return [
         Reason(

@@ -1,6 +1,8 @@
 """After the gate: the outcome a caller reports, and the decision as recorded.
 
-A ``failed`` or ``cancelled`` contact gives its frequency slot back; a ``sent`` reported
+A ``failed`` or ``cancelled`` contact gives its frequency slot back to the customer's
+limits and to the duplicate rule; a ``failed`` one was still attempted, and the law's caps
+on calls made go on counting it (only ``cancelled`` means never placed). A ``sent`` reported
 after the decision's ``valid_until`` is recorded as late, and one reported before the
 ``send_at`` it was decided for as early: the rules were judged at a time the contact did
 not keep (quiet hours, calling hours). Both the decision and the outcome stay in the audit

@@ -90,9 +90,11 @@ class RevocationFact:
 
 
 class ContactMade(Protocol):
-    """What a rule reads of a contact already allowed and not given back (failed or
-    cancelled). The gate hands its reservations over as they are, not copied into a
-    ``PastContact`` each: a customer has dozens, and every check reads them."""
+    """What a rule reads of a contact already allowed and not cancelled. One reported
+    ``failed`` (``reserved`` false) was still attempted: the customer's limits gave its slot
+    back, the law's caps on calls made still count it. The gate hands its reservations over
+    as they are, not copied into a ``PastContact`` each: a customer has dozens, and every
+    check reads them."""
 
     @property
     def channel(self) -> Channel | None: ...
@@ -103,6 +105,9 @@ class ContactMade(Protocol):
     @property
     def send_at(self) -> datetime: ...
 
+    @property
+    def reserved(self) -> bool: ...
+
 
 class PastContact(NamedTuple):
     """A ``ContactMade`` of its own, for callers that have no reservation to hand over."""
@@ -110,6 +115,7 @@ class PastContact(NamedTuple):
     channel: Channel | None
     purpose: Purpose
     send_at: datetime
+    reserved: bool = True
 
 
 @fast_init

@@ -108,7 +108,8 @@ def check_route() -> APIRoute:
 def post_outcome(
     check_id: str, body: OutcomeIn, caller: CurrentCaller, svc: ServicesDep
 ) -> dict[str, Any]:
-    """Report what happened: ``failed`` or ``cancelled`` gives the frequency slot back."""
+    """Report what happened: ``failed`` or ``cancelled`` gives the frequency slot back (the
+    law's caps still count a ``failed`` attempt)."""
     return record_outcome(svc.engine, check_id, body.outcome, actor_of(caller), utc_now())
 
 

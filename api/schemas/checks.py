@@ -130,7 +130,11 @@ class CheckOut(BaseModel):
 class OutcomeIn(Body):
     model_config = Body.model_config | {"json_schema_extra": {"examples": [{"outcome": "sent"}]}}
 
-    outcome: Literal["sent", "failed", "cancelled"]
+    outcome: Literal["sent", "failed", "cancelled"] = Field(
+        description="failed: attempted and not delivered (an unanswered call); cancelled: "
+        "never placed. Both give the slot back to the customer's limits and the duplicate "
+        "rule; the law's caps on calls made still count a failed one"
+    )
 
 
 class OutcomeOut(BaseModel):

@@ -78,7 +78,8 @@ _HISTORY = (
     f"SELECT true, {RESERVATION_COLUMNS}, NULL::text, NULL::date, NULL::bigint, NULL::date "  # noqa: S608 - constants only
     f"FROM ({_RESERVATIONS}) AS r "
     "UNION ALL "
-    "SELECT false, NULL, NULL, NULL, NULL, NULL, l.name, l.source_date, m.hits, m.first_on "
+    "SELECT false, NULL, NULL, NULL, NULL, NULL, NULL, l.name, l.source_date, m.hits, "
+    "m.first_on "
     "FROM suppression_lists l "
     f"CROSS JOIN LATERAL (SELECT {suppression.IN_THE_CURRENT_COPY} "
     "FROM suppression_entries e "
@@ -117,8 +118,8 @@ class AsyncPostgresTransaction:
             rows = await self._conn.fetch(_RESERVATIONS, *scope)
             return pg_reservations(rows, step.since), None
         rows = await self._conn.fetch(_HISTORY, *scope, list(step.hashes))
-        booked = [row[1:6] for row in rows if row[0]]
-        on_lists = [row[6:] for row in rows if not row[0]]
+        booked = [row[1:7] for row in rows if row[0]]
+        on_lists = [row[7:] for row in rows if not row[0]]
         return pg_reservations(booked, step.since), suppression.list_facts(on_lists)
 
     async def record(self, entry: AuditEntry, row: CheckRow) -> int:

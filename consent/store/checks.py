@@ -99,12 +99,14 @@ def record_outcome(
     }
     if release:
         values["reserved"] = False  # a failed or cancelled contact gives its slot back
+    if outcome == "cancelled":
+        values["attempted"] = False  # never placed: not even the law's caps count it
     conn.execute(update(checks).where(checks.c.id == check_id).values(**values))
 
 
 def live_contacts(conn: Connection, customer_pk: int, since: datetime) -> list[Reservation]:
-    """Allowed contacts still holding their slot and counting toward limits, sent or
-    scheduled after ``since``: what the law's caps count.
+    """Attempts counting toward limits, sent or scheduled after ``since``: what the law's
+    caps count (a contact reported failed is one, no longer ``reserved``).
 
     For read-only questions (``consent policy explain``); the gate reads the same rows on
     its own transaction.
@@ -116,9 +118,10 @@ def live_contacts(conn: Connection, customer_pk: int, since: datetime) -> list[R
             checks.c.campaign_id,
             checks.c.counts_toward_limits,
             checks.c.purpose,
+            checks.c.reserved,
         ).where(
             checks.c.customer_pk == customer_pk,
-            checks.c.reserved,
+            checks.c.attempted,
             checks.c.counts_toward_limits,
             checks.c.send_at > since,
         )
@@ -130,6 +133,7 @@ def live_contacts(conn: Connection, customer_pk: int, since: datetime) -> list[R
             campaign_id=row.campaign_id,
             counts=row.counts_toward_limits,
             purpose=Purpose(row.purpose),
+            reserved=row.reserved,
         )
         for row in rows
     ]

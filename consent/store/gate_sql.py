@@ -91,8 +91,9 @@ class GateTransaction(Protocol):
 _CHECK_COLUMNS = (
     "id, caller, idempotency_key, request_hash, customer_external_id, customer_pk, channel, "
     "purpose, source, campaign_id, send_at, decided_at, decision, dry_run, reserved, "
-    "counts_toward_limits, valid_until, policy_version, response"
+    "attempted, counts_toward_limits, valid_until, policy_version, response"
 )
+_CHECK_COUNT = _CHECK_COLUMNS.count(",") + 1
 _AUDIT_COLUMNS = ", ".join(audit_log.COLUMNS)
 
 
@@ -113,6 +114,7 @@ def check_values(row: CheckRow, stamp: Any) -> tuple[Any, ...]:
         row.decision,
         row.dry_run,
         row.reserved,
+        row.reserved,  # attempted: every reservation is an attempt until an outcome says
         row.counts_toward_limits,
         stamp(row.valid_until) if row.valid_until else None,
         row.policy_version,
@@ -152,7 +154,7 @@ _PURPOSES = by_value(Purpose)
 # Reservation's own __new__ is a Python function: calling it and a helper for every row took
 # half of building a check's list (18.4 against 9.8 us for 15 rows). tuple.__new__ takes the
 # fields by position, in Reservation's order: send_at, channel, campaign_id, counts (only
-# inside the window), purpose.
+# inside the window), purpose, reserved.
 _new_tuple = tuple.__new__
 
 
@@ -168,8 +170,9 @@ def reservations(
             campaign,
             bool(counts) and at > since,
             purposes[purpose],
+            bool(reserved),
         ))
-        for stored, channel, campaign, counts, purpose in rows
+        for stored, channel, campaign, counts, purpose, reserved in rows
     ]  # fmt: skip
 
 
@@ -181,10 +184,11 @@ _PSYCOPG_PRIOR_SQL = (
     "WHERE caller = %s AND idempotency_key = %s"
 )
 _PSYCOPG_LOCK_SQL = "SELECT pk, state, erased_at FROM customers WHERE external_id = %s FOR UPDATE"
-RESERVATION_COLUMNS = "send_at, channel, campaign_id, counts_toward_limits, purpose"
-# A customer's live reservations that count toward limits from a time on, and the live ones
-# of the check's campaign that the first part leaves out (the duplicate rule reaches back
-# without limit, and a service message counts toward nothing). Two index ranges, not one
+RESERVATION_COLUMNS = "send_at, channel, campaign_id, counts_toward_limits, purpose, reserved"
+# A customer's attempts that count toward limits from a time on (the live reservations and
+# those reported failed, which only the law's caps count), and the live ones of the check's
+# campaign that the first part leaves out (the duplicate rule reaches back without limit,
+# and a service message counts toward nothing). Two index ranges, not one
 # "send_at > since OR campaign_id IS NOT NULL", which scanned the customer's whole history
 # on every check. Only counted contacts are read in the window (the limits and the law's
 # caps read nothing else): with a yearly limit, a bank customer's thousands of one-time-code
@@ -194,7 +198,7 @@ RESERVATION_COLUMNS = "send_at, channel, campaign_id, counts_toward_limits, purp
 # campaign_id. Placeholders: {pk}, {since}, {campaign}.
 RESERVATIONS_SQL = (
     f"SELECT {RESERVATION_COLUMNS} FROM checks "  # noqa: S608 - constants only
-    "WHERE customer_pk = {pk} AND send_at > {since} AND reserved AND counts_toward_limits "
+    "WHERE customer_pk = {pk} AND send_at > {since} AND attempted AND counts_toward_limits "
     f"UNION ALL SELECT {RESERVATION_COLUMNS} FROM checks {{campaign_index}}"
     "WHERE customer_pk = {pk} AND campaign_id = {campaign} AND reserved "
     "AND (send_at <= {since} OR NOT counts_toward_limits)"
@@ -235,7 +239,8 @@ _SQLITE_BEGIN_SQL = (
 # seq is the table's rowid: the cursor's lastrowid, without RETURNING's result row.
 _SQLITE_AUDIT_SQL = f"INSERT INTO audit_entries ({_AUDIT_COLUMNS}) VALUES (?,?,?,?,?,?,?,?)"  # noqa: S608
 _SQLITE_CHECK_SQL = (
-    f"INSERT INTO checks ({_CHECK_COLUMNS}, audit_seq) VALUES ({','.join('?' * 20)})"  # noqa: S608
+    f"INSERT INTO checks ({_CHECK_COLUMNS}, audit_seq) "  # noqa: S608
+    f"VALUES ({','.join('?' * (_CHECK_COUNT + 1))})"
 )
 
 
@@ -312,7 +317,7 @@ PG_RECORD_SQL = (
     f"WITH entry AS (INSERT INTO audit_entries ({_AUDIT_COLUMNS}) "  # noqa: S608
     f"VALUES (%s,%s,%s,%s,%s,%s,%s,%s) RETURNING seq) "
     f"INSERT INTO checks ({_CHECK_COLUMNS}, audit_seq) "
-    f"SELECT {','.join(['%s'] * 19)}, seq FROM entry RETURNING audit_seq"
+    f"SELECT {','.join(['%s'] * _CHECK_COUNT)}, seq FROM entry RETURNING audit_seq"
 )
 
 

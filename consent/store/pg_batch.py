@@ -58,17 +58,18 @@ _PRIORS = (
 # check that consults the suppression lists, every list and how many of its hashes are on it.
 _RESERVED = (
     "SELECT true, h.i, r.send_at, r.channel, r.campaign_id, r.counts_toward_limits, r.purpose, "  # noqa: S608 - constants only
-    "NULL::text, NULL::date, NULL::bigint, NULL::date FROM h CROSS JOIN LATERAL "
-    f"(SELECT {RESERVATION_COLUMNS} FROM checks WHERE customer_pk = h.pk AND reserved AND "
+    "r.reserved, NULL::text, NULL::date, NULL::bigint, NULL::date FROM h CROSS JOIN LATERAL "
+    f"(SELECT {RESERVATION_COLUMNS} FROM checks WHERE customer_pk = h.pk AND "
 )
 _HISTORY = (
     "WITH h AS (SELECT * FROM unnest($1::integer[], $2::timestamp[], $6::text[]) "  # noqa: S608 - constants only
     "WITH ORDINALITY AS h (pk, since, campaign, i)) "
-    f"{_RESERVED}send_at > h.since AND counts_toward_limits OFFSET 0) AS r "
-    f"UNION ALL {_RESERVED}campaign_id = h.campaign "
+    f"{_RESERVED}attempted AND send_at > h.since AND counts_toward_limits OFFSET 0) AS r "
+    f"UNION ALL {_RESERVED}reserved AND campaign_id = h.campaign "
     "AND (send_at <= h.since OR NOT counts_toward_limits) OFFSET 0) AS r "
     "UNION ALL "
-    "SELECT false, c.i, NULL, NULL, NULL, NULL, NULL, l.name, l.source_date, m.hits, m.first_on "
+    "SELECT false, c.i, NULL, NULL, NULL, NULL, NULL, NULL, l.name, l.source_date, m.hits, "
+    "m.first_on "
     "FROM unnest($3::bigint[]) AS c (i) CROSS JOIN suppression_lists AS l "
     f"CROSS JOIN LATERAL (SELECT {suppression.IN_THE_CURRENT_COPY} "
     "FROM suppression_entries AS e WHERE e.list_name = l.name AND e.lookup_hash IN "
@@ -80,7 +81,8 @@ _CHECK_COLUMNS = (
     ("customer_external_id", "text"), ("customer_pk", "integer"), ("channel", "text"),
     ("purpose", "text"), ("source", "text"), ("campaign_id", "text"), ("send_at", "timestamp"),
     ("decided_at", "timestamp"), ("decision", "text"), ("dry_run", "boolean"),
-    ("reserved", "boolean"), ("counts_toward_limits", "boolean"), ("valid_until", "timestamp"),
+    ("reserved", "boolean"), ("attempted", "boolean"), ("counts_toward_limits", "boolean"),
+    ("valid_until", "timestamp"),
     ("policy_version", "text"), ("response", "text"),
 )  # fmt: skip
 
@@ -135,7 +137,7 @@ class BatchPostgresTransaction:
         on_lists: dict[int, list[Any]] = {}
         for row in rows:
             (booked if row[0] else on_lists).setdefault(row[1], []).append(
-                row[2:7] if row[0] else row[7:]
+                row[2:8] if row[0] else row[8:]
             )
         return [
             (pg_reservations(booked.get(i, ()), step.since),

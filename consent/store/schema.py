@@ -14,6 +14,7 @@ from sqlalchemy import (
     Table,
     Text,
     UniqueConstraint,
+    false,
     text,
 )
 
@@ -127,6 +128,9 @@ checks = Table(
     Column("dry_run", Boolean, nullable=False),
     # True while this allowed contact holds a slot: not a dry run, not failed or cancelled.
     Column("reserved", Boolean, nullable=False),
+    # True while it counts as an attempt, which the law's caps count: reserved, or reported
+    # failed (a call placed and not answered was still made). Migration 0008.
+    Column("attempted", Boolean, nullable=False, server_default=false()),
     Column("counts_toward_limits", Boolean, nullable=False),  # service messages do not
     Column("valid_until", UTCDateTime, nullable=True),
     Column("policy_version", String(80), nullable=False),
@@ -144,6 +148,7 @@ checks = Table(
         "ix_checks_customer_history",
         "customer_pk",
         "send_at",
+        "attempted",
         "reserved",
         "channel",
         "purpose",

@@ -21,12 +21,16 @@ class MaxContactsParams(Params):
 
     With ``same_purpose`` only contacts for the purpose of this one count: the state laws
     cap calls "on the same subject matter", and a purpose is the subject the gate knows.
+    With ``attempts`` (the default) a contact reported ``failed`` still counts: the caps
+    count calls made, and an unanswered call was made (France's D. 223-9 says "attempts
+    included"). Only ``cancelled`` gives the slot back.
     """
 
     count: int = Field(ge=1)
     period: PeriodField
     channels: _Channels
     same_purpose: bool = True
+    attempts: bool = True
 
     def lookback(self) -> Period | None:
         return self.period
@@ -39,6 +43,7 @@ def max_contacts(facts: Facts, params: MaxContactsParams, rule: RuleIdentity) ->
         for contact in facts.recent_contacts
         if contact.channel in params.channels
         and (not params.same_purpose or contact.purpose is facts.purpose)
+        and (params.attempts or contact.reserved)
     ]
     if not exceeds(params.count, params.period, existing, facts.send_at):
         return None

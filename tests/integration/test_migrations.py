@@ -154,3 +154,39 @@ def test_0006_names_each_current_records_basis_and_restores_a_displaced_refusal(
     state = decode_state(1, "C-0006", raw, erased=False)  # as the gate reads it
     assert state.consents[Purpose.MARKETING].status is ConsentStatus.WITHDRAWN
     assert not state.consents[Purpose.PROFILING].is_consent
+
+
+_CHECK_BEFORE_0008 = (
+    "INSERT INTO checks (id, caller, idempotency_key, request_hash, customer_external_id, "
+    "channel, purpose, source, send_at, decided_at, decision, dry_run, reserved, "
+    "counts_toward_limits, policy_version, response, audit_seq, outcome) VALUES (:id, 'crm', "
+    ":id, 'h', 'C-0008', 'phone', 'marketing', 'telemarketing', '2026-12-01 10:00:00', "
+    "'2026-12-01 09:00:00', :decision, :dry_run, :reserved, true, 'v', '{}', 1, :outcome)"
+)
+
+
+def test_0008_makes_attempts_of_the_reservations_and_of_nothing_given_back_before(
+    empty_store: Engine,
+) -> None:
+    """A ``failed`` reported before 0008 gave its slot back under the rule then, which asked
+    for it only for a call never placed: it stays given back; a live reservation is an
+    attempt."""
+    rows = {
+        "live": ("allow", False, True, None),
+        "sent": ("allow", False, True, "sent"),
+        "failed": ("allow", False, False, "failed"),
+        "cancelled": ("allow", False, False, "cancelled"),
+        "dry-run": ("allow", True, False, None),
+        "denied": ("deny", False, False, None),
+    }
+    with empty_store.begin() as conn:
+        command.upgrade(alembic_config(conn), "0007")
+        for check_id, (decision, dry_run, reserved, outcome) in rows.items():
+            values = {"decision": decision, "dry_run": dry_run, "reserved": reserved}
+            conn.execute(text(_CHECK_BEFORE_0008), {"id": check_id, **values, "outcome": outcome})
+    migrate(empty_store)
+    with empty_store.begin() as conn:
+        attempts = conn.execute(text("SELECT id FROM checks WHERE attempted")).scalars()
+        assert set(attempts) == {"live", "sent"}
+        command.downgrade(alembic_config(conn), "0007")
+        assert "attempted" not in {c["name"] for c in inspect(conn).get_columns("checks")}

@@ -11,6 +11,7 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
+from zoneinfo import ZoneInfo
 
 import asyncpg
 import pytest
@@ -20,6 +21,7 @@ from audit.entry import Actor
 from consent.crypto import KeyRing
 from consent.errors import StoreUnavailableError
 from consent.gate import CheckCommand, CheckResult, Gate, GateSettings
+from consent.outcomes import record_outcome
 from consent.store.async_postgres import AsyncPostgresRunner, connect_arguments
 from consent.store.pg_batch import BatchPostgresTransaction
 from consent.store.schema import checks
@@ -33,6 +35,7 @@ from tests.stores import migrated_engine, postgres_url
 ACTOR = Actor("crm", "crm_service")
 ES_PHONE, ES_LISTED = "+34600000101", "+34600000102"
 US_PHONE, US_LISTED = "+12145550101", "+12145550102"
+FR_PHONE = "+33145670101"
 
 
 @pytest.fixture(scope="module")
@@ -68,9 +71,37 @@ def _command(
     )  # fmt: skip
 
 
-def _world(factory: CustomerFactory) -> World:
+def _called_in_france(factory: CustomerFactory, policy: PolicyEngine) -> str:
+    """A consumer in France called four times in a week, the first call reported failed:
+    an attempt that France's cap still counts, though the slot is given back."""
+    customer_id = factory.create(("FR",), time_zone="Europe/Paris", email=None, phone=FR_PHONE)
+    factory.opted_in_marketing(customer_id, channel="phone")
+    gate = Gate(factory.engine, policy, factory.keyring, GateSettings())
+    try:
+        calls = [
+            gate.check(_french_call(customer_id, day), ACTOR, datetime.now(UTC)).answer
+            for day in (10, 11, 12, 13)
+        ]
+    finally:
+        gate.close()
+    assert all(answer.decision == "allow" for answer in calls)
+    record_outcome(factory.engine, calls[0].check_id, "failed", ACTOR, datetime.now(UTC))
+    return customer_id
+
+
+def _french_call(customer_id: str, day: int) -> CheckCommand:
+    """11:00 in Paris, Monday 10 to Friday 14 March 2031: inside France's calling hours."""
+    at = datetime(2031, 3, day, 11, tzinfo=ZoneInfo("Europe/Paris"))
+    return _command(
+        customer_id, Channel.PHONE, Purpose.MARKETING, source=Source.TELEMARKETING,
+        send_at=at, automated=False,
+    )  # fmt: skip
+
+
+def _world(factory: CustomerFactory, policy: PolicyEngine) -> World:
     """Customers with every kind of answer: consent missing, a limit of one, listed and not
-    listed (Lista Robinson, the national do-not-call registry), opted out, unknown."""
+    listed (Lista Robinson, the national do-not-call registry), opted out, unknown, a
+    fifth call in France after four attempts."""
     no_consent = factory.create(("ES",))
     limited = factory.create(("ES",))
     factory.consent(limited, "marketing")
@@ -83,6 +114,7 @@ def _world(factory: CustomerFactory) -> World:
         factory.written_marketing(customer)
     opted_out = factory.create(("ES",))
     factory.prefer(opted_out, "email", status=PreferenceStatus.OPTED_OUT)
+    called_in_france = _called_in_france(factory, policy)
     replayed_key = uuid.uuid4().hex
     phone = Channel.PHONE
     commands = [
@@ -96,6 +128,7 @@ def _world(factory: CustomerFactory) -> World:
         _command(f"C-unknown-{uuid.uuid4().hex[:8]}", Channel.EMAIL, Purpose.MARKETING),
         _command(opted_out, Channel.EMAIL, Purpose.MARKETING),
         _command(opted_out, Channel.EMAIL, Purpose.SERVICE, source=Source.TRANSACTIONAL),
+        _french_call(called_in_france, 14),
         _command(es_clear, Channel.SMS, Purpose.SERVICE, key=replayed_key),  # a retry
         _command(es_clear, Channel.SMS, Purpose.MARKETING, key=replayed_key),  # key reused: 409
     ]
@@ -164,11 +197,12 @@ def test_checks_run_together_decide_as_they_would_alone(
     pg_engine: Engine,
     one_batch_gate: Gate,
     keyring: KeyRing,
+    policy: PolicyEngine,
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
     factory = CustomerFactory(pg_engine, keyring)
     _lists(SuppressionLists(pg_engine, keyring))
-    alone, together = _world(factory), _world(factory)
+    alone, together = _world(factory, policy), _world(factory, policy)
     sizes = _batch_sizes(monkeypatch)
     now = datetime.now(UTC)
 
@@ -188,6 +222,7 @@ def test_checks_run_together_decide_as_they_would_alone(
     decisions = [_summary(r)[0] for r in one_by_one]
     assert "allow" in decisions
     assert "deny" in decisions
+    assert _summary(one_by_one[-3]) == ("deny", ("fr.d223_9.calls_per_30_days",), False)
     assert _summary(one_by_one[-2])[2] is True  # the retry was replayed
     assert _summary(one_by_one[-1]) == ("error", "IdempotencyConflictError")
 

@@ -111,7 +111,10 @@ def test_the_rules_apply_from_1_march_2023(policy: PolicyEngine) -> None:
 def earlier_calls(at: datetime, days_ago: list[float], **contact: object) -> tuple:
     channel = contact.get("channel", Channel.PHONE)
     purpose = contact.get("purpose", Purpose.MARKETING)
-    return tuple(PastContact(channel, purpose, at - timedelta(days=ago)) for ago in days_ago)
+    reserved = contact.get("reserved", True)
+    return tuple(
+        PastContact(channel, purpose, at - timedelta(days=ago), reserved) for ago in days_ago
+    )
 
 
 def test_a_fifth_call_in_30_days_is_denied_until_the_first_leaves_the_window(
@@ -125,6 +128,14 @@ def test_a_fifth_call_in_30_days_is_denied_until_the_first_leaves_the_window(
     assert reason.earliest_allowed_at == at - timedelta(days=29) + timedelta(days=30)
     old = earlier_calls(at, [30, 10, 2, 1])  # the first is 30 days ago: out of the window
     assert french(policy, call(at, recent_contacts=old)) == []
+
+
+def test_calls_reported_failed_are_attempts_and_count(policy: PolicyEngine) -> None:
+    """The decree counts attempts: a call reported ``failed`` (``reserved`` false, its slot
+    given back to the customer's own limits) was still made."""
+    at = paris(WEDNESDAY, 11)
+    unanswered = earlier_calls(at, [29, 10], reserved=False) + earlier_calls(at, [2, 1])
+    assert french(policy, call(at, recent_contacts=unanswered)) == [CALLS]
 
 
 def test_texts_and_service_calls_do_not_count(policy: PolicyEngine) -> None:

@@ -11,6 +11,7 @@ import pytest
 
 from policy.engine import PolicyEngine
 from policy.facts import PastContact
+from policy.kinds.history import MaxContactsParams, max_contacts
 from policy.vocabulary import Channel, Purpose
 from tests.policy.factories import make_facts
 
@@ -21,9 +22,12 @@ CAPS = {"us_fl.calls_per_24h", "us_ok.calls_per_24h", "us_md.calls_per_24h"}
 
 
 def calls(
-    *at: datetime, channel: Channel = Channel.PHONE, purpose: Purpose = Purpose.MARKETING
+    *at: datetime,
+    channel: Channel = Channel.PHONE,
+    purpose: Purpose = Purpose.MARKETING,
+    reserved: bool = True,
 ) -> tuple[PastContact, ...]:
-    return tuple(PastContact(channel, purpose, moment) for moment in at)
+    return tuple(PastContact(channel, purpose, moment, reserved) for moment in at)
 
 
 def caps_at(
@@ -79,6 +83,30 @@ def test_a_scheduled_call_later_in_the_window_counts_too(policy: PolicyEngine) -
 def test_texts_count_with_calls(policy: PolicyEngine) -> None:
     mixed = THREE_THIS_MORNING[:2] + calls(NOON, channel=Channel.SMS)
     assert caps_at(policy, NOON + SECOND, mixed) == ["us_fl.calls_per_24h"]
+
+
+@pytest.mark.parametrize("state", ["US-FL", "US-OK", "US-MD"])
+def test_a_call_reported_failed_was_made_and_counts(policy: PolicyEngine, state: str) -> None:
+    unanswered = calls(NOON - 3 * timedelta(hours=1), reserved=False) + THREE_THIS_MORNING[1:]
+    assert caps_at(policy, NOON + SECOND, unanswered, state=state) == [
+        f"us_{state[3:].lower()}.calls_per_24h"
+    ]
+
+
+def test_a_cap_may_leave_failed_contacts_out(policy: PolicyEngine) -> None:
+    """``attempts = false`` counts only the contacts still holding their slot."""
+    rule = next(rule for rule in policy.rules if rule.id == "us_fl.calls_per_24h")
+    params = MaxContactsParams.model_validate({"count": 3, "period": "P1D", "channels": ["phone"]})
+    facts = make_facts(
+        jurisdictions={"US-FL"},
+        channel=Channel.PHONE,
+        send_at=NOON + SECOND,
+        recent_contacts=calls(NOON - 3 * timedelta(hours=1), reserved=False)
+        + THREE_THIS_MORNING[1:],
+    )
+    assert max_contacts(facts, params, rule) is not None
+    reserved_only = params.model_copy(update={"attempts": False})
+    assert max_contacts(facts, reserved_only, rule) is None
 
 
 def test_another_subject_and_email_do_not_count(policy: PolicyEngine) -> None:
