@@ -412,6 +412,9 @@ CONDITIONS: dict[str, str] = {
     "us_ct.calling_hours": _scope("US-CT", _PHONE, _MARKETING, 20231001)
     + " and "
     + _outside_hours(9, 20),
+    "us_or.calling_hours": _scope("US-OR", _PHONE, _MARKETING, 20260101)
+    + " and "
+    + _outside_hours(8, 20),
     "fr.d223_9.calling_hours": _scope("FR", _PHONE_ONLY, _MARKETING, 20230301)
     + " and "
     + _outside_weekly_hours("FR", ((13, 14),), weekday=(10, 20), weekend=None),
@@ -422,6 +425,8 @@ CONDITIONS: dict[str, str] = {
     "us_ok.calls_per_24h": _scope("US-OK", _PHONE, _MARKETING, 20221101)
     + " and r.sub.calls_24h >= 3",
     "us_md.calls_per_24h": _scope("US-MD", _PHONE, _MARKETING, 20240101)
+    + " and r.sub.calls_24h >= 3",
+    "us_or.calls_per_24h": _scope("US-OR", _PHONE, _MARKETING, 20260101)
     + " and r.sub.calls_24h >= 3",
 }
 POLICY = "\n".join(f"p, {rule}, {condition}" for rule, condition in CONDITIONS.items())
@@ -722,7 +727,7 @@ _PLACES: tuple[tuple[str, ...], ...] = (
     ("FR",), ("DE",), ("ES",), ("ES",), ("ES",), ("ES",), ("US-NY",), ("US-TX",), ("US-FL",),
     ("US-FL",), ("US-MD",), ("US-MD",), ("US-OK",), ("US-OK",), ("CA",), ("CA",),
     ("US-FL", "US-NY"), ("BE",), ("BE", "DE"), ("US-MS",), ("CA-QC",), ("US-UT",),
-    ("US-RI",), ("US-LA",), ("US-WA",), ("US-MA",), ("US-CT",), ("US-AL",),
+    ("US-RI",), ("US-LA",), ("US-WA",), ("US-MA",), ("US-CT",), ("US-AL",), ("US-OR",),
 )  # fmt: skip
 _ZONES = {
     "FR": ("Europe/Paris",),
@@ -742,6 +747,7 @@ _ZONES = {
     "US-MA": ("America/New_York",),
     "US-CT": ("America/New_York",),
     "US-AL": ("America/Chicago",),
+    "US-OR": ("America/Los_Angeles", "America/Boise"),  # Malheur County keeps Mountain time
     "CA": ("America/Toronto", "America/Vancouver", "America/Halifax"),
     "CA-QC": ("America/Toronto",),
 }

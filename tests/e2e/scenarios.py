@@ -220,6 +220,9 @@ SCENARIOS: tuple[Scenario, ...] = (
     Scenario("washington: call at 8:30 pm", person("US-WA", phone="+1 206 555 0101"),
              at(local("America/Los_Angeles", 20, 30)), "deny", ("us_wa.calling_hours",),
              setup=(WRITTEN,), earliest_allowed=True),
+    Scenario("oregon: text at 8:30 pm", person("US-OR", phone="+1 503 555 0101"),
+             at(local("America/Los_Angeles", 20, 30), channel="sms"), "deny",
+             ("us_or.calling_hours",), setup=(WRITTEN,), earliest_allowed=True),
     # --- CAN-SPAM -----------------------------------------------------------------------
     Scenario("can-spam: email marketing needs no prior consent", texan(19), EMAIL, "allow"),
     Scenario("can-spam: email after unsubscribe", texan(20), EMAIL, "deny",

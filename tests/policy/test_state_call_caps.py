@@ -1,4 +1,4 @@
-"""Three telephone solicitations per rolling 24 hours on the same subject: FL, OK, MD.
+"""Three telephone solicitations per rolling 24 hours on the same subject: FL, OK, MD, OR.
 
 The cap counts the customer's earlier (and already scheduled) phone and SMS contacts for the
 same purpose in every 24-hour window that holds the new one; each edge one second before, at
@@ -18,7 +18,7 @@ from tests.policy.factories import make_facts
 NOON = datetime(2026, 11, 24, 17, tzinfo=UTC)  # 12:00 in New York, inside calling hours
 SECOND = timedelta(seconds=1)
 DAY = timedelta(hours=24)
-CAPS = {"us_fl.calls_per_24h", "us_ok.calls_per_24h", "us_md.calls_per_24h"}
+CAPS = {"us_fl.calls_per_24h", "us_ok.calls_per_24h", "us_md.calls_per_24h", "us_or.calls_per_24h"}
 
 
 def calls(
@@ -85,7 +85,7 @@ def test_texts_count_with_calls(policy: PolicyEngine) -> None:
     assert caps_at(policy, NOON + SECOND, mixed) == ["us_fl.calls_per_24h"]
 
 
-@pytest.mark.parametrize("state", ["US-FL", "US-OK", "US-MD"])
+@pytest.mark.parametrize("state", ["US-FL", "US-OK", "US-MD", "US-OR"])
 def test_a_call_reported_failed_was_made_and_counts(policy: PolicyEngine, state: str) -> None:
     unanswered = calls(NOON - 3 * timedelta(hours=1), reserved=False) + THREE_THIS_MORNING[1:]
     assert caps_at(policy, NOON + SECOND, unanswered, state=state) == [
@@ -128,6 +128,7 @@ def test_no_cap_outside_the_three_states(policy: PolicyEngine) -> None:
         ("US-FL", "us_fl.calls_per_24h", datetime(2021, 7, 1, tzinfo=UTC)),
         ("US-OK", "us_ok.calls_per_24h", datetime(2022, 11, 1, tzinfo=UTC)),
         ("US-MD", "us_md.calls_per_24h", datetime(2024, 1, 1, tzinfo=UTC)),
+        ("US-OR", "us_or.calls_per_24h", datetime(2026, 1, 1, tzinfo=UTC)),
     ],
 )
 def test_each_state_cap_applies_from_its_effective_date(

@@ -29,6 +29,7 @@ ALABAMA = "us_al.calling_hours"
 WASHINGTON = "us_wa.calling_hours"
 MASSACHUSETTS = "us_ma.calling_hours"
 CONNECTICUT = "us_ct.calling_hours"
+OREGON = "us_or.calling_hours"
 FEDERAL = "tcpa.calling_hours"
 SECOND = timedelta(seconds=1)
 ZONES = {
@@ -39,6 +40,7 @@ ZONES = {
     "US-WA": "America/Los_Angeles",
     "US-MA": "America/New_York",
     "US-CT": "America/New_York",
+    "US-OR": "America/Los_Angeles",
 }
 WEDNESDAY = date(2026, 12, 2)
 SATURDAY = date(2026, 12, 5)
@@ -178,7 +180,7 @@ def test_8_to_8_and_never_on_a_sunday(policy: PolicyEngine, state: str, rule: st
         assert reason_of(policy, call(state, at), rule).earliest_allowed_at == monday_at_8
 
 
-# Washington, Massachusetts, Connecticut: narrower hours every day
+# Washington, Massachusetts, Connecticut, Oregon: narrower hours every day
 
 
 @pytest.mark.parametrize(
@@ -187,6 +189,7 @@ def test_8_to_8_and_never_on_a_sunday(policy: PolicyEngine, state: str, rule: st
         ("US-WA", WASHINGTON, 8, 20),
         ("US-MA", MASSACHUSETTS, 8, 20),
         ("US-CT", CONNECTICUT, 9, 20),
+        ("US-OR", OREGON, 8, 20),
     ],
 )
 def test_narrower_state_hours(
@@ -225,6 +228,7 @@ def test_texts_are_judged_but_not_email_or_service_calls(policy: PolicyEngine, s
         ("US-MA", MASSACHUSETTS, date(2002, 12, 31), date(2003, 1, 1), 20),
         ("US-CT", CONNECTICUT, date(2023, 9, 30), date(2023, 10, 1), 8),
         ("US-AL", ALABAMA, date(2024, 11, 26), date(2024, 11, 27), 20),
+        ("US-OR", OREGON, date(2025, 12, 31), date(2026, 1, 1), 20),
     ],
 )
 def test_each_state_rule_applies_from_its_effective_date(
