@@ -266,8 +266,13 @@ def consult(conn: Connection, state: CustomerState, channel: Channel | None) -> 
 
 
 def loaded_lists(conn: Connection, rules: Iterable[Rule]) -> list[ListStatus]:
-    """Every loaded copy, by name, with what the rules say of its age."""
-    return statuses(rows.read_copies(conn), rules)
+    """Every loaded copy, by name, with what the rules say of its age; a list the gate
+    keeps itself is counted and hashed as it is read (its additions leave that to here)."""
+    copies = [
+        rows.kept_content(conn, copy) if copy.name in RESERVED_LISTS else copy
+        for copy in rows.read_copies(conn)
+    ]
+    return statuses(copies, rules)
 
 
 def statuses(copies: Sequence[ListCopy], rules: Iterable[Rule]) -> list[ListStatus]:

@@ -6,7 +6,7 @@ by equality and the tables never hold an identifier in clear.
 
 import hashlib
 from collections.abc import Iterable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import date, datetime
 from typing import Any
 
@@ -133,7 +133,12 @@ def add_to_kept_list(
     transaction. An identifier already on it takes the new entry's date: the latest reason
     to keep it is the one a later consent must follow. The list's row is created first and
     then locked, so that two first additions at once share one copy (PostgreSQL waits for
-    the other's insert) and no addition is written to a copy that is not the list's."""
+    the other's insert) and no addition is written to a copy that is not the list's.
+
+    The count is kept as it goes, from what the addition replaced: recounting the list
+    read every entry under the lock, so each erasure cost as much as the list was long,
+    and on SQLite held the one writer (and every check) meanwhile. The content hash is
+    left to the readers (``kept_content``): nobody loads a file to compare it with."""
     values = {
         "source_date": at.date(),
         "entry_count": 0,
@@ -143,29 +148,42 @@ def add_to_kept_list(
         "copy_id": new_copy,
     }
     _created(conn, name, values)
-    copy_id = current_copy_id(conn, name, lock=True)
-    if copy_id is None:  # removed between the two statements: only by hand, in the database
+    locked = conn.execute(
+        select(suppression_lists.c.copy_id, suppression_lists.c.entry_count)
+        .where(suppression_lists.c.name == name)
+        .with_for_update()
+    ).first()
+    if locked is None:  # removed between the two statements: only by hand, in the database
         raise StoreUnavailableError(f"list {name} was removed while entries were added")
-    conn.execute(
+    copy_id, count = int(locked[0]), int(locked[1])
+    hashes = {entry.lookup_hash for entry in entries}
+    replaced = conn.execute(
         delete(suppression_entries).where(
             suppression_entries.c.list_name == name,
             suppression_entries.c.copy_id == copy_id,
-            suppression_entries.c.lookup_hash.in_([entry.lookup_hash for entry in entries]),
+            suppression_entries.c.lookup_hash.in_(hashes),
         )
-    )
+    ).rowcount
     add_entries(conn, name, copy_id, entries)
-    count, content_hash = count_and_hash(conn, name, copy_id)
     conn.execute(
         update(suppression_lists)
         .where(suppression_lists.c.name == name)
         .values(
             source_date=at.date(),
-            entry_count=count,
-            content_hash=content_hash,
+            entry_count=count - replaced + len(hashes),
             loaded_at=at,
             loaded_by=by,
         )
     )
+
+
+def kept_content(conn: Connection, copy: ListCopy) -> ListCopy:
+    """A kept list's copy with its count and content hash read from its entries now."""
+    copy_id = current_copy_id(conn, copy.name)
+    if copy_id is None:
+        return copy
+    count, content_hash = count_and_hash(conn, copy.name, copy_id)
+    return replace(copy, entry_count=count, content_hash=content_hash)
 
 
 def remove(conn: Connection, name: str) -> int | None:

@@ -6,6 +6,7 @@ given on or after the day of the erasure. The list holds keyed hashes only, and 
 load or remove it. Each test uses addresses of its own: the store is the session's.
 """
 
+import hashlib
 import uuid
 from datetime import UTC, datetime, timedelta
 from typing import Any
@@ -15,6 +16,7 @@ from fastapi.testclient import TestClient
 from sqlalchemy import Engine, select
 
 from consent.crypto import KeyRing
+from consent.store import suppression as kept_rows
 from consent.store.database import transaction
 from consent.store.schema import suppression_entries, suppression_lists
 from consent.store.suppression import ListEntry, add_to_kept_list
@@ -166,3 +168,48 @@ def test_first_additions_at_once_share_one_copy(engine: Engine, callers: int) ->
         ).scalars().all()  # fmt: skip
     assert count == callers
     assert copies == [copy_id] * callers
+
+
+def test_an_addition_counts_without_reading_the_list_and_readers_hash_it(
+    engine: Engine, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Recounting read every entry under the list's lock, so each erasure cost as much as
+    the list was long (and held SQLite's one writer meanwhile). The count is kept as it
+    goes; whoever reads the list hashes it."""
+    name = f"test_kept_{uuid.uuid4().hex[:10]}"
+    now = datetime.now(UTC)
+    hashes = [uuid.uuid4().bytes * 2 for _ in range(4)]
+
+    def add(*chosen: bytes) -> None:
+        entries = [ListEntry("email", lookup_hash, now.date()) for lookup_hash in chosen]
+        with transaction(engine) as conn:
+            add_to_kept_list(conn, name, entries, int(uuid.uuid4().int % 2**40), now, "test")
+
+    def no_full_read(*_: object) -> tuple[int, str]:
+        raise AssertionError("an addition read the whole list")
+
+    monkeypatch.setattr(kept_rows, "count_and_hash", no_full_read)
+    add(*hashes[:3])
+    add(hashes[2], hashes[3], hashes[3])  # one already on it, one twice in the addition
+    monkeypatch.undo()
+    with engine.connect() as conn:
+        stored = next(copy for copy in kept_rows.read_copies(conn) if copy.name == name)
+        read = kept_rows.kept_content(conn, stored)
+    assert stored.entry_count == read.entry_count == 4
+    assert read.content_hash == hashlib.sha256(b"".join(sorted(hashes))).hexdigest()
+
+
+def test_the_erased_list_is_listed_with_its_own_count_and_hash(
+    client: TestClient, crm: dict[str, str], admin: dict[str, str], engine: Engine
+) -> None:
+    erase(client, admin, create(client, crm, an_email()))
+    [listed] = [
+        entry
+        for entry in client.get("/v1/suppression-lists", headers=admin).json()
+        if entry["list"] == ERASED_CUSTOMERS
+    ]
+    with engine.connect() as conn:
+        copy_id = kept_rows.current_copy_id(conn, ERASED_CUSTOMERS)
+        assert copy_id is not None
+        count, content_hash = kept_rows.count_and_hash(conn, ERASED_CUSTOMERS, copy_id)
+    assert (listed["entry_count"], listed["content_hash"]) == (count, content_hash)
