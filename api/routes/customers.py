@@ -102,8 +102,7 @@ def export_customer_data(
     `GET /v1/checks/{id}` shows it, by send time. The export is audited
     (`customer.exported`); `audit_entry_id` is its entry."""
     now = utc_now()
-    with transaction(svc.engine) as conn:
-        export = export_customer(conn, svc.keyring, customer_id, actor_of(caller), now)
+    export = export_customer(svc.engine, svc.keyring, customer_id, actor_of(caller), now)
     return {
         **_profile_document(export.profile),
         "revocations": [r.document() for r in export.revocations],
