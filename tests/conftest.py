@@ -107,6 +107,14 @@ def engine(store_url: str) -> Iterator[Engine]:
 
 
 @pytest.fixture
+def sqlite_engine(tmp_path: Path) -> Iterator[Engine]:
+    """A SQLite store of the test's own, for what only SQLite's one writer shows."""
+    engine = migrated_engine(f"sqlite:///{tmp_path / 'own.db'}")
+    yield engine
+    engine.dispose()
+
+
+@pytest.fixture
 def gate(engine: Engine, policy: PolicyEngine, keyring: KeyRing) -> Iterator[Gate]:
     gate = Gate(engine, policy, keyring, GateSettings())
     yield gate

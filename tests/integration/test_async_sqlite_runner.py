@@ -4,7 +4,7 @@ import asyncio
 import sqlite3
 import threading
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from pathlib import Path
 
 import pytest
@@ -15,14 +15,6 @@ from consent.store.async_sqlite import AsyncSqliteRunner
 from consent.store.gate_sql import GateTransaction, SqliteTransaction
 from consent.store.runners import WriterStore
 from tests.integration.test_sqlite_writer import _entries, _fails_after_writing, _record
-from tests.stores import migrated_engine
-
-
-@pytest.fixture
-def sqlite_engine(tmp_path: Path) -> Iterator[Engine]:
-    engine = migrated_engine(f"sqlite:///{tmp_path / 'async.db'}")
-    yield engine
-    engine.dispose()
 
 
 def _path(engine: Engine) -> str:

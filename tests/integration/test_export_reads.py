@@ -7,9 +7,7 @@ transaction of its own, and gives nothing out if the customer was erased in betw
 
 import sqlite3
 import uuid
-from collections.abc import Iterator
 from datetime import UTC, datetime
-from pathlib import Path
 
 import pytest
 from sqlalchemy import Connection, Engine, func, select
@@ -24,16 +22,8 @@ from consent.store.database import make_engine, transaction
 from policy.engine import PolicyEngine
 from policy.vocabulary import Channel, Purpose, Source
 from tests.conftest import ACTOR, CustomerFactory
-from tests.stores import migrated_engine
 
 NOW = datetime(2026, 12, 8, 10, tzinfo=UTC)
-
-
-@pytest.fixture
-def sqlite_engine(tmp_path: Path) -> Iterator[Engine]:
-    engine = migrated_engine(f"sqlite:///{tmp_path / 'export.db'}")
-    yield engine
-    engine.dispose()
 
 
 def with_checks(engine: Engine, keyring: KeyRing, policy: PolicyEngine, count: int) -> str:

@@ -9,11 +9,10 @@ reads its rows again and is decided afresh if they differ. These tests hold the 
 
 import asyncio
 import uuid
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from concurrent.futures import Future
 from dataclasses import replace
 from datetime import UTC, datetime
-from pathlib import Path
 from typing import TypeVar
 
 import pytest
@@ -31,18 +30,10 @@ from policy.engine import PolicyEngine
 from policy.vocabulary import Channel, Decision, Purpose, Source
 from tests.conftest import CustomerFactory, SuppressionLists
 from tests.integration.test_gate import command
-from tests.stores import migrated_engine
 
 T = TypeVar("T")
 ACTOR = Actor("crm", "crm_service")
 NOW = datetime(2026, 11, 26, 11, tzinfo=UTC)  # 12:00 in Madrid
-
-
-@pytest.fixture
-def sqlite_engine(tmp_path: Path) -> Iterator[Engine]:
-    engine = migrated_engine(f"sqlite:///{tmp_path / 'prepared.db'}")
-    yield engine
-    engine.dispose()
 
 
 @pytest.fixture

@@ -1,7 +1,6 @@
 """The SQLite writer's group commit: one transaction per batch, one savepoint per check."""
 
 import uuid
-from collections.abc import Iterator
 from datetime import UTC, datetime
 from pathlib import Path
 
@@ -14,16 +13,8 @@ from consent.errors import StoreUnavailableError
 from consent.store.database import transaction
 from consent.store.gate_sql import CheckRow, GateTransaction
 from consent.store.runners import SqliteWriter
-from tests.stores import migrated_engine
 
 NOW = datetime(2026, 11, 26, 11, tzinfo=UTC)
-
-
-@pytest.fixture
-def sqlite_engine(tmp_path: Path) -> Iterator[Engine]:
-    engine = migrated_engine(f"sqlite:///{tmp_path / 'writer.db'}")
-    yield engine
-    engine.dispose()
 
 
 def _record(tx: GateTransaction, subject: str) -> int:
