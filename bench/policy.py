@@ -266,6 +266,9 @@ _ES_ROBINSON = _scope("ES", ("phone", "sms", "email"), _MARKETING, 20181207)
 _US_DNC = _scope(*_US_PHONE, 20031001)
 _ON_INTERNAL_DNC = "r.sub.internal_dnc == 'listed'"
 _PHONE_ONLY = ("phone",)
+_GB_CALLS = _scope("GB", _PHONE_ONLY, _MARKETING, 20031211)
+# ... and given at 13 or older, where the age is known (UK GDPR Art 8(1), DPA 2018 s. 9).
+_USABLE_13 = f"{_USABLE} and not (0 <= r.sub.consent_age < 13)"
 
 # Every rule of policies/*.toml as a casbin condition, by the rule id it denies with.
 CONDITIONS: dict[str, str] = {
@@ -357,6 +360,28 @@ CONDITIONS: dict[str, str] = {
         for suffix, condition in _not_listed(
             _ES_ROBINSON, _USABLE_14, "r.sub.lista_robinson"
         ).items()
+    },
+    "pecr.reg22.e_marketing_consent": _scope("GB", _E_MESSAGES, _MARKETING, 20031211)
+    + " and "
+    + _consent_missing(_USABLE_13, f"({_BOUGHT_EVER})"),
+    "pecr.reg19.automated_calls": f"{_GB_CALLS} and r.sub.automated and "
+    + _consent_missing(_USABLE_13),
+    **{
+        f"pecr.reg21.tps{suffix}": condition
+        for suffix, condition in _not_listed(
+            _GB_CALLS, _USABLE_13, "r.sub.uk_tps", stale="r.sub.uk_tps_age > 28"
+        ).items()
+    },
+    "pecr.reg21.internal_dnc": f"{_GB_CALLS} and {_ON_INTERNAL_DNC}",
+    "uk_gdpr.art21.marketing_objection": _scope(
+        "GB", _EVERY_CHANNEL, ("marketing", "profiling"), 20180525
+    )
+    + " and r.sub.consent == 'objected'",
+    **{
+        f"uk_gdpr.art6.lawful_basis.{purpose}": _scope("GB", _EVERY_CHANNEL, (purpose,), 20180525)
+        + f" and not ({_usable_basis(attribute)})"
+        + (f" and {_unless_under(_GDPR_OWN_BASIS)}" if purpose == "share_third_parties" else "")
+        for purpose, attribute in _DATA_USES.items()
     },
     "tcpa.calling_hours": _scope(*_US_PHONE, 19921220) + " and " + _outside_hours(8, 21),
     "tcpa.written_consent": _scope(*_US_PHONE, 20131016)
@@ -501,6 +526,8 @@ class Subject:
     holidays: tuple[str, ...]  # the codes of _HOLIDAYS whose legal holiday it is in some zone
     ca_dncl: str  # Canada's National DNCL copy, as national_dnc
     ca_dncl_age: int
+    uk_tps: str  # the UK's Telephone Preference Service register, as national_dnc
+    uk_tps_age: int
 
 
 def subject_of(facts: Facts) -> Subject:
@@ -510,6 +537,7 @@ def subject_of(facts: Facts) -> Subject:
     earliest, latest = _local_seconds(send_at, facts.time_zones)
     national = facts.lists.get("national_dnc")
     canadian = facts.lists.get("ca_national_dncl")
+    british = facts.lists.get("uk_tps")
     weekday = _local_seconds_on(send_at, facts.time_zones, _MONDAY_TO_FRIDAY)
     weekend = _local_seconds_on(send_at, facts.time_zones, _SATURDAY_AND_SUNDAY)
     saturday = _local_seconds_on(send_at, facts.time_zones, _SATURDAY)
@@ -572,6 +600,8 @@ def subject_of(facts: Facts) -> Subject:
         holidays=_holidays_in(send_at, facts.time_zones),
         ca_dncl=_list_state(canadian),
         ca_dncl_age=_copy_age(canadian, send_at),
+        uk_tps=_list_state(british),
+        uk_tps_age=_copy_age(british, send_at),
     )
 
 
@@ -603,10 +633,13 @@ _AGE_OF_CONSENT = {
 
 
 def _age_of_consent(codes: frozenset[str]) -> int:
-    """The highest age over the codes in the EEA: their state's, else the EEA's 16."""
+    """The highest age over the codes in the EEA: their state's, else the EEA's 16; in the
+    UK 13 (UK GDPR Art 8(1), DPA 2018 s. 9)."""
     ages = []
     for code in codes:
         places = expand((code,))
+        if "GB" in places:
+            ages.append(13)
         if "EEA" in places:
             named = [_AGE_OF_CONSENT[place] for place in places if place in _AGE_OF_CONSENT]
             ages.append(max(named, default=16))
@@ -728,6 +761,7 @@ _PLACES: tuple[tuple[str, ...], ...] = (
     ("US-FL",), ("US-MD",), ("US-MD",), ("US-OK",), ("US-OK",), ("CA",), ("CA",),
     ("US-FL", "US-NY"), ("BE",), ("BE", "DE"), ("US-MS",), ("CA-QC",), ("US-UT",),
     ("US-RI",), ("US-LA",), ("US-WA",), ("US-MA",), ("US-CT",), ("US-AL",), ("US-OR",),
+    ("GB",), ("GB-NIR",),
 )  # fmt: skip
 _ZONES = {
     "FR": ("Europe/Paris",),
@@ -747,7 +781,9 @@ _ZONES = {
     "US-MA": ("America/New_York",),
     "US-CT": ("America/New_York",),
     "US-AL": ("America/Chicago",),
-    "US-OR": ("America/Los_Angeles", "America/Boise"),  # Malheur County keeps Mountain time
+    "US-OR": ("America/Los_Angeles", "America/Boise"),
+    "GB": ("Europe/London",),
+    "GB-NIR": ("Europe/London",),  # Malheur County keeps Mountain time
     "CA": ("America/Toronto", "America/Vancouver", "America/Halifax"),
     "CA-QC": ("America/Toronto",),
 }
@@ -874,6 +910,9 @@ def _lists(rng: random.Random, send_at: datetime) -> dict[str, ListFact]:
         age = rng.choice([rng.randint(0, 70), rng.randint(29, 34)])
         lists["ca_national_dncl"] = ListFact(today - timedelta(days=age),
                                              listed=rng.random() < 0.4)  # fmt: skip
+    if rng.random() < 0.8:  # fresh and stale copies of the 28-day limit
+        age = rng.choice([rng.randint(0, 60), rng.randint(26, 31)])
+        lists["uk_tps"] = ListFact(today - timedelta(days=age), listed=rng.random() < 0.4)
     if rng.random() < 0.5:
         lists["internal_dnc"] = ListFact(today - timedelta(days=rng.randint(0, 400)),
                                          listed=rng.random() < 0.35)  # fmt: skip

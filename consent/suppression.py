@@ -46,12 +46,18 @@ NATIONAL_DNC = "national_dnc"
 INTERNAL_DNC = "internal_dnc"
 LISTA_ROBINSON = "lista_robinson"
 CA_NATIONAL_DNCL = "ca_national_dncl"
+UK_TPS = "uk_tps"  # the Telephone Preference Service register (PECR reg 26)
 # The contact points of erased customers, as keyed hashes: kept by the gate, never loaded.
 ERASED_CUSTOMERS = "erased_customers"
 RESERVED_LISTS = frozenset({ERASED_CUSTOMERS})
 
 # Where a number without +country code is read: the registry's own country.
-DEFAULT_REGIONS = {NATIONAL_DNC: "US", LISTA_ROBINSON: "ES", CA_NATIONAL_DNCL: "CA"}
+DEFAULT_REGIONS = {
+    NATIONAL_DNC: "US",
+    LISTA_ROBINSON: "ES",
+    CA_NATIONAL_DNCL: "CA",
+    UK_TPS: "GB",
+}
 
 # Entries deleted a transaction: each holds SQLite's one writer, and the gate waits for it.
 DELETE_CHUNK = 5_000

@@ -35,14 +35,14 @@ router = APIRouter(prefix="/v1/suppression-lists", tags=["suppression lists"])
 ListPath = Annotated[
     ListName,
     Path(
-        description="internal_dnc, national_dnc, lista_robinson, ca_national_dncl, or a name "
-        "of your own"
+        description="internal_dnc, national_dnc, lista_robinson, ca_national_dncl, uk_tps, or "
+        "a name of your own"
     ),
 ]
 
 _REGION_DOC = (
     "Country a number without +prefix is read in (default: US for national_dnc, ES for "
-    "lista_robinson, CA for ca_national_dncl, none otherwise)"
+    "lista_robinson, CA for ca_national_dncl, GB for uk_tps, none otherwise)"
 )
 _FORMATS = {
     "text/csv": ListFormat.CSV,

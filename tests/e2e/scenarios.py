@@ -223,6 +223,11 @@ SCENARIOS: tuple[Scenario, ...] = (
     Scenario("oregon: text at 8:30 pm", person("US-OR", phone="+1 503 555 0101"),
              at(local("America/Los_Angeles", 20, 30), channel="sms"), "deny",
              ("us_or.calling_hours",), setup=(WRITTEN,), earliest_allowed=True),
+    # --- UK (PECR) ---------------------------------------------------------------------
+    Scenario("uk: email without consent", person("GB", email="uk1@example.co.uk"), EMAIL,
+             "deny", ("pecr.reg22.e_marketing_consent",)),
+    Scenario("uk: email to a customer who bought (soft opt-in)",
+             person("GB", email="uk2@example.co.uk", **bought(365)), EMAIL, "allow"),
     # --- CAN-SPAM -----------------------------------------------------------------------
     Scenario("can-spam: email marketing needs no prior consent", texan(19), EMAIL, "allow"),
     Scenario("can-spam: email after unsubscribe", texan(20), EMAIL, "deny",

@@ -86,8 +86,8 @@ def test_explain_says_which_rules_the_invoked_exception_lifts(customers: Custome
 def test_explain_says_when_no_pack_covers_the_customer_s_place(
     customers: CustomerFactory,
 ) -> None:
-    """It said "law: allow" for a customer in the United Kingdom, as the gate allowed."""
-    customer_id = customers.create(("GB",), time_zone="Europe/London", phone=None)
+    """It said "law: allow" for a customer in a place no pack covers, as the gate allowed."""
+    customer_id = customers.create(("CH",), time_zone="Europe/Zurich", phone=None)
     args = ["policy", "explain", "--customer", customer_id, "--purpose", "marketing",
             "--channel", "email", "--dir", str(POLICIES)]  # fmt: skip
     result = runner.invoke(app, args)

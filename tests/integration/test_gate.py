@@ -172,7 +172,7 @@ def test_a_contact_without_a_channel_is_denied_not_decided_without_its_rules(
 def test_a_customer_in_a_place_no_pack_covers_is_denied_marketing_not_service(
     gate: Gate, customers: CustomerFactory
 ) -> None:
-    customer_id = customers.create(("GB",), time_zone="Europe/London")
+    customer_id = customers.create(("CH",), time_zone="Europe/Zurich")
     customers.opted_in_marketing(customer_id)
     assert rules(gate, command(customer_id)) == ["policy.jurisdiction_not_covered"]
     service = command(customer_id, purpose=Purpose.SERVICE, source=Source.TRANSACTIONAL)
