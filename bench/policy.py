@@ -781,9 +781,9 @@ _ZONES = {
     "US-MA": ("America/New_York",),
     "US-CT": ("America/New_York",),
     "US-AL": ("America/Chicago",),
-    "US-OR": ("America/Los_Angeles", "America/Boise"),
+    "US-OR": ("America/Los_Angeles", "America/Boise"),  # Malheur County keeps Mountain time
     "GB": ("Europe/London",),
-    "GB-NIR": ("Europe/London",),  # Malheur County keeps Mountain time
+    "GB-NIR": ("Europe/London",),
     "CA": ("America/Toronto", "America/Vancouver", "America/Halifax"),
     "CA-QC": ("America/Toronto",),
 }
