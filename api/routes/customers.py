@@ -3,8 +3,10 @@
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, Path, Response, status
+from fastapi.responses import StreamingResponse
 
 from api.deps import CurrentCaller, ServicesDep, actor_of, no_repeated_keys, utc_now
+from api.json_stream import object_with_array
 from api.past import reject_future
 from api.schemas.customers import (
     ConsentIn,
@@ -93,23 +95,24 @@ def get_customer(
     }
 
 
-@router.get("/{customer_id}/export")
+@router.get("/{customer_id}/export", response_class=StreamingResponse)
 def export_customer_data(
     customer_id: CustomerPath, caller: CurrentCaller, svc: ServicesDep
-) -> dict[str, Any]:
+) -> StreamingResponse:
     """Everything held about the customer, in one document (GDPR Art 15 and 20): the
     profile as `GET /v1/customers/{id}` shows it, and every check decided for them, each as
     `GET /v1/checks/{id}` shows it, by send time. The export is audited
-    (`customer.exported`); `audit_entry_id` is its entry."""
+    (`customer.exported`); `audit_entry_id` is its entry. The checks are read and sent a
+    page at a time."""
     now = utc_now()
     export = export_customer(svc.engine, svc.keyring, customer_id, actor_of(caller), now)
-    return {
+    head = {
         **_profile_document(export.profile),
         "revocations": [r.document() for r in export.revocations],
-        "checks": export.checks,
-        "exported_at": instant(now),
-        "audit_entry_id": export.audit_entry_id,
     }
+    tail = {"exported_at": instant(now), "audit_entry_id": export.audit_entry_id}
+    body = object_with_array(head, "checks", export.checks, tail)
+    return StreamingResponse(body, media_type="application/json")
 
 
 @router.delete("/{customer_id}", response_model=Recorded)

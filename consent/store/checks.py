@@ -8,7 +8,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Connection, select, update
+from sqlalchemy import Connection, func, select, tuple_, update
 
 from consent.decide import Reservation
 from consent.store.schema import checks
@@ -69,13 +69,31 @@ def by_id(conn: Connection, check_id: str) -> StoredCheck | None:
     return _stored(row) if row is not None else None
 
 
-def of_customer(conn: Connection, customer_pk: int) -> list[StoredCheck]:
-    """Every check recorded for the customer, by send time."""
-    rows = conn.execute(
-        select(*_STORED)
-        .where(checks.c.customer_pk == customer_pk)
-        .order_by(checks.c.send_at, checks.c.id)
+def recorded_for(conn: Connection, customer_pk: int) -> tuple[int, int | None]:
+    """How many checks are recorded for the customer, and the audit entry of the last."""
+    count, last = conn.execute(
+        select(func.count(), func.max(checks.c.audit_seq)).where(
+            checks.c.customer_pk == customer_pk
+        )
+    ).one()
+    return int(count), last
+
+
+def page_of_customer(
+    conn: Connection,
+    customer_pk: int,
+    up_to_seq: int,
+    after: tuple[datetime, str] | None,
+    limit: int,
+) -> list[StoredCheck]:
+    """The customer's checks recorded up to audit entry ``up_to_seq``, by send time (then
+    id), from just after ``after``: a page, and the key of the next."""
+    statement = select(*_STORED).where(
+        checks.c.customer_pk == customer_pk, checks.c.audit_seq <= up_to_seq
     )
+    if after is not None:
+        statement = statement.where(tuple_(checks.c.send_at, checks.c.id) > tuple_(*after))
+    rows = conn.execute(statement.order_by(checks.c.send_at, checks.c.id).limit(limit))
     return [_stored(row) for row in rows]
 
 

@@ -1,13 +1,16 @@
 """The export (GDPR Art 15, 20) reads without the write transaction, and audits after.
 
 It held SQLite's one write transaction while it read every check (95 ms for 5,000), so
-the gate waited behind it. It now reads a snapshot and writes its audit entry in a short
-transaction of its own, and gives nothing out if the customer was erased in between.
+the gate waited behind it. It now reads in read-only transactions and writes its audit
+entry in a short transaction of its own, gives nothing out if the customer was erased in
+between, and reads the checks a page at a time as they are sent.
 """
 
 import sqlite3
 import uuid
-from datetime import UTC, datetime
+from collections.abc import Callable
+from datetime import UTC, datetime, timedelta
+from typing import Any
 
 import pytest
 from sqlalchemy import Connection, Engine, func, select
@@ -33,17 +36,26 @@ def with_checks(engine: Engine, keyring: KeyRing, policy: PolicyEngine, count: i
     customer_id = CustomerFactory(engine, keyring).create(
         ("ES",), email=f"export.{own.hex[:10]}@example.com", phone=f"+3460{own.int % 10**7:07d}"
     )
+    with_checks_for(engine, keyring, policy, customer_id, count)
+    return customer_id
+
+
+def with_checks_for(
+    engine: Engine, keyring: KeyRing, policy: PolicyEngine, customer_id: str, count: int
+) -> str:
+    """``count`` service texts decided for the customer, an hour apart; the last's id."""
     gate = Gate(engine, policy, keyring, GateSettings())
     try:
-        for _ in range(count):
+        for n in range(count):
             command = CheckCommand(
                 customer_id=customer_id, channel=Channel.SMS, purpose=Purpose.SERVICE,
                 source=Source.TRANSACTIONAL, idempotency_key=uuid.uuid4().hex,
+                send_at=NOW + timedelta(hours=count - n),
             )  # fmt: skip
-            gate.check(command, ACTOR, NOW)
+            last = gate.check(command, ACTOR, NOW).answer.check_id
     finally:
         gate.close()
-    return customer_id
+    return last
 
 
 def exports_of(engine: Engine, customer_id: str) -> int:
@@ -55,6 +67,16 @@ def exports_of(engine: Engine, customer_id: str) -> int:
         return int(conn.execute(found).scalar_one())
 
 
+def another_writer_commits(path: str) -> None:
+    """Take SQLite's write lock from another connection: "database is locked" if held."""
+    other = sqlite3.connect(path, timeout=0.2)
+    try:
+        other.execute("BEGIN IMMEDIATE")
+        other.execute("COMMIT")
+    finally:
+        other.close()
+
+
 def test_another_writer_commits_while_the_export_reads(
     sqlite_engine: Engine,
     keyring: KeyRing,
@@ -62,23 +84,23 @@ def test_another_writer_commits_while_the_export_reads(
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
     customer_id = with_checks(sqlite_engine, keyring, policy, 3)
-    read = exports.check_rows.of_customer
-    writes: list[str] = []
+    path = str(sqlite_engine.url.database)
+    reads: list[str] = []
 
-    def read_while_another_writes(conn: Connection, customer_pk: int) -> list:
-        other = sqlite3.connect(str(sqlite_engine.url.database), timeout=0.2)
-        try:
-            other.execute("BEGIN IMMEDIATE")  # "database is locked" if the export holds it
-            other.execute("COMMIT")
-            writes.append("committed")
-        finally:
-            other.close()
-        return read(conn, customer_pk)
+    def writing_meanwhile(read: Callable[..., Any]) -> Callable[..., Any]:
+        def read_while_another_writes(conn: Connection, *args: Any) -> Any:
+            another_writer_commits(path)
+            reads.append(read.__name__)
+            return read(conn, *args)
 
-    monkeypatch.setattr(exports.check_rows, "of_customer", read_while_another_writes)
+        return read_while_another_writes
+
+    for name in ("recorded_for", "page_of_customer"):
+        read = getattr(exports.check_rows, name)
+        monkeypatch.setattr(exports.check_rows, name, writing_meanwhile(read))
     export = exports.export_customer(sqlite_engine, keyring, customer_id, ACTOR, NOW)
-    assert writes == ["committed"]
-    assert len(export.checks) == 3
+    assert len(list(export.checks)) == export.check_count == 3
+    assert reads == ["recorded_for", "page_of_customer"]
     assert exports_of(sqlite_engine, customer_id) == 1
 
 
@@ -90,18 +112,44 @@ def test_a_customer_erased_while_the_export_reads_is_not_given_out(
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
     customer_id = with_checks(engine, keyring, policy, 1)
-    read = exports.check_rows.of_customer
+    read = exports.check_rows.recorded_for
     eraser = make_engine(store_url)
 
-    def erased_meanwhile(conn: Connection, customer_pk: int) -> list:
+    def erased_meanwhile(conn: Connection, customer_pk: int) -> tuple[int, int | None]:
         with transaction(eraser) as other:
             erase_customer(other, customer_id, ACTOR, NOW)
         return read(conn, customer_pk)
 
-    monkeypatch.setattr(exports.check_rows, "of_customer", erased_meanwhile)
+    monkeypatch.setattr(exports.check_rows, "recorded_for", erased_meanwhile)
     try:
         with pytest.raises(CustomerErasedError):
             exports.export_customer(engine, keyring, customer_id, ACTOR, NOW)
     finally:
         eraser.dispose()
     assert exports_of(engine, customer_id) == 0
+
+
+def test_the_checks_are_read_a_page_at_a_time_up_to_the_export(
+    engine: Engine, keyring: KeyRing, policy: PolicyEngine, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Five checks in pages of two, by send time; one recorded after the export was read
+    is not in it, though the pages are read later."""
+    customer_id = with_checks(engine, keyring, policy, 5)
+    monkeypatch.setattr(exports, "PAGE", 2)
+    pages: list[int] = []
+    read = exports.check_rows.page_of_customer
+
+    def counted(*args: Any) -> list:
+        page = read(*args)
+        pages.append(len(page))
+        return page
+
+    monkeypatch.setattr(exports.check_rows, "page_of_customer", counted)
+    export = exports.export_customer(engine, keyring, customer_id, ACTOR, NOW)
+    later = with_checks_for(engine, keyring, policy, customer_id, 1)
+    exported = list(export.checks)
+    assert pages == [2, 2, 1]
+    assert export.check_count == len(exported) == 5
+    assert later not in {check["check_id"] for check in exported}
+    send_times = [(check["send_at"], check["check_id"]) for check in exported]
+    assert send_times == sorted(send_times)
