@@ -362,3 +362,30 @@ def test_a_head_within_its_limits_is_served(server: Server) -> None:
     fields = [b"X-Big: " + b"a" * (30 << 10), *(b"X-H%d: v" % i for i in range(97))]  # 100
     answer = _raw_exchange(server.base_url, _head(*fields))
     assert answer.startswith(b"HTTP/1.1 200 OK\r\n"), answer[:200]
+
+
+def test_an_export_larger_than_a_page_is_one_json_document_over_http(
+    server: Server, admin: dict[str, str]
+) -> None:
+    """The export's checks are read and sent a page (500) at a time through the real server
+    and its middlewares; what arrives is the one document, every check in send order."""
+    crm = {"Authorization": f"Bearer {server.key('crm_service', 'campaigns')}"}
+    customer_id = _phone_customer(server, crm, {"status": "opted_in"})
+    texts = 1_001
+    check = {"customer_id": customer_id, "channel": "sms", "purpose": "service",
+             "source": "transactional"}  # fmt: skip
+    with httpx.Client(base_url=server.base_url, headers=crm, timeout=30) as client:
+        for _ in range(texts):
+            key = {"Idempotency-Key": uuid.uuid4().hex}
+            response = client.post("/v1/checks", headers=key, json=check)
+            assert response.status_code == 200, response.text
+    with httpx.Client(base_url=server.base_url, headers=admin, timeout=30) as client:
+        response = client.get(f"/v1/customers/{customer_id}/export")
+    assert response.status_code == 200, response.text
+    assert response.headers["content-type"] == "application/json"
+    export = response.json()
+    assert export["customer_id"] == customer_id
+    assert len(export["checks"]) == texts
+    order = [(check["send_at"], check["check_id"]) for check in export["checks"]]
+    assert order == sorted(order)
+    assert list(export)[-3:] == ["checks", "exported_at", "audit_entry_id"]
