@@ -86,8 +86,9 @@ def page_of_customer(
     after: tuple[datetime, str] | None,
     limit: int,
 ) -> list[StoredCheck]:
-    """The customer's checks recorded up to audit entry ``up_to_seq``, by send time (then
-    id), from just after ``after``: a page, and the key of the next."""
+    """A page of the customer's checks recorded up to audit entry ``up_to_seq``, by send
+    time then id, from just after ``after`` (the send time and id of the page before's
+    last)."""
     statement = select(*_STORED).where(
         checks.c.customer_pk == customer_pk, checks.c.audit_seq <= up_to_seq
     )
