@@ -95,7 +95,16 @@ def get_customer(
     }
 
 
-@router.get("/{customer_id}/export", response_class=StreamingResponse)
+@router.get(
+    "/{customer_id}/export",
+    response_class=StreamingResponse,
+    responses={
+        200: {
+            "description": "The customer's data and every check, as one JSON object",
+            "content": {"application/json": {"schema": {"type": "object"}}},
+        }
+    },
+)
 def export_customer_data(
     customer_id: CustomerPath, caller: CurrentCaller, svc: ServicesDep
 ) -> StreamingResponse:
