@@ -16,7 +16,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Engine
+from sqlalchemy import Connection, Engine
 
 from audit.entry import Actor
 from audit.log import append
@@ -44,26 +44,39 @@ def export_customer(
 ) -> CustomerExport:
     """The customer's data as read now; returned only once the export is audited, and not
     if the customer was erased meanwhile (CustomerErasedError). The checks are those
-    recorded when it was read (up to the last one's audit entry), read as they are sent."""
+    recorded when it was read (up to the last one's audit entry). The first page is read
+    with the profile, so that an export of one page (most customers') is one snapshot and
+    a store that fails is a 503 before anything is sent; later pages are read as they are
+    sent, and a failure among them can only cut the answer short."""
     with read_transaction(engine) as conn:
         profile = read_profile(conn, keyring, external_id)
         revocations = revocation_history(conn, profile.state)
         count, last = check_rows.recorded_for(conn, profile.state.pk)
+        first = _page(conn, profile.state.pk, last, None)
     payload = {"customer_id": external_id, "checks": count}
     with transaction(engine) as conn:
         require_customer(conn, external_id, lock=False)
         seq = append(conn, customer_entry(external_id, "customer.exported", payload, actor, now))
-    checks = _checks(engine, profile.state.pk, last) if last is not None else iter(())
+    checks = _checks(engine, profile.state.pk, last, first)
     return CustomerExport(profile, revocations, count, seq, checks)
 
 
-def _checks(engine: Engine, customer_pk: int, up_to_seq: int) -> Iterator[dict[str, Any]]:
-    """The customer's checks by send time, a page a read transaction."""
-    after: tuple[datetime, str] | None = None
+def _page(
+    conn: Connection, customer_pk: int, up_to_seq: int | None, after: tuple[datetime, str] | None
+) -> list[check_rows.StoredCheck]:
+    if up_to_seq is None:  # no check recorded
+        return []
+    return check_rows.page_of_customer(conn, customer_pk, up_to_seq, after, PAGE)
+
+
+def _checks(
+    engine: Engine, customer_pk: int, up_to_seq: int | None, page: list[check_rows.StoredCheck]
+) -> Iterator[dict[str, Any]]:
+    """The customer's checks by send time: the page read already, then a page a read
+    transaction."""
     while True:
-        with read_transaction(engine) as conn:
-            page = check_rows.page_of_customer(conn, customer_pk, up_to_seq, after, PAGE)
         yield from (check_document(stored) for stored in page)
         if len(page) < PAGE:
             return
-        after = (page[-1].send_at, page[-1].id)
+        with read_transaction(engine) as conn:
+            page = _page(conn, customer_pk, up_to_seq, (page[-1].send_at, page[-1].id))

@@ -13,13 +13,14 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import pytest
+from fastapi.testclient import TestClient
 from sqlalchemy import Connection, Engine, func, select
 
 from audit.schema import audit_entries
 from consent import exports
 from consent.crypto import KeyRing
 from consent.customers import erase_customer
-from consent.errors import CustomerErasedError
+from consent.errors import CustomerErasedError, StoreUnavailableError
 from consent.gate import CheckCommand, Gate, GateSettings
 from consent.store.database import make_engine, transaction
 from policy.engine import PolicyEngine
@@ -153,3 +154,30 @@ def test_the_checks_are_read_a_page_at_a_time_up_to_the_export(
     assert later not in {check["check_id"] for check in exported}
     send_times = [(check["send_at"], check["check_id"]) for check in exported]
     assert send_times == sorted(send_times)
+
+
+def test_a_store_failing_on_the_first_page_is_a_503_before_anything_is_sent(
+    client: TestClient,
+    crm: dict[str, str],
+    admin: dict[str, str],
+    engine: Engine,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """The first page is read with the profile: a failure there is a problem answer, not a
+    document cut short, and no export is audited."""
+    customer_id = f"E-{uuid.uuid4().hex[:10]}"
+    body = {"jurisdictions": ["ES"], "contact_points": {}}
+    assert client.put(f"/v1/customers/{customer_id}", json=body, headers=crm).status_code == 201
+    check = {"customer_id": customer_id, "channel": "email", "purpose": "marketing",
+             "source": "campaign"}  # fmt: skip
+    headers = {**crm, "Idempotency-Key": uuid.uuid4().hex}
+    assert client.post("/v1/checks", json=check, headers=headers).status_code == 200
+
+    def store_down(*_: object) -> list:
+        raise StoreUnavailableError("the consent store is unavailable")
+
+    monkeypatch.setattr(exports.check_rows, "page_of_customer", store_down)
+    response = client.get(f"/v1/customers/{customer_id}/export", headers=admin)
+    assert response.status_code == 503
+    assert response.headers["content-type"].startswith("application/problem+json")
+    assert exports_of(engine, customer_id) == 0
