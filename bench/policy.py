@@ -270,6 +270,14 @@ _GB_CALLS = _scope("GB", _PHONE_ONLY, _MARKETING, 20031211)
 # ... and given at 13 or older, where the age is known (UK GDPR Art 8(1), DPA 2018 s. 9).
 _USABLE_13 = f"{_USABLE} and not (0 <= r.sub.consent_age < 13)"
 
+
+def _state_calls(place: str, since: int, condition: str) -> str:
+    """A US state's rule on marketing calls and texts: where, from when, and what denies."""
+    return f"{_scope(place, _PHONE, _MARKETING, since)} and {condition}"
+
+
+_THREE_IN_24H = "r.sub.calls_24h >= 3"  # the state caps' three calls in any 24 hours
+
 # Every rule of policies/*.toml as a casbin condition, by the rule id it denies with.
 CONDITIONS: dict[str, str] = {
     "canspam.opt_out": _scope("US", ("email",), _MARKETING, 20040101)
@@ -401,58 +409,42 @@ CONDITIONS: dict[str, str] = {
         ).items()
     },
     "tcpa.internal_dnc": _scope(*_US_PHONE, 19921220) + f" and {_ON_INTERNAL_DNC}",
-    "us_fl.calling_hours": _scope("US-FL", _PHONE, _MARKETING, 20210701)
-    + " and "
-    + _outside_hours(8, 20),
-    "us_ok.calling_hours": _scope("US-OK", _PHONE, _MARKETING, 20221101)
-    + " and "
-    + _outside_hours(8, 20),
-    "us_md.calling_hours": _scope("US-MD", _PHONE, _MARKETING, 20240101)
-    + " and "
-    + _outside_hours(8, 20),
-    "us_tx.calling_hours": _scope("US-TX", _PHONE, _MARKETING, 20090401)
-    + " and "
-    + _outside_weekly_hours(not_sunday=(9, 21), sunday=(12, 21)),
-    "us_ms.calling_hours": _scope("US-MS", _PHONE, _MARKETING, 20030701)
-    + " and "
-    + _outside_weekly_hours(not_sunday=(8, 20), sunday=None),
-    "us_ut.calling_hours": _scope("US-UT", _PHONE, _MARKETING, 20040503)
-    + " and "
-    + _outside_weekly_hours("US-UT", not_sunday=(8, 21), sunday=None),
-    "us_ri.calling_hours": _scope("US-RI", _PHONE, _MARKETING, 19990101)
-    + " and "
-    + _outside_weekly_hours("US-RI", weekday=(9, 18), saturday=(10, 17), sunday=None),
-    "us_la.calling_hours": _scope("US-LA", _PHONE, _MARKETING, 19910101)
-    + " and "
-    + _outside_weekly_hours("US-LA", not_sunday=(8, 20), sunday=None),
-    "us_al.calling_hours": _scope("US-AL", _PHONE, _MARKETING, 20241127)
-    + " and "
-    + _outside_weekly_hours("US-AL", not_sunday=(8, 20), sunday=None),
-    "us_wa.calling_hours": _scope("US-WA", _PHONE, _MARKETING, 20220609)
-    + " and "
-    + _outside_hours(8, 20),
-    "us_ma.calling_hours": _scope("US-MA", _PHONE, _MARKETING, 20030101)
-    + " and "
-    + _outside_hours(8, 20),
-    "us_ct.calling_hours": _scope("US-CT", _PHONE, _MARKETING, 20231001)
-    + " and "
-    + _outside_hours(9, 20),
-    "us_or.calling_hours": _scope("US-OR", _PHONE, _MARKETING, 20260101)
-    + " and "
-    + _outside_hours(8, 20),
+    "us_fl.calling_hours": _state_calls("US-FL", 20210701, _outside_hours(8, 20)),
+    "us_ok.calling_hours": _state_calls("US-OK", 20221101, _outside_hours(8, 20)),
+    "us_md.calling_hours": _state_calls("US-MD", 20240101, _outside_hours(8, 20)),
+    "us_tx.calling_hours": _state_calls(
+        "US-TX", 20090401, _outside_weekly_hours(not_sunday=(9, 21), sunday=(12, 21))
+    ),
+    "us_ms.calling_hours": _state_calls(
+        "US-MS", 20030701, _outside_weekly_hours(not_sunday=(8, 20), sunday=None)
+    ),
+    "us_ut.calling_hours": _state_calls(
+        "US-UT", 20040503, _outside_weekly_hours("US-UT", not_sunday=(8, 21), sunday=None)
+    ),
+    "us_ri.calling_hours": _state_calls(
+        "US-RI",
+        19990101,
+        _outside_weekly_hours("US-RI", weekday=(9, 18), saturday=(10, 17), sunday=None),
+    ),
+    "us_la.calling_hours": _state_calls(
+        "US-LA", 19910101, _outside_weekly_hours("US-LA", not_sunday=(8, 20), sunday=None)
+    ),
+    "us_al.calling_hours": _state_calls(
+        "US-AL", 20241127, _outside_weekly_hours("US-AL", not_sunday=(8, 20), sunday=None)
+    ),
+    "us_wa.calling_hours": _state_calls("US-WA", 20220609, _outside_hours(8, 20)),
+    "us_ma.calling_hours": _state_calls("US-MA", 20030101, _outside_hours(8, 20)),
+    "us_ct.calling_hours": _state_calls("US-CT", 20231001, _outside_hours(9, 20)),
+    "us_or.calling_hours": _state_calls("US-OR", 20260101, _outside_hours(8, 20)),
     "fr.d223_9.calling_hours": _scope("FR", _PHONE_ONLY, _MARKETING, 20230301)
     + " and "
     + _outside_weekly_hours("FR", ((13, 14),), weekday=(10, 20), weekend=None),
     "fr.d223_9.calls_per_30_days": _scope("FR", _PHONE_ONLY, _MARKETING, 20230301)
     + " and r.sub.calls_30d >= 4",
-    "us_fl.calls_per_24h": _scope("US-FL", _PHONE, _MARKETING, 20210701)
-    + " and r.sub.calls_24h >= 3",
-    "us_ok.calls_per_24h": _scope("US-OK", _PHONE, _MARKETING, 20221101)
-    + " and r.sub.calls_24h >= 3",
-    "us_md.calls_per_24h": _scope("US-MD", _PHONE, _MARKETING, 20240101)
-    + " and r.sub.calls_24h >= 3",
-    "us_or.calls_per_24h": _scope("US-OR", _PHONE, _MARKETING, 20260101)
-    + " and r.sub.calls_24h >= 3",
+    "us_fl.calls_per_24h": _state_calls("US-FL", 20210701, _THREE_IN_24H),
+    "us_ok.calls_per_24h": _state_calls("US-OK", 20221101, _THREE_IN_24H),
+    "us_md.calls_per_24h": _state_calls("US-MD", 20240101, _THREE_IN_24H),
+    "us_or.calls_per_24h": _state_calls("US-OR", 20260101, _THREE_IN_24H),
 }
 POLICY = "\n".join(f"p, {rule}, {condition}" for rule, condition in CONDITIONS.items())
 
